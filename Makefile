@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# relay_rs. `make demo` and `make test` set up everything they need.
+# Build against your own kernel: make KDIR=/path/to/configured/6.12/tree
+
+TOP := $(CURDIR)
+export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: all setup kernel modules demo test host-test clean
+
+all: modules
+
+setup:
+	@$(TOP)/scripts/setup.sh
+
+ifeq ($(KDIR),)
+KDIR_CMD = $(TOP)/scripts/kernel.sh base
+else
+KDIR_CMD = echo $(KDIR)
+endif
+
+modules: setup
+	@kdir=$$($(KDIR_CMD)) && \
+	$(MAKE) -C $$kdir M=$(TOP) LLVM=1 modules
+
+clean:
+	@kdir=$$($(KDIR_CMD) 2>/dev/null) && [ -d "$$kdir" ] && \
+	$(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true
+	rm -rf host/target tools/relay-check/target
+
+host-test:
+	cd host && cargo test --release
+
+demo: modules
+	@$(TOP)/tests/run-qemu.sh demo
+
+test: modules
+	@$(TOP)/tests/run-qemu.sh test

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * relay_rs C glue: symbol exports for the Rust implementation and
+ * out-of-line copies of kernel static inlines. No logic lives here.
+ */
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/cpumask.h>
+#include <linux/smp.h>
+#include <linux/irqflags.h>
+#include <linux/preempt.h>
+#include <linux/wait.h>
+#include <linux/poll.h>
+#include <linux/irq_work.h>
+#include <linux/vmalloc.h>
+#include <linux/fs.h>
+#include <linux/dcache.h>
+#include <linux/mutex.h>
+
+#include "../include/relay_rs.h"
+#include "relay_rs_glue.h"
+
+EXPORT_SYMBOL_GPL(relay_rs_open);
+EXPORT_SYMBOL_GPL(relay_rs_close);
+EXPORT_SYMBOL_GPL(relay_rs_flush);
+EXPORT_SYMBOL_GPL(relay_rs_reset);
+EXPORT_SYMBOL_GPL(relay_rs_subbufs_consumed);
+EXPORT_SYMBOL_GPL(relay_rs_buf_full);
+EXPORT_SYMBOL_GPL(relay_rs_switch_subbuf);
+EXPORT_SYMBOL_GPL(relay_rs_write);
+EXPORT_SYMBOL_GPL(__relay_rs_write);
+EXPORT_SYMBOL_GPL(relay_rs_reserve);
+EXPORT_SYMBOL_GPL(relay_rs_stats);
+EXPORT_SYMBOL_GPL(relay_rs_file_operations);
+
+/* Serialises channel open/close/flush/reset with CPU hotplug. */
+static DEFINE_MUTEX(relay_rs_channels_mutex);
+
+void relay_rs_glue_channels_lock(void)
+{
+	mutex_lock(&relay_rs_channels_mutex);
+}
+
+void relay_rs_glue_channels_unlock(void)
+{
+	mutex_unlock(&relay_rs_channels_mutex);
+}
+
+struct rchan_buf **relay_rs_glue_alloc_buf_ptrs(void)
+{
+	return (struct rchan_buf **)alloc_percpu(struct rchan_buf *);
+}
+
+void relay_rs_glue_free_buf_ptrs(struct rchan_buf **pcpu)
+{
+	free_percpu((void __percpu *)pcpu);
+}
+
+struct rchan_buf **relay_rs_glue_per_cpu_buf(struct rchan_buf **pcpu, unsigned int cpu)
+{
+	return per_cpu_ptr((struct rchan_buf * __percpu *)pcpu, cpu);
+}
+
+struct rchan_buf **relay_rs_glue_this_cpu_buf(struct rchan_buf **pcpu)
+{
+	return this_cpu_ptr((struct rchan_buf * __percpu *)pcpu);
+}
+
+unsigned int relay_rs_glue_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+bool relay_rs_glue_cpu_online(unsigned int cpu)
+{
+	return cpu_online(cpu);
+}
+
+bool relay_rs_glue_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+unsigned int relay_rs_glue_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+unsigned long relay_rs_glue_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+
+void relay_rs_glue_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+
+void relay_rs_glue_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void relay_rs_glue_preempt_enable(void)
+{
+	preempt_enable();
+}
+
+void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq)
+{
+	init_waitqueue_head(wq);
+}
+
+bool relay_rs_glue_waitqueue_active(struct wait_queue_head *wq)
+{
+	return waitqueue_active(wq);
+}
+
+void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq)
+{
+	wake_up_interruptible(wq);
+}
+
+void relay_rs_glue_poll_wait(struct file *file, struct wait_queue_head *wq,
+			     struct poll_table_struct *pt)
+{
+	poll_wait(file, wq, pt);
+}
+
+void relay_rs_glue_init_irq_work(struct irq_work *work,
+				 void (*func)(struct irq_work *))
+{
+	init_irq_work(work, func);
+}
+
+void *relay_rs_glue_vmap(struct page **pages, unsigned int count)
+{
+	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+struct inode *relay_rs_glue_d_inode(struct dentry *dentry)
+{
+	return d_inode(dentry);
+}
+
+struct dentry *relay_rs_glue_file_dentry(struct file *file)
+{
+	return file->f_path.dentry;
+}

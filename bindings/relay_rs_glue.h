@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for the static inlines and macros that the Rust part
+ * of relay_rs needs. Glue only: no logic lives here.
+ */
+#ifndef _RELAY_RS_GLUE_H
+#define _RELAY_RS_GLUE_H
+
+#include <linux/types.h>
+
+struct rchan;
+struct rchan_buf;
+struct irq_work;
+struct file;
+struct dentry;
+struct inode;
+struct page;
+struct wait_queue_head;
+struct poll_table_struct;
+
+struct rchan_buf **relay_rs_glue_alloc_buf_ptrs(void);
+struct rchan_buf **relay_rs_glue_per_cpu_buf(struct rchan_buf **pcpu, unsigned int cpu);
+struct rchan_buf **relay_rs_glue_this_cpu_buf(struct rchan_buf **pcpu);
+void relay_rs_glue_free_buf_ptrs(struct rchan_buf **pcpu);
+unsigned int relay_rs_glue_nr_cpu_ids(void);
+bool relay_rs_glue_cpu_online(unsigned int cpu);
+bool relay_rs_glue_cpu_possible(unsigned int cpu);
+unsigned int relay_rs_glue_smp_processor_id(void);
+
+void relay_rs_glue_channels_lock(void);
+void relay_rs_glue_channels_unlock(void);
+
+unsigned long relay_rs_glue_irq_save(void);
+void relay_rs_glue_irq_restore(unsigned long flags);
+void relay_rs_glue_preempt_disable(void);
+void relay_rs_glue_preempt_enable(void);
+
+void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq);
+bool relay_rs_glue_waitqueue_active(struct wait_queue_head *wq);
+void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq);
+void relay_rs_glue_poll_wait(struct file *file, struct wait_queue_head *wq,
+			     struct poll_table_struct *pt);
+void relay_rs_glue_init_irq_work(struct irq_work *work,
+				 void (*func)(struct irq_work *));
+
+void *relay_rs_glue_vmap(struct page **pages, unsigned int count);
+struct inode *relay_rs_glue_d_inode(struct dentry *dentry);
+struct dentry *relay_rs_glue_file_dentry(struct file *file);
+
+#endif /* _RELAY_RS_GLUE_H */

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One relay buffer: a ring of sub-buffers in vmap'd order-0 pages, the C
+//! `struct rchan_buf` that describes it, and its producer and consumer paths.
+
+// Shared with the host crate, where its items must be `pub`.
+#[allow(unreachable_pub)]
+pub(crate) mod ring;
+
+use crate::{
+    bindings,
+    channel::Channel,
+    compat::{
+        fs,
+        irq_work::IrqWork,
+        poll::{events, WaitQueue},
+        vmap::VmappedPages,
+    },
+};
+use core::{
+    ptr::addr_of_mut,
+    sync::atomic::{AtomicU32, AtomicUsize, Ordering},
+};
+use kernel::{
+    alloc::KVVec,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{Arc, ArcBorrow, Mutex},
+    types::Opaque,
+};
+use ring::{Counters, Geometry, Ring, SwitchHooks};
+
+/// Counters of records a buffer dropped.
+#[derive(Default)]
+pub(crate) struct LossStats {
+    /// Records refused because the buffer was full.
+    pub(crate) full: AtomicUsize,
+    /// Records larger than a sub-buffer (or than what a header left free).
+    pub(crate) too_big: AtomicUsize,
+}
+
+/// A relay buffer.
+///
+/// `raw` comes first so that a `*mut rchan_buf` handed to C is also a
+/// pointer to the `Buffer`. The buffer is reference counted with [`Arc`]:
+/// its channel holds one reference until `close`, and every open file holds
+/// one, so the memory outlives `close` while a reader still has the file.
+///
+/// # Invariants
+///
+/// `raw.start` is `mem.addr()`, `raw.padding` points at `padding`, which
+/// holds `geo.n_subbufs()` entries, `raw.chan` is `chan`'s `struct rchan`,
+/// and `raw.read_wait` and `raw.wakeup_work` are initialised. The ring's
+/// counters in `raw` are written only through [`Ring`].
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub(crate) struct Buffer {
+    raw: Opaque<bindings::rchan_buf>,
+    chan: Arc<Channel>,
+    geo: Geometry,
+    mem: VmappedPages,
+    padding: KVVec<AtomicUsize>,
+    /// Serialises consumers: consumption is per buffer, shared by every reader.
+    #[pin]
+    read_lock: Mutex<()>,
+    stats: LossStats,
+}
+
+// SAFETY: the C fields are accessed atomically or under the documented
+// producer/consumer/lifetime rules; everything else is `Send`.
+unsafe impl Send for Buffer {}
+// SAFETY: as above; shared access never hands out `&mut` to C fields.
+unsafe impl Sync for Buffer {}
+
+/// Views a C `size_t`/pointer field as an atomic.
+///
+/// # Safety
+///
+/// `p` must be valid and aligned for the lifetime `'a`, and every
+/// concurrent access to it must be atomic or by C code with the same intent.
+unsafe fn atomic<'a, T>(p: *mut T) -> &'a AtomicUsize {
+    // SAFETY: `usize`, `size_t` and pointers share size and alignment here;
+    // validity and access discipline per the caller contract.
+    unsafe { AtomicUsize::from_ptr(p.cast()) }
+}
+
+impl Buffer {
+    /// Allocates a buffer for `chan`, not yet reset and without a file.
+    pub(crate) fn new(chan: &Arc<Channel>, cpu: u32) -> Result<Arc<Self>> {
+        let geo = chan.geometry();
+        let mem = VmappedPages::new(geo.alloc_size(PAGE_SIZE) / PAGE_SIZE)?;
+        let mut padding = KVVec::with_capacity(geo.n_subbufs(), GFP_KERNEL)?;
+        for _ in 0..geo.n_subbufs() {
+            padding.push(AtomicUsize::new(0), GFP_KERNEL)?;
+        }
+        let buf = Arc::pin_init(
+            pin_init!(Self {
+                raw: Opaque::new(bindings::rchan_buf::default()),
+                chan: chan.clone(),
+                geo,
+                mem,
+                padding,
+                read_lock <- kernel::new_mutex!(()),
+                stats: LossStats::default(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let r = buf.raw.get();
+        // SAFETY: `buf` is not shared yet, so we have exclusive access to
+        // `raw`; it lives in the `Arc` allocation and never moves.
+        unsafe {
+            (*r).start = buf.mem.addr().cast();
+            (*r).data = buf.mem.addr().cast();
+            (*r).chan = chan.as_raw();
+            (*r).page_array = buf.mem.page_array();
+            (*r).page_count = buf.mem.page_count() as u32;
+            (*r).padding = buf.padding.as_ptr().cast::<usize>().cast_mut();
+            (*r).cpu = cpu;
+            WaitQueue::init(addr_of_mut!((*r).read_wait));
+            IrqWork::init(addr_of_mut!((*r).wakeup_work), wakeup_readers);
+        }
+        // INVARIANT: every field named by the invariant was just set.
+        Ok(buf)
+    }
+
+    /// The C view of this buffer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::rchan_buf {
+        self.raw.get()
+    }
+
+    /// Borrows the buffer behind a C `struct rchan_buf *`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`Buffer::as_raw`] of a buffer that stays alive
+    /// for `'a` (a reference is held by the caller's channel or file).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::rchan_buf) -> ArcBorrow<'a, Buffer> {
+        // SAFETY: `raw` is the first field of the `#[repr(C)]` `Buffer`, which
+        // lives in an `Arc`; a reference is held for 'a (caller contract).
+        unsafe { ArcBorrow::from_raw(ptr.cast::<Buffer>()) }
+    }
+
+    /// The channel this buffer belongs to.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.chan
+    }
+
+    /// The ring view of this buffer's counters.
+    pub(crate) fn ring(&self) -> Ring<'_> {
+        let r = self.raw.get();
+        // SAFETY: the fields belong to `raw`, which lives as long as `self`;
+        // Rust accesses them only through these atomics, C only reads them
+        // (or writes them from the producer, as the relay ABI allows).
+        let counters = unsafe {
+            Counters {
+                start: self.mem.addr() as usize,
+                data: atomic(addr_of_mut!((*r).data)),
+                offset: atomic(addr_of_mut!((*r).offset)),
+                produced: atomic(addr_of_mut!((*r).subbufs_produced)),
+                consumed: atomic(addr_of_mut!((*r).subbufs_consumed)),
+                bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
+                prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
+                padding: &self.padding,
+            }
+        };
+        Ring::new(self.geo, counters)
+    }
+
+    fn finalized(&self) -> &AtomicU32 {
+        // SAFETY: `finalized` is a `u32` field of `raw`, aligned and live as
+        // long as `self`; relay_rs accesses it only atomically.
+        unsafe { AtomicU32::from_ptr(addr_of_mut!((*self.raw.get()).finalized)) }
+    }
+
+    fn read_wait(&self) -> &WaitQueue {
+        // SAFETY: initialised in `new` (type invariant), lives as long as `self`.
+        unsafe { WaitQueue::from_raw(addr_of_mut!((*self.raw.get()).read_wait)) }
+    }
+
+    fn wakeup_work(&self) -> &IrqWork {
+        // SAFETY: initialised in `new` (type invariant), lives as long as `self`.
+        unsafe { IrqWork::from_raw(addr_of_mut!((*self.raw.get()).wakeup_work)) }
+    }
+
+    /// The dentry of the buffer's file, or NULL.
+    pub(crate) fn dentry(&self) -> *mut bindings::dentry {
+        // SAFETY: `dentry` is set before the buffer is published (or under
+        // the channels lock by late file setup) and otherwise only read.
+        unsafe { (*self.raw.get()).dentry }
+    }
+
+    /// Attaches the buffer's file and sizes it with the bytes produced so far.
+    ///
+    /// # Safety
+    ///
+    /// `dentry` must be a live positive dentry that stays valid until the
+    /// buffer is closed, and no producer may run concurrently.
+    pub(crate) unsafe fn set_dentry(&self, dentry: *mut bindings::dentry) {
+        let r = self.raw.get();
+        // SAFETY: no producer runs (caller contract), so nobody else writes these fields.
+        unsafe {
+            (*r).dentry = dentry;
+            fs::inode_set_size(dentry, (*r).early_bytes);
+        }
+    }
+
+    /// The buffer's loss counters.
+    pub(crate) fn stats(&self) -> &LossStats {
+        &self.stats
+    }
+
+    /// Restores the empty state (`__relay_reset`): the caller guarantees that
+    /// no producer or consumer runs concurrently.
+    pub(crate) fn reset(&self) {
+        self.wakeup_work().sync();
+        self.finalized().store(0, Ordering::Relaxed);
+        self.stats.full.store(0, Ordering::Relaxed);
+        self.stats.too_big.store(0, Ordering::Relaxed);
+        self.ring().reset(&mut Hooks(self));
+    }
+
+    /// Marks the buffer closed, waits for pending wake-ups and removes its
+    /// file; readers that hold the file keep their reference.
+    pub(crate) fn close(&self) {
+        self.finalized().store(1, Ordering::Release);
+        self.wakeup_work().sync();
+        self.read_wait().wake_up_interruptible();
+        let dentry = self.dentry();
+        if !dentry.is_null() {
+            self.chan.callbacks().remove_buf_file(dentry);
+        }
+    }
+
+    /// Has the channel been closed?
+    pub(crate) fn is_finalized(&self) -> bool {
+        self.finalized().load(Ordering::Acquire) != 0
+    }
+
+    // ---- producer side: the caller is this buffer's only producer ----
+
+    /// Completes the current sub-buffer (`relay_switch_subbuf`).
+    pub(crate) fn switch_subbuf(&self, length: usize) -> usize {
+        self.ring().switch_subbuf(length, &mut Hooks(self))
+    }
+
+    /// Reserves `length` bytes; `None` if the record was dropped and counted.
+    pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
+        let pos = self.ring().reserve(length, &mut Hooks(self))?;
+        // `pos + length` is within the ring by `Ring::reserve`'s contract.
+        Some(self.mem.addr().wrapping_add(pos))
+    }
+
+    /// Copies one record into the buffer, or drops and counts it.
+    pub(crate) fn write(&self, data: &[u8]) {
+        if let Some(dst) = self.reserve(data.len()) {
+            // SAFETY: `reserve` returned `data.len()` writable bytes inside
+            // the mapping that no consumer reads until they are produced.
+            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        }
+    }
+
+    /// Sets the write offset from a `subbuf_start` callback (`subbuf_start_reserve`).
+    pub(crate) fn start_reserve(&self, length: usize) -> bool {
+        self.ring().start_reserve(length)
+    }
+
+    // ---- consumer side ----
+
+    /// Reads up to `max` bytes in order, skipping padding and consuming as
+    /// it goes. `sink(src, len)` copies `len` bytes from `src` out; a sink
+    /// error stops the read, and bytes it did not deliver stay unconsumed.
+    ///
+    /// Returns the number of bytes delivered; a sink error is returned only
+    /// if nothing was delivered.
+    pub(crate) fn read(&self, max: usize, mut sink: impl FnMut(*const u8, usize) -> Result) -> Result<usize> {
+        let _guard = self.read_lock.lock();
+        let ring = self.ring();
+        let mut done = 0;
+        while done < max {
+            let Some((pos, len)) = ring.next_read(max - done) else {
+                break;
+            };
+            // `pos + len` never passes the end of the ring (`Ring::next_read`).
+            if let Err(e) = sink(self.mem.addr().wrapping_add(pos), len) {
+                if done == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+            ring.consume(pos, len);
+            done += len;
+        }
+        Ok(done)
+    }
+
+    /// Poll state: `EPOLLERR` once closed, readable when a complete
+    /// sub-buffer is unconsumed.
+    pub(crate) fn poll(&self, file: &fs::File, table: &mut crate::compat::poll::PollTable) -> u32 {
+        if self.is_finalized() {
+            return events::EPOLLERR;
+        }
+        let mut mask = 0;
+        if file.is_readable() {
+            table.register_wait(file, self.read_wait());
+            if !self.ring().is_empty() {
+                mask |= events::EPOLLIN | events::EPOLLRDNORM;
+            }
+        }
+        mask
+    }
+}
+
+/// Connects [`Ring`] to the buffer's channel, file and counters.
+struct Hooks<'a>(&'a Buffer);
+
+impl SwitchHooks for Hooks<'_> {
+    fn subbuf_start(&mut self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
+        self.0
+            .chan
+            .callbacks()
+            .subbuf_start(self.0, subbuf as *mut _, prev_subbuf as *mut _, prev_padding)
+    }
+
+    fn produced(&mut self, bytes: usize) {
+        let dentry = self.0.dentry();
+        if dentry.is_null() {
+            // SAFETY: the producer is the only writer of `early_bytes`.
+            unsafe { (*self.0.raw.get()).early_bytes += bytes };
+        } else {
+            // SAFETY: the dentry lives until `close`, which producers may not
+            // race with; the producer is the only writer of the size.
+            unsafe { fs::inode_add_size(dentry, bytes) };
+        }
+    }
+
+    fn wake_readers(&mut self) {
+        // Waking directly could deadlock when logging from the scheduler, so
+        // the wake-up runs from irq_work.
+        if self.0.read_wait().is_active() {
+            self.0.wakeup_work().queue();
+        }
+    }
+
+    fn lost_full(&mut self, _length: usize) {
+        let c = &self.0.stats.full;
+        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    fn lost_too_big(&mut self, length: usize) {
+        let c = &self.0.stats.too_big;
+        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        self.0.chan.note_too_big(length);
+    }
+}
+
+/// `irq_work` handler: wakes the buffer's readers outside the producer's context.
+unsafe extern "C" fn wakeup_readers(work: *mut bindings::irq_work) {
+    // SAFETY: `work` is the `wakeup_work` field of a live `rchan_buf`
+    // (buffers sync their irq_work before they can be freed).
+    let raw = unsafe { kernel::container_of!(work, bindings::rchan_buf, wakeup_work) };
+    // SAFETY: as above, `read_wait` was initialised when the buffer was made.
+    let wq = unsafe { WaitQueue::from_raw(addr_of_mut!((*raw.cast_mut()).read_wait)) };
+    wq.wake_up_interruptible();
+}
+
+#[pinned_drop]
+impl PinnedDrop for Buffer {
+    fn drop(self: Pin<&mut Self>) {
+        // A queued wake-up must not run on freed memory.
+        self.wakeup_work().sync();
+    }
+}

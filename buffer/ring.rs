@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Position arithmetic of one relay buffer.
+//!
+//! This file is plain `core` Rust: the kernel module and the host test crate
+//! (`host/`) compile the same source, so the ring logic is property-tested and
+//! fuzzed outside the kernel.
+//!
+//! The counters live in C `struct rchan_buf` (their layout is part of the
+//! API), are written by the producer with interrupts or preemption off and
+//! are read concurrently by consumers, so they are viewed as atomics. The
+//! semantics are those of Linux 6.12 `kernel/relay.c`, with its read-position
+//! bugs fixed: every position is reduced modulo the ring size and every
+//! sub-buffer index modulo the sub-buffer count, so a producer that switches
+//! sub-buffers in the middle of a read can never make the reader index past
+//! the padding array or the ring.
+
+use core::sync::atomic::{fence, AtomicUsize, Ordering};
+
+/// Why [`Geometry::new`] refused a channel geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryError {
+    /// The sub-buffer size or the number of sub-buffers is zero.
+    Zero,
+    /// `subbuf_size * n_subbufs` exceeds `u32::MAX` (as in 6.12, even on 64-bit).
+    Overflow,
+    /// More sub-buffers than a padding array can describe.
+    TooManySubbufs,
+}
+
+/// The validated shape of a relay buffer.
+///
+/// # Invariants
+///
+/// `subbuf_size > 0`, `n_subbufs > 0` and `subbuf_size * n_subbufs <= u32::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    subbuf_size: usize,
+    n_subbufs: usize,
+}
+
+impl Geometry {
+    /// Validates a geometry; `max_subbufs` bounds the padding array.
+    pub fn new(subbuf_size: usize, n_subbufs: usize, max_subbufs: usize) -> Result<Self, GeometryError> {
+        if subbuf_size == 0 || n_subbufs == 0 {
+            return Err(GeometryError::Zero);
+        }
+        if n_subbufs > max_subbufs {
+            return Err(GeometryError::TooManySubbufs);
+        }
+        if subbuf_size > u32::MAX as usize / n_subbufs {
+            return Err(GeometryError::Overflow);
+        }
+        // INVARIANT: both sizes are non-zero and their product fits in a `u32`.
+        Ok(Self { subbuf_size, n_subbufs })
+    }
+
+    /// Size of one sub-buffer in bytes.
+    pub fn subbuf_size(&self) -> usize {
+        self.subbuf_size
+    }
+
+    /// Number of sub-buffers in the ring.
+    pub fn n_subbufs(&self) -> usize {
+        self.n_subbufs
+    }
+
+    /// Bytes covered by the sub-buffers (without page rounding).
+    pub fn ring_size(&self) -> usize {
+        self.subbuf_size * self.n_subbufs
+    }
+
+    /// Bytes to allocate: the ring rounded up to whole pages.
+    pub fn alloc_size(&self, page_size: usize) -> usize {
+        self.ring_size().div_ceil(page_size) * page_size
+    }
+
+    /// The `offset` value that marks a buffer whose last switch was refused.
+    pub fn refused_offset(&self) -> usize {
+        self.subbuf_size + 1
+    }
+}
+
+/// Views of the counters of one C `struct rchan_buf`.
+///
+/// `start` and `data` are addresses, used only for arithmetic here.
+pub struct Counters<'a> {
+    /// Address of the first byte of the ring.
+    pub start: usize,
+    /// `data`: address of the current sub-buffer.
+    pub data: &'a AtomicUsize,
+    /// `offset`: write offset in the current sub-buffer.
+    pub offset: &'a AtomicUsize,
+    /// `subbufs_produced`.
+    pub produced: &'a AtomicUsize,
+    /// `subbufs_consumed`.
+    pub consumed: &'a AtomicUsize,
+    /// `bytes_consumed`: bytes read from the current read sub-buffer.
+    pub bytes_consumed: &'a AtomicUsize,
+    /// `prev_padding`.
+    pub prev_padding: &'a AtomicUsize,
+    /// `padding[n_subbufs]`: unused bytes at the end of each sub-buffer.
+    pub padding: &'a [AtomicUsize],
+}
+
+/// What a producer's sub-buffer switch reports to its owner.
+pub trait SwitchHooks {
+    /// The client's `subbuf_start` callback: may the producer move on to the
+    /// sub-buffer at address `subbuf`? `prev_subbuf` is `0` on reset.
+    fn subbuf_start(&mut self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool;
+    /// A sub-buffer with `bytes` bytes of data was completed.
+    fn produced(&mut self, bytes: usize);
+    /// Wake readers (deferred: never directly from the producer).
+    fn wake_readers(&mut self);
+    /// A record of `length` bytes was dropped because the buffer is full.
+    fn lost_full(&mut self, length: usize);
+    /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
+    fn lost_too_big(&mut self, length: usize);
+}
+
+/// One relay buffer: a [`Geometry`] and the [`Counters`] of its `rchan_buf`.
+///
+/// # Invariants
+///
+/// `counters.data` is `start`
+/// plus a multiple of `subbuf_size` below the ring size; `offset` is at most
+/// `subbuf_size + 1`.
+pub struct Ring<'a> {
+    geo: Geometry,
+    c: Counters<'a>,
+}
+
+/// Relaxed: the producer's own fields, or values re-checked under a lock.
+const R: Ordering = Ordering::Relaxed;
+
+impl<'a> Ring<'a> {
+    /// Binds a geometry to a buffer's counters.
+    ///
+    /// `counters.padding` should hold `n_subbufs` entries; a shorter array
+    /// reads as zero padding past its end and is never indexed out of bounds.
+    pub fn new(geo: Geometry, counters: Counters<'a>) -> Self {
+        // INVARIANT: `data` and `offset` are only written by this type, and
+        // `reset` establishes them.
+        Self { geo, c: counters }
+    }
+
+    fn pad(&self, index: usize) -> usize {
+        self.c.padding.get(index).map_or(0, |p| p.load(R))
+    }
+
+    fn set_pad(&self, index: usize, value: usize) {
+        if let Some(p) = self.c.padding.get(index) {
+            p.store(value, R);
+        }
+    }
+
+    /// The ring's geometry.
+    pub fn geometry(&self) -> Geometry {
+        self.geo
+    }
+
+    fn subbuf_addr(&self, index: usize) -> usize {
+        self.c.start + (index % self.geo.n_subbufs) * self.geo.subbuf_size
+    }
+
+    fn write_subbuf(&self) -> usize {
+        (self.c.data.load(R).wrapping_sub(self.c.start) / self.geo.subbuf_size) % self.geo.n_subbufs
+    }
+
+    /// Number of produced sub-buffers not yet consumed.
+    pub fn ready(&self) -> usize {
+        self.c
+            .produced
+            .load(Ordering::Acquire)
+            .wrapping_sub(self.c.consumed.load(R))
+    }
+
+    /// True when every sub-buffer is produced and unconsumed (`relay_buf_full`).
+    pub fn is_full(&self) -> bool {
+        self.ready() >= self.geo.n_subbufs
+    }
+
+    /// True when no produced sub-buffer is unconsumed.
+    pub fn is_empty(&self) -> bool {
+        self.ready() == 0
+    }
+
+    /// Restores the empty state and offers the first sub-buffer to the client.
+    ///
+    /// The caller guarantees that no producer or consumer runs concurrently.
+    pub fn reset(&self, hooks: &mut impl SwitchHooks) {
+        self.c.produced.store(0, R);
+        self.c.consumed.store(0, R);
+        self.c.bytes_consumed.store(0, R);
+        self.c.data.store(self.c.start, R);
+        self.c.offset.store(0, R);
+        self.c.prev_padding.store(0, R);
+        for p in self.c.padding {
+            p.store(0, R);
+        }
+        // As in 6.12 the result is ignored: a client that refuses here simply
+        // gets asked again at the first write.
+        hooks.subbuf_start(self.c.start, 0, 0);
+    }
+
+    /// Completes the current sub-buffer and moves to the next one
+    /// (`relay_switch_subbuf`).
+    ///
+    /// Returns `length` if a record of that size now fits at the write
+    /// position, or 0 if it was dropped (too big, or the client refused the
+    /// switch). Only the producer of this buffer calls it.
+    pub fn switch_subbuf(&self, length: usize, hooks: &mut impl SwitchHooks) -> usize {
+        let ss = self.geo.subbuf_size;
+        if length > ss {
+            hooks.lost_too_big(length);
+            return 0;
+        }
+        if self.c.offset.load(R) != self.geo.refused_offset() {
+            let pad = ss.saturating_sub(self.c.offset.load(R));
+            self.c.prev_padding.store(pad, R);
+            let produced = self.c.produced.load(R);
+            self.set_pad(produced % self.geo.n_subbufs, pad);
+            // Publish the padding before the count that makes it readable.
+            self.c.produced.store(produced.wrapping_add(1), Ordering::Release);
+            hooks.produced(ss - pad);
+            // Order the count against the waitqueue check (smp_mb in 6.12).
+            fence(Ordering::SeqCst);
+            hooks.wake_readers();
+        }
+        let old = self.c.data.load(R);
+        let new_index = self.c.produced.load(R) % self.geo.n_subbufs;
+        let new = self.subbuf_addr(new_index);
+        self.c.offset.store(0, R);
+        if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
+            self.c.offset.store(self.geo.refused_offset(), R);
+            if length > 0 {
+                hooks.lost_full(length);
+            }
+            return 0;
+        }
+        self.c.data.store(new, R);
+        self.set_pad(new_index, 0);
+        // `subbuf_start` may have reserved a header with `subbuf_start_reserve`.
+        if length + self.c.offset.load(R) > ss {
+            hooks.lost_too_big(length);
+            return 0;
+        }
+        length
+    }
+
+    /// Reserves `length` bytes at the write position, switching sub-buffers
+    /// if needed. Returns the ring offset of the reserved bytes, or `None`
+    /// if the record was dropped. Only the producer of this buffer calls it.
+    pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
+        let ss = self.geo.subbuf_size;
+        let mut offset = self.c.offset.load(R);
+        if offset + length > ss {
+            if self.switch_subbuf(length, hooks) == 0 {
+                return None;
+            }
+            offset = self.c.offset.load(R);
+        }
+        self.c.offset.store(offset + length, R);
+        Some(self.write_subbuf() * ss + offset)
+    }
+
+    /// Sets the write offset from the `subbuf_start` callback, reserving a
+    /// header of `length` bytes (`subbuf_start_reserve`). Returns false, and
+    /// changes nothing, if the header would not leave room for data.
+    pub fn start_reserve(&self, length: usize) -> bool {
+        if length + 1 >= self.geo.subbuf_size {
+            return false;
+        }
+        self.c.offset.store(length, R);
+        true
+    }
+
+    /// Adds to the consumed count, clamped to the produced count
+    /// (`relay_subbufs_consumed`). Counts above `n_subbufs` are ignored.
+    pub fn subbufs_consumed(&self, n: usize) {
+        if n > self.geo.n_subbufs {
+            return;
+        }
+        let produced = self.c.produced.load(Ordering::Acquire);
+        let consumed = self.c.consumed.load(R);
+        if n > produced.wrapping_sub(consumed) {
+            self.c.consumed.store(produced, R);
+        } else {
+            self.c.consumed.store(consumed.wrapping_add(n), R);
+        }
+    }
+
+    // ---- consumer side: callers hold the buffer's reader lock ----
+
+    /// Accounts `bytes` just read at ring position `read_pos`.
+    fn read_consume(&self, read_pos: usize, bytes: usize) {
+        let ss = self.geo.subbuf_size;
+        let n = self.geo.n_subbufs;
+        let produced = self.c.produced.load(Ordering::Acquire);
+        let offset = self.c.offset.load(R);
+        if produced == self.c.consumed.load(R) && offset == self.c.bytes_consumed.load(R) {
+            return;
+        }
+        if self.c.bytes_consumed.load(R) + bytes > ss {
+            self.subbufs_consumed(1);
+            self.c.bytes_consumed.store(0, R);
+        }
+        let consumed_bytes = self.c.bytes_consumed.load(R) + bytes;
+        self.c.bytes_consumed.store(consumed_bytes, R);
+        let read_subbuf = if read_pos == 0 {
+            self.c.consumed.load(R) % n
+        } else {
+            (read_pos / ss) % n
+        };
+        if consumed_bytes + self.pad(read_subbuf) == ss {
+            if read_subbuf == produced % n && offset == ss {
+                return;
+            }
+            self.subbufs_consumed(1);
+            self.c.bytes_consumed.store(0, R);
+        }
+    }
+
+    /// Is anything readable? Also catches the consumer up in overwrite mode.
+    fn read_avail(&self) -> bool {
+        let ss = self.geo.subbuf_size;
+        let n = self.geo.n_subbufs;
+        let produced = self.c.produced.load(Ordering::Acquire);
+        self.read_consume(0, 0);
+        let mut consumed = self.c.consumed.load(R);
+        let offset = self.c.offset.load(R);
+        if offset > ss {
+            return produced != consumed;
+        }
+        if produced.wrapping_sub(consumed) >= n {
+            // The producer lapped the consumer: skip to the oldest sub-buffer
+            // that can still be complete.
+            consumed = produced.wrapping_sub(n).wrapping_add(1);
+            self.c.consumed.store(consumed, R);
+            self.c.bytes_consumed.store(0, R);
+        }
+        let mut prod_pos = (produced % n) * ss + offset;
+        let cons_pos = (consumed % n) * ss + self.c.bytes_consumed.load(R);
+        if cons_pos > prod_pos {
+            prod_pos += n * ss;
+        }
+        if cons_pos == prod_pos {
+            return offset == ss && produced != consumed;
+        }
+        true
+    }
+
+    /// First readable ring position, skipping padding.
+    fn read_start_pos(&self) -> usize {
+        let ss = self.geo.subbuf_size;
+        let n = self.geo.n_subbufs;
+        let consumed = self.c.consumed.load(R) % n;
+        let read_pos = (consumed * ss + self.c.bytes_consumed.load(R)) % self.geo.ring_size();
+        let read_subbuf = read_pos / ss;
+        let padding = self.pad(read_subbuf);
+        let padding_start = (read_subbuf + 1) * ss - padding.min(ss);
+        let padding_end = (read_subbuf + 1) * ss;
+        if read_pos >= padding_start && read_pos < padding_end {
+            ((read_subbuf + 1) % n) * ss
+        } else {
+            read_pos
+        }
+    }
+
+    /// Contiguous bytes readable from `read_pos` within its sub-buffer.
+    fn read_subbuf_avail(&self, read_pos: usize) -> usize {
+        let ss = self.geo.subbuf_size;
+        let write_subbuf = self.write_subbuf();
+        let write_offset = self.c.offset.load(R).min(ss);
+        let read_subbuf = (read_pos / ss) % self.geo.n_subbufs;
+        let read_offset = read_pos % ss;
+        let padding = self.pad(read_subbuf).min(ss);
+        if read_subbuf == write_subbuf {
+            write_offset.saturating_sub(read_offset + padding)
+        } else {
+            (ss - padding).saturating_sub(read_offset)
+        }
+    }
+
+    /// Finds the next contiguous readable run of at most `max` bytes.
+    ///
+    /// Returns `(ring offset, length)`; the run never crosses a sub-buffer
+    /// or the end of the ring. The caller copies it and then calls
+    /// [`Ring::consume`] with the bytes it delivered.
+    pub fn next_read(&self, max: usize) -> Option<(usize, usize)> {
+        if max == 0 || !self.read_avail() {
+            return None;
+        }
+        let pos = self.read_start_pos();
+        let avail = self.read_subbuf_avail(pos).min(max);
+        if avail == 0 {
+            return None;
+        }
+        Some((pos, avail))
+    }
+
+    /// Marks `bytes` read at ring offset `pos` (from [`Ring::next_read`]) as consumed.
+    pub fn consume(&self, pos: usize, bytes: usize) {
+        self.read_consume(pos, bytes);
+    }
+}

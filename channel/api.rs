@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The exported C API (`include/relay_rs.h`). Every function here is a thin
+//! adapter from raw C arguments to the safe [`Channel`] and [`Buffer`] types.
+
+use super::{callbacks::Callbacks, Channel};
+use crate::{
+    bindings,
+    buffer::Buffer,
+    compat::cpu::{CpuId, IrqDisabled, PinnedToCpu, PreemptDisabled},
+};
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::str::CStr;
+
+/// relay_rs_open - create a new relay channel
+/// @base_filename: base name of files to create, %NULL for buffering only
+/// @parent: dentry of parent directory, %NULL for root directory or buffer
+/// @subbuf_size: size of sub-buffers
+/// @n_subbufs: number of sub-buffers
+/// @cb: client callback functions (%NULL, or any entry %NULL, for defaults)
+/// @private_data: user-defined data
+///
+/// Returns channel pointer if successful, %NULL otherwise (with one warning).
+///
+/// Creates a channel buffer for each online CPU, each with a file named
+/// base_filename0...N-1 (mode %S_IRUSR) unless @base_filename is %NULL.
+///
+/// # Safety
+///
+/// `base_filename` is NULL or a C string; `parent` is NULL or a dentry of the
+/// filesystem the callbacks create files in; `cb` is NULL or valid until
+/// [`relay_rs_close`].
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_open(
+    base_filename: *const c_char,
+    parent: *mut bindings::dentry,
+    subbuf_size: usize,
+    n_subbufs: usize,
+    cb: *const bindings::rchan_callbacks,
+    private_data: *mut c_void,
+) -> *mut bindings::rchan {
+    let base = if base_filename.is_null() {
+        None
+    } else {
+        // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
+        Some(unsafe { CStr::from_char_ptr(base_filename) })
+    };
+    // SAFETY: `cb` is NULL or valid until close (caller contract).
+    let cb = unsafe { Callbacks::new(cb) };
+    match Channel::open(base, parent, subbuf_size, n_subbufs, cb, private_data) {
+        Ok(chan) => Channel::into_raw(chan),
+        Err(e) => {
+            if e != kernel::error::code::EINVAL {
+                kernel::pr_warn!("open: failed with error {}\n", e.to_errno());
+            }
+            core::ptr::null_mut()
+        }
+    }
+}
+
+/// relay_rs_close - close the channel
+/// @chan: the channel
+///
+/// Closes all channel buffers and removes their files. Buffer memory is
+/// freed when the last reader closes its file.
+///
+/// # Safety
+///
+/// `chan` is NULL or a channel from [`relay_rs_open`], not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_close(chan: *mut bindings::rchan) {
+    if !chan.is_null() {
+        // SAFETY: the caller gives up its reference from `relay_rs_open`.
+        Channel::close(unsafe { Channel::from_raw(chan) });
+    }
+}
+
+/// relay_rs_flush - flush the channel
+/// @chan: the channel
+///
+/// Completes the current sub-buffer of every buffer so that readers see it.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
+    if !chan.is_null() {
+        // SAFETY: an open channel (caller contract).
+        unsafe { Channel::borrow(chan) }.flush();
+    }
+}
+
+/// relay_rs_reset - reset the channel
+/// @chan: the channel
+///
+/// Erases all data from all channel buffers and restarts them. The caller
+/// must make sure that nothing writes to the channel meanwhile.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
+    if !chan.is_null() {
+        // SAFETY: an open channel (caller contract).
+        unsafe { Channel::borrow(chan) }.reset();
+    }
+}
+
+/// relay_rs_subbufs_consumed - update the buffer's sub-buffers-consumed count
+/// @chan: the channel
+/// @cpu: the cpu associated with the channel buffer to update
+/// @consumed: number of sub-buffers to add to current buf's count
+///
+/// Counts above the number of sub-buffers are ignored; the count never
+/// passes the produced count.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_subbufs_consumed(chan: *mut bindings::rchan, cpu: u32, consumed: usize) {
+    if chan.is_null() {
+        return;
+    }
+    // SAFETY: an open channel (caller contract).
+    let chan = unsafe { Channel::borrow(chan) };
+    if let Some(buf) = CpuId::from_u32(cpu).and_then(|c| chan.buffer(c)) {
+        buf.ring().subbufs_consumed(consumed);
+    }
+}
+
+/// relay_rs_buf_full - boolean, is the channel buffer full?
+/// @buf: channel buffer
+///
+/// Returns 1 if every sub-buffer is produced and unconsumed, 0 otherwise.
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel (as passed to a callback).
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_buf_full(buf: *mut bindings::rchan_buf) -> c_int {
+    // SAFETY: a live buffer (caller contract).
+    c_int::from(unsafe { Buffer::from_raw(buf) }.ring().is_full())
+}
+
+/// relay_rs_switch_subbuf - switch to a new sub-buffer
+/// @buf: channel buffer
+/// @length: size of current event
+///
+/// Returns either the length passed in or 0 if the event was dropped.
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel, and the caller is its producer
+/// (preemption or interrupts off, or the client's lock for global buffers).
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_switch_subbuf(buf: *mut bindings::rchan_buf, length: usize) -> usize {
+    // SAFETY: a live buffer (caller contract).
+    unsafe { Buffer::from_raw(buf) }.switch_subbuf(length)
+}
+
+/// Writes one record to the current CPU's buffer.
+///
+/// # Safety
+///
+/// `chan` is an open channel; `data` is readable for `length` bytes.
+unsafe fn write_here(chan: *mut bindings::rchan, data: *const c_void, length: usize, ctx: &impl PinnedToCpu) {
+    if chan.is_null() {
+        return;
+    }
+    // SAFETY: an open channel (caller contract).
+    let chan = unsafe { Channel::borrow(chan) };
+    let Some(buf) = chan.this_cpu_buffer(ctx) else {
+        return;
+    };
+    let data: &[u8] = if length == 0 {
+        &[]
+    } else {
+        // SAFETY: `data` is readable for `length` bytes (caller contract).
+        unsafe { core::slice::from_raw_parts(data.cast(), length) }
+    };
+    buf.write(data);
+}
+
+/// relay_rs_write - write data into the channel
+/// @chan: relay channel
+/// @data: data to be written
+/// @length: number of bytes to write
+///
+/// Writes to the current CPU's buffer with local interrupts disabled, so it
+/// may be called from any context, including hard interrupts.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel; `data` is readable for `length` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_write(chan: *mut bindings::rchan, data: *const c_void, length: usize) {
+    let irq = IrqDisabled::new();
+    // SAFETY: forwarded caller contract.
+    unsafe { write_here(chan, data, length, &irq) };
+}
+
+/// __relay_rs_write - write data into the channel, without IRQ protection
+/// @chan: relay channel
+/// @data: data to be written
+/// @length: number of bytes to write
+///
+/// Disables preemption only; the caller must not write to the same channel
+/// from interrupt context.
+///
+/// # Safety
+///
+/// As for [`relay_rs_write`].
+#[no_mangle]
+pub unsafe extern "C" fn __relay_rs_write(chan: *mut bindings::rchan, data: *const c_void, length: usize) {
+    let preempt = PreemptDisabled::new();
+    // SAFETY: forwarded caller contract.
+    unsafe { write_here(chan, data, length, &preempt) };
+}
+
+/// relay_rs_reserve - reserve slot in channel buffer
+/// @chan: relay channel
+/// @length: number of bytes to reserve
+///
+/// Returns pointer to reserved slot, %NULL if full or too big (counted).
+/// The caller fills the slot before anything else writes to the buffer.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_reserve(chan: *mut bindings::rchan, length: usize) -> *mut c_void {
+    if chan.is_null() {
+        return core::ptr::null_mut();
+    }
+    let preempt = PreemptDisabled::new();
+    // SAFETY: an open channel (caller contract).
+    let chan = unsafe { Channel::borrow(chan) };
+    chan.this_cpu_buffer(&preempt)
+        .and_then(|buf| buf.reserve(length))
+        .map_or(core::ptr::null_mut(), |p| p.cast())
+}
+
+/// relay_rs_stats - records lost by a channel
+/// @chan: the channel
+/// @flags: %RELAY_RS_STATS_BUF_FULL and/or %RELAY_RS_STATS_WRT_BIG
+///
+/// Returns the number of records dropped for the selected reasons, summed
+/// over all buffers since open or the last reset.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags: c_int) -> usize {
+    if chan.is_null() {
+        return 0;
+    }
+    // SAFETY: an open channel (caller contract).
+    unsafe { Channel::borrow(chan) }.stats(flags as u32)
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Client callbacks (`struct rchan_callbacks`) and their defaults.
+
+use crate::{bindings, buffer::Buffer, compat::debugfs, fileops};
+use core::ffi::{c_int, c_void};
+use kernel::{prelude::*, str::CStr};
+
+/// The callbacks of a channel: the client's table, never written to, with
+/// relay_rs' default standing in for each NULL entry.
+///
+/// # Invariants
+///
+/// `table` is NULL or points to a `struct rchan_callbacks` that the client
+/// keeps alive until the channel is closed (the relay API's contract).
+#[derive(Clone, Copy)]
+pub(crate) struct Callbacks {
+    table: *const bindings::rchan_callbacks,
+}
+
+/// The table `rchan.cb` points to when a client passes NULL: all defaults.
+static DEFAULT_CALLBACKS: DefaultTable = DefaultTable(bindings::rchan_callbacks {
+    subbuf_start: None,
+    create_buf_file: None,
+    remove_buf_file: None,
+});
+
+#[repr(transparent)]
+struct DefaultTable(bindings::rchan_callbacks);
+// SAFETY: the table is immutable and holds only NULL function pointers.
+unsafe impl Sync for DefaultTable {}
+
+impl Callbacks {
+    /// Wraps a client's table.
+    ///
+    /// # Safety
+    ///
+    /// `table` must be NULL or stay valid until the channel is closed.
+    pub(crate) unsafe fn new(table: *const bindings::rchan_callbacks) -> Self {
+        // INVARIANT: per the caller contract.
+        Self { table }
+    }
+
+    /// The pointer to store in `rchan.cb`: never NULL.
+    pub(crate) fn as_raw(&self) -> *const bindings::rchan_callbacks {
+        if self.table.is_null() {
+            &DEFAULT_CALLBACKS.0
+        } else {
+            self.table
+        }
+    }
+
+    fn table(&self) -> &bindings::rchan_callbacks {
+        // SAFETY: `as_raw` is never NULL and valid by the type invariant.
+        unsafe { &*self.as_raw() }
+    }
+
+    /// May the producer start `subbuf`? Default: only if the buffer is not full.
+    pub(crate) fn subbuf_start(&self, buf: &Buffer, subbuf: *mut c_void, prev: *mut c_void, prev_padding: usize) -> bool {
+        match self.table().subbuf_start {
+            // SAFETY: a client callback, called with a live buffer as the API promises.
+            Some(f) => unsafe { f(buf.as_raw(), subbuf, prev, prev_padding) != 0 },
+            None => !buf.ring().is_full(),
+        }
+    }
+
+    /// Asks the client for the file of `buf` (`name` is `None` for
+    /// buffer-only channels, which only learn `is_global` this way).
+    ///
+    /// Returns the dentry, NULL when no file was made; an `ERR_PTR` result
+    /// is an error.
+    pub(crate) fn create_buf_file(
+        &self,
+        name: Option<&CStr>,
+        parent: *mut bindings::dentry,
+        buf: &Buffer,
+        is_global: &mut c_int,
+    ) -> Result<*mut bindings::dentry> {
+        let mode = bindings::S_IRUSR as u16;
+        match self.table().create_buf_file {
+            Some(f) => {
+                let name_ptr = name.map_or(core::ptr::null(), |n| n.as_char_ptr());
+                // SAFETY: a client callback; `name_ptr` is NULL or a C string
+                // that outlives the call, `buf` is live, `is_global` is writable.
+                let d = unsafe { f(name_ptr, parent, mode, buf.as_raw(), is_global) };
+                kernel::error::from_err_ptr(d)
+            }
+            None => match name {
+                Some(name) => debugfs::create_file_unsafe(
+                    name,
+                    mode,
+                    parent,
+                    buf.as_raw().cast(),
+                    fileops::file_operations(),
+                ),
+                None => Ok(core::ptr::null_mut()),
+            },
+        }
+    }
+
+    /// Removes a file made by [`Callbacks::create_buf_file`].
+    pub(crate) fn remove_buf_file(&self, dentry: *mut bindings::dentry) {
+        match self.table().remove_buf_file {
+            // SAFETY: a client callback, with the dentry it created.
+            Some(f) => {
+                let _ = unsafe { f(dentry) };
+            }
+            None => debugfs::remove(dentry),
+        }
+    }
+}

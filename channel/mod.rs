@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Relay channels: a set of per-CPU (or one global) buffers sharing a
+//! geometry, callbacks and private data.
+
+pub(crate) mod api;
+pub(crate) mod callbacks;
+
+use crate::{
+    bindings,
+    buffer::{ring::Geometry, Buffer},
+    compat::{
+        cpu::{self, CpuId, CpusReadLocked, PinnedToCpu},
+        percpu::PerCpuBufPtrs,
+    },
+};
+use callbacks::Callbacks;
+use core::{
+    ffi::{c_int, c_void},
+    marker::PhantomData,
+    ptr::addr_of_mut,
+    sync::atomic::{AtomicI32, AtomicUsize, Ordering},
+};
+use kernel::{
+    fmt,
+    page::PAGE_SIZE,
+    prelude::*,
+    str::{CStr, CString},
+    sync::{Arc, ArcBorrow},
+    types::Opaque,
+};
+
+/// Largest sub-buffer count: as in 6.12, what a `kmalloc`'d padding array
+/// of `size_t` can hold (`KMALLOC_MAX_SIZE` is 4 MiB on x86-64).
+pub(crate) const MAX_SUBBUFS: usize = (4 << 20) / core::mem::size_of::<usize>();
+
+/// The lock that serialises channel open, close, flush, reset and CPU
+/// hotplug (6.12's `relay_channels_mutex`). Taken after `cpus_read_lock`.
+pub(crate) struct ChannelsLocked(PhantomData<*mut ()>);
+
+impl ChannelsLocked {
+    /// Takes the lock; may sleep.
+    pub(crate) fn new() -> Self {
+        // SAFETY: process context; released in `drop`.
+        unsafe { bindings::relay_rs_glue_channels_lock() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for ChannelsLocked {
+    fn drop(&mut self) {
+        // SAFETY: taken in `new` by this task.
+        unsafe { bindings::relay_rs_glue_channels_unlock() };
+    }
+}
+
+/// A relay channel.
+///
+/// `raw` comes first so that the `struct rchan *` handed to clients is also
+/// a pointer to the `Channel`. Clients hold one [`Arc`] reference from open
+/// to close; each buffer holds one, so the channel outlives its last reader.
+///
+/// # Invariants
+///
+/// `raw` mirrors `geo`, `cb` and `bufs`. Each non-NULL slot of `bufs` is a
+/// buffer of this channel; each distinct buffer in the slots owns one
+/// reference (from [`Arc::into_raw`]) until the channel is closed. In global
+/// mode every non-NULL slot holds the same buffer.
+#[repr(C)]
+pub(crate) struct Channel {
+    raw: Opaque<bindings::rchan>,
+    geo: Geometry,
+    cb: Callbacks,
+    bufs: PerCpuBufPtrs,
+}
+
+// SAFETY: the C fields are written before publication, under the channels
+// lock, or through atomics; the other fields are immutable or thread-safe.
+unsafe impl Send for Channel {}
+// SAFETY: as above.
+unsafe impl Sync for Channel {}
+
+impl Channel {
+    /// Opens a channel with a buffer for every online CPU (`relay_open`).
+    pub(crate) fn open(
+        base_filename: Option<&CStr>,
+        parent: *mut bindings::dentry,
+        subbuf_size: usize,
+        n_subbufs: usize,
+        cb: Callbacks,
+        private_data: *mut c_void,
+    ) -> Result<Arc<Self>> {
+        let geo = Geometry::new(subbuf_size, n_subbufs, MAX_SUBBUFS).map_err(|e| {
+            pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
+            EINVAL
+        })?;
+        let bufs = PerCpuBufPtrs::new()?;
+        let mut raw = bindings::rchan {
+            version: bindings::RELAYFS_CHANNEL_VERSION,
+            subbuf_size,
+            n_subbufs,
+            alloc_size: geo.alloc_size(PAGE_SIZE),
+            cb: cb.as_raw(),
+            private_data,
+            buf: bufs.as_raw(),
+            parent,
+            ..Default::default()
+        };
+        if let Some(base) = base_filename {
+            raw.has_base_filename = 1;
+            let bytes = base.as_bytes();
+            let n = bytes.len().min(raw.base_filename.len() - 1);
+            for (dst, src) in raw.base_filename.iter_mut().zip(&bytes[..n]) {
+                *dst = *src as _;
+            }
+        }
+        // INVARIANT: `raw` mirrors the other fields; no buffer exists yet.
+        let chan = Arc::new(Self { raw: Opaque::new(raw), geo, cb, bufs }, GFP_KERNEL)?;
+
+        let _cpus = CpusReadLocked::new();
+        let _lock = ChannelsLocked::new();
+        for cpu in cpu::online_cpus() {
+            if let Err(e) = chan.open_buf(cpu) {
+                chan.close_bufs();
+                return Err(e);
+            }
+        }
+        Ok(chan)
+    }
+
+    /// Creates (or, in global mode, shares) the buffer of `cpu`
+    /// (`relay_open_buf`). Called with the channels lock held.
+    fn open_buf(self: &Arc<Self>, cpu: CpuId) -> Result {
+        if self.is_global() {
+            let cpu0 = CpuId::from_u32(0).ok_or(EINVAL)?;
+            self.bufs.set(cpu, self.bufs.get(cpu0));
+            return Ok(());
+        }
+        let buf = Buffer::new(self, cpu.as_u32())?;
+        let mut is_global: c_int = 0;
+        let dentry = if self.has_base_filename() {
+            let name = CString::try_from_fmt(fmt!("{}{}", self.base_filename(), cpu.as_u32()))?;
+            let d = self.cb.create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?;
+            if d.is_null() {
+                return Err(ENOENT);
+            }
+            d
+        } else {
+            // Buffer-only channel: the callback only says whether the buffer
+            // is global. Unlike 6.12, a NULL dentry is accepted (it is what
+            // the callback is documented to return here).
+            let d = self.cb.create_buf_file(None, core::ptr::null_mut(), &buf, &mut is_global)?;
+            if !d.is_null() {
+                self.cb.remove_buf_file(d);
+                return Err(EINVAL);
+            }
+            d
+        };
+        if is_global != 0 {
+            self.is_global_field().store(1, Ordering::Relaxed);
+        }
+        if !dentry.is_null() {
+            // SAFETY: the file was just created for this buffer and lives until
+            // `close`; the buffer is not published, so no producer runs.
+            unsafe { buf.set_dentry(dentry) };
+        }
+        buf.reset();
+        let raw = Arc::into_raw(buf).cast_mut().cast::<bindings::rchan_buf>();
+        if self.is_global() {
+            // SAFETY: `raw` is the buffer just made, not yet published.
+            unsafe { (*raw).cpu = 0 };
+            let cpu0 = CpuId::from_u32(0).ok_or(EINVAL)?;
+            self.bufs.set(cpu0, raw);
+        }
+        // INVARIANT: the channel's reference to the new buffer is stored in its slot.
+        self.bufs.set(cpu, raw);
+        Ok(())
+    }
+
+    /// Closes every buffer and drops the channel's references to them.
+    fn close_bufs(&self) {
+        let mut last: *mut bindings::rchan_buf = core::ptr::null_mut();
+        for cpu in cpu::possible_cpus() {
+            let raw = self.bufs.get(cpu);
+            self.bufs.set(cpu, core::ptr::null_mut());
+            // Global slots all alias one buffer: release it once.
+            if raw.is_null() || raw == last {
+                continue;
+            }
+            last = raw;
+            // SAFETY: the slot owned a reference from `Arc::into_raw` (type
+            // invariant), which we now take back; the slot was just cleared.
+            let buf = unsafe { Arc::from_raw(raw.cast::<Buffer>()) };
+            buf.close();
+        }
+    }
+
+    /// Closes the channel (`relay_close`): files disappear, open readers
+    /// keep the remaining data, memory goes with the last reference.
+    pub(crate) fn close(this: Arc<Self>) {
+        {
+            let _lock = ChannelsLocked::new();
+            this.close_bufs();
+            let toobig = this.last_toobig().load(Ordering::Relaxed);
+            if toobig != 0 {
+                pr_warn!(
+                    "one or more items not logged [item size ({}) > sub-buffer size ({})]\n",
+                    toobig,
+                    this.geo.subbuf_size()
+                );
+            }
+        }
+        drop(this);
+    }
+
+    /// Calls `f` once for each distinct buffer.
+    fn for_each_buffer(&self, mut f: impl FnMut(&Buffer)) {
+        let mut last: *mut bindings::rchan_buf = core::ptr::null_mut();
+        for cpu in cpu::possible_cpus() {
+            let raw = self.bufs.get(cpu);
+            if raw.is_null() || raw == last {
+                continue;
+            }
+            last = raw;
+            // SAFETY: a non-NULL slot holds a reference owned by the channel
+            // (type invariant), kept while the caller's channel reference lives.
+            let buf = unsafe { Buffer::from_raw(raw) };
+            f(&buf);
+            if self.is_global() {
+                break;
+            }
+        }
+    }
+
+    /// Completes the current sub-buffer of every buffer (`relay_flush`).
+    pub(crate) fn flush(&self) {
+        if self.is_global() {
+            // As in 6.12 a global flush takes no lock: clients call it under
+            // their own spinlock, which also serialises their producers.
+            self.for_each_buffer(|b| {
+                b.switch_subbuf(0);
+            });
+            return;
+        }
+        let _lock = ChannelsLocked::new();
+        self.for_each_buffer(|b| {
+            b.switch_subbuf(0);
+        });
+    }
+
+    /// Empties every buffer (`relay_reset`); producers must be quiet.
+    pub(crate) fn reset(&self) {
+        if self.is_global() {
+            self.for_each_buffer(|b| b.reset());
+            return;
+        }
+        let _lock = ChannelsLocked::new();
+        self.for_each_buffer(|b| b.reset());
+    }
+
+    /// Sums the loss counters selected by `flags` over all buffers.
+    pub(crate) fn stats(&self, flags: u32) -> usize {
+        let mut total = 0;
+        self.for_each_buffer(|b| {
+            if flags & bindings::RELAY_RS_STATS_BUF_FULL != 0 {
+                total += b.stats().full.load(Ordering::Relaxed);
+            }
+            if flags & bindings::RELAY_RS_STATS_WRT_BIG != 0 {
+                total += b.stats().too_big.load(Ordering::Relaxed);
+            }
+        });
+        total
+    }
+
+    /// The buffer of `cpu`, if it has one.
+    pub(crate) fn buffer(&self, cpu: CpuId) -> Option<ArcBorrow<'_, Buffer>> {
+        let raw = self.bufs.get(cpu);
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL slot holds a buffer reference owned by the channel.
+        Some(unsafe { Buffer::from_raw(raw) })
+    }
+
+    /// The buffer of the current CPU.
+    pub(crate) fn this_cpu_buffer(&self, ctx: &impl PinnedToCpu) -> Option<ArcBorrow<'_, Buffer>> {
+        let raw = self.bufs.this_cpu(ctx);
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL slot holds a buffer reference owned by the channel.
+        Some(unsafe { Buffer::from_raw(raw) })
+    }
+
+    /// The C view of this channel.
+    pub(crate) fn as_raw(&self) -> *mut bindings::rchan {
+        self.raw.get()
+    }
+
+    /// Borrows the channel behind a `struct rchan *` from [`Channel::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`Channel::into_raw`] and not have been closed.
+    pub(crate) unsafe fn borrow<'a>(ptr: *mut bindings::rchan) -> ArcBorrow<'a, Channel> {
+        // SAFETY: `raw` is the first field of the `#[repr(C)]` `Channel` in
+        // an `Arc` whose client reference is still held (caller contract).
+        unsafe { ArcBorrow::from_raw(ptr.cast::<Channel>()) }
+    }
+
+    /// Hands the client's reference to C as a `struct rchan *`.
+    pub(crate) fn into_raw(this: Arc<Self>) -> *mut bindings::rchan {
+        Arc::into_raw(this).cast_mut().cast()
+    }
+
+    /// Takes the client's reference back.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`Channel::into_raw`]; it is consumed.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::rchan) -> Arc<Self> {
+        // SAFETY: per the caller contract, this is the reference `into_raw` gave out.
+        unsafe { Arc::from_raw(ptr.cast::<Channel>()) }
+    }
+
+    /// The channel's geometry.
+    pub(crate) fn geometry(&self) -> Geometry {
+        self.geo
+    }
+
+    /// The channel's callbacks.
+    pub(crate) fn callbacks(&self) -> &Callbacks {
+        &self.cb
+    }
+
+    fn is_global_field(&self) -> &AtomicI32 {
+        // SAFETY: an aligned `int` field of `raw`, live as long as `self`,
+        // accessed by relay_rs only atomically.
+        unsafe { AtomicI32::from_ptr(addr_of_mut!((*self.raw.get()).is_global)) }
+    }
+
+    /// Does one buffer serve all CPUs?
+    pub(crate) fn is_global(&self) -> bool {
+        self.is_global_field().load(Ordering::Relaxed) != 0
+    }
+
+    fn last_toobig(&self) -> &AtomicUsize {
+        // SAFETY: an aligned `size_t` field of `raw`, live as long as `self`,
+        // accessed by relay_rs only atomically.
+        unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.raw.get()).last_toobig)) }
+    }
+
+    /// Remembers the size of a record too big for a sub-buffer.
+    pub(crate) fn note_too_big(&self, length: usize) {
+        self.last_toobig().store(length, Ordering::Relaxed);
+    }
+
+    fn has_base_filename(&self) -> bool {
+        // SAFETY: written before publication (or under the channels lock), then read-only.
+        unsafe { (*self.raw.get()).has_base_filename != 0 }
+    }
+
+    fn parent(&self) -> *mut bindings::dentry {
+        // SAFETY: as for `has_base_filename`.
+        unsafe { (*self.raw.get()).parent }
+    }
+
+    fn base_filename(&self) -> &CStr {
+        // SAFETY: `base_filename` is NUL-terminated (zeroed, then at most
+        // NAME_MAX - 1 bytes copied) and not changed while files exist.
+        let bytes: &[u8] = unsafe {
+            let f = &(*self.raw.get()).base_filename;
+            core::slice::from_raw_parts(f.as_ptr().cast(), f.len())
+        };
+        let len = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+        CStr::from_bytes_with_nul(&bytes[..=len]).unwrap_or(kernel::c_str!(""))
+    }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! CPU identifiers, CPU masks and the contexts that pin a task to its CPU.
+//!
+//! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
+//! [`include/linux/irqflags.h`](srctree/include/linux/irqflags.h).
+
+use crate::bindings;
+use core::marker::PhantomData;
+
+/// A CPU number.
+///
+/// # Invariants
+///
+/// The id lies within `[0, nr_cpu_ids())`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CpuId(u32);
+
+/// Number of CPU ids the system can have (`nr_cpu_ids`).
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: reads a variable fixed at boot.
+    unsafe { bindings::relay_rs_glue_nr_cpu_ids() }
+}
+
+impl CpuId {
+    /// Checks `id` against `nr_cpu_ids`.
+    pub(crate) fn from_u32(id: u32) -> Option<Self> {
+        if id < nr_cpu_ids() {
+            // INVARIANT: `id` was just checked.
+            Some(Self(id))
+        } else {
+            None
+        }
+    }
+
+    /// The id as a number.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0
+    }
+
+    /// Is this CPU online now?
+    pub(crate) fn is_online(self) -> bool {
+        // SAFETY: `self.0 < nr_cpu_ids` by the type invariant.
+        unsafe { bindings::relay_rs_glue_cpu_online(self.0) }
+    }
+
+    /// Can this CPU ever be brought online?
+    pub(crate) fn is_possible(self) -> bool {
+        // SAFETY: `self.0 < nr_cpu_ids` by the type invariant.
+        unsafe { bindings::relay_rs_glue_cpu_possible(self.0) }
+    }
+
+    /// The CPU the caller runs on; `_ctx` proves the caller cannot migrate.
+    pub(crate) fn current(_ctx: &impl PinnedToCpu) -> Self {
+        // SAFETY: preemption or interrupts are off, as `_ctx` proves.
+        let id = unsafe { bindings::relay_rs_glue_smp_processor_id() };
+        // INVARIANT: the current CPU id is below `nr_cpu_ids`.
+        Self(id)
+    }
+}
+
+/// All possible CPUs.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
+    (0..nr_cpu_ids()).filter_map(CpuId::from_u32).filter(|c| c.is_possible())
+}
+
+/// All CPUs online at the time each is visited.
+pub(crate) fn online_cpus() -> impl Iterator<Item = CpuId> {
+    (0..nr_cpu_ids()).filter_map(CpuId::from_u32).filter(|c| c.is_online())
+}
+
+/// A context in which the current task cannot move to another CPU.
+pub(crate) trait PinnedToCpu {}
+
+/// Local interrupts disabled (`local_irq_save`) until drop.
+pub(crate) struct IrqDisabled {
+    flags: usize,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl IrqDisabled {
+    /// Saves the interrupt state and disables local interrupts.
+    pub(crate) fn new() -> Self {
+        // SAFETY: always safe; restored in `drop` on the same CPU (the guard is `!Send`).
+        let flags = unsafe { bindings::relay_rs_glue_irq_save() };
+        Self { flags, _not_send: PhantomData }
+    }
+}
+
+impl Drop for IrqDisabled {
+    fn drop(&mut self) {
+        // SAFETY: `flags` came from `irq_save` on this CPU.
+        unsafe { bindings::relay_rs_glue_irq_restore(self.flags) };
+    }
+}
+
+impl PinnedToCpu for IrqDisabled {}
+
+/// Preemption disabled until drop.
+pub(crate) struct PreemptDisabled(PhantomData<*mut ()>);
+
+impl PreemptDisabled {
+    /// Disables preemption.
+    pub(crate) fn new() -> Self {
+        // SAFETY: always safe; balanced in `drop` (the guard is `!Send`).
+        unsafe { bindings::relay_rs_glue_preempt_disable() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for PreemptDisabled {
+    fn drop(&mut self) {
+        // SAFETY: balances the `preempt_disable` in `new`.
+        unsafe { bindings::relay_rs_glue_preempt_enable() };
+    }
+}
+
+impl PinnedToCpu for PreemptDisabled {}
+
+/// CPU hotplug held off (`cpus_read_lock`) until drop.
+pub(crate) struct CpusReadLocked(PhantomData<*mut ()>);
+
+impl CpusReadLocked {
+    /// Takes the hotplug read lock; may sleep.
+    pub(crate) fn new() -> Self {
+        // SAFETY: process context, as every caller (open/close paths) is.
+        unsafe { bindings::cpus_read_lock() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for CpusReadLocked {
+    fn drop(&mut self) {
+        // SAFETY: balances `cpus_read_lock` in `new`.
+        unsafe { bindings::cpus_read_unlock() };
+    }
+}

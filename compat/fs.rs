@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Files and inodes, shaped like upstream `kernel::fs::File`.
+//!
+//! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h).
+
+use crate::bindings;
+use core::ffi::c_void;
+use kernel::types::Opaque;
+
+/// `FMODE_READ` (`include/linux/fs.h`; bindgen cannot read its `__force` cast).
+const FMODE_READ: u32 = 1 << 0;
+
+/// An open file, borrowed for the duration of a file operation.
+///
+/// # Invariants
+///
+/// The wrapped `struct file` is valid for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct File(Opaque<bindings::file>);
+
+impl File {
+    /// Borrows a `struct file`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct file` for the lifetime `'a`, as
+    /// it does for the `file` argument of a file operation.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a File {
+        // SAFETY: `File` is a transparent wrapper of `struct file`, valid for 'a.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The raw pointer.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.get()
+    }
+
+    /// The file's `private_data`.
+    pub(crate) fn private_data(&self) -> *mut c_void {
+        // SAFETY: the file is valid; `private_data` is owned by the file's fops.
+        unsafe { (*self.as_ptr()).private_data }
+    }
+
+    /// Was the file opened for reading?
+    pub(crate) fn is_readable(&self) -> bool {
+        // SAFETY: the file is valid and `f_mode` is fixed after open.
+        unsafe { (*self.as_ptr()).f_mode & FMODE_READ != 0 }
+    }
+}
+
+/// Adds `bytes` to the size of the inode behind `dentry` (the relay
+/// files' `i_size` counts the bytes produced).
+///
+/// # Safety
+///
+/// `dentry` must be a live, positive dentry, and the caller must be the
+/// only writer of that inode's size.
+pub(crate) unsafe fn inode_add_size(dentry: *mut bindings::dentry, bytes: usize) {
+    // SAFETY: `dentry` is live and positive (caller contract).
+    let inode = unsafe { bindings::relay_rs_glue_d_inode(dentry) };
+    // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
+    unsafe { (*inode).i_size += bytes as i64 };
+}
+
+/// Sets the size of the inode behind `dentry`.
+///
+/// # Safety
+///
+/// As for [`inode_add_size`].
+pub(crate) unsafe fn inode_set_size(dentry: *mut bindings::dentry, bytes: usize) {
+    // SAFETY: `dentry` is live and positive (caller contract).
+    let inode = unsafe { bindings::relay_rs_glue_d_inode(dentry) };
+    // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
+    unsafe { (*inode).i_size = bytes as i64 };
+}

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Small safe abstractions over C APIs that the 6.12 `kernel` crate lacks.
+//!
+//! Each mirrors the name and shape of the upstream abstraction that later
+//! appeared (`cpu::CpuId`, `fs::File`, `sync::poll::PollTable`, `debugfs`),
+//! so that it can be swapped for the upstream one when relay_rs moves on.
+
+pub(crate) mod cpu;
+pub(crate) mod debugfs;
+pub(crate) mod fs;
+pub(crate) mod irq_work;
+pub(crate) mod percpu;
+pub(crate) mod poll;
+pub(crate) mod vmap;

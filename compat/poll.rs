@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Wait queues and poll tables, shaped like upstream `sync::poll`.
+//!
+//! C headers: [`include/linux/wait.h`](srctree/include/linux/wait.h),
+//! [`include/linux/poll.h`](srctree/include/linux/poll.h).
+
+use super::fs::File;
+use crate::bindings;
+use kernel::types::Opaque;
+
+/// Poll event bits (`include/uapi/linux/eventpoll.h`; bindgen cannot read
+/// their `__force` casts).
+pub(crate) mod events {
+    /// There is data to read.
+    pub(crate) const EPOLLIN: u32 = 0x0001;
+    /// Error condition.
+    pub(crate) const EPOLLERR: u32 = 0x0008;
+    /// Hang-up.
+    pub(crate) const EPOLLHUP: u32 = 0x0010;
+    /// Normal data to read.
+    pub(crate) const EPOLLRDNORM: u32 = 0x0040;
+}
+
+/// A `wait_queue_head_t` embedded in a C structure.
+///
+/// # Invariants
+///
+/// The wrapped head has been initialised with [`WaitQueue::init`].
+#[repr(transparent)]
+pub(crate) struct WaitQueue(Opaque<bindings::wait_queue_head>);
+
+impl WaitQueue {
+    /// Initialises the wait queue head at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid for writes and must not move while in use.
+    pub(crate) unsafe fn init(ptr: *mut bindings::wait_queue_head) {
+        // SAFETY: `ptr` is valid for writes (caller contract).
+        unsafe { bindings::relay_rs_glue_init_waitqueue(ptr) };
+    }
+
+    /// Borrows an initialised wait queue head.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must have been initialised with [`WaitQueue::init`] and stay valid for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::wait_queue_head) -> &'a WaitQueue {
+        // SAFETY: transparent wrapper; validity per the caller contract.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Does anybody wait? (The caller orders this check after its update.)
+    pub(crate) fn is_active(&self) -> bool {
+        // SAFETY: initialised by the type invariant.
+        unsafe { bindings::relay_rs_glue_waitqueue_active(self.0.get()) }
+    }
+
+    /// Wakes interruptible waiters; must not be called from a producer's context.
+    pub(crate) fn wake_up_interruptible(&self) {
+        // SAFETY: initialised by the type invariant.
+        unsafe { bindings::relay_rs_glue_wake_up_interruptible(self.0.get()) };
+    }
+}
+
+/// The `poll_table` of a `poll` file operation.
+pub(crate) struct PollTable(*mut bindings::poll_table_struct);
+
+impl PollTable {
+    /// Wraps the poll table argument of `f_op->poll`, which may be NULL.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be NULL or valid for the duration of the `poll` call.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::poll_table_struct) -> Self {
+        Self(ptr)
+    }
+
+    /// Registers `wq` so that the poller is woken when it is.
+    pub(crate) fn register_wait(&mut self, file: &File, wq: &WaitQueue) {
+        // SAFETY: `file` and `wq` are valid; the table is NULL or valid (from_raw contract);
+        // the wait queue outlives the file (the file holds a reference on its owner).
+        unsafe { bindings::relay_rs_glue_poll_wait(file.as_ptr(), wq.0.get(), self.0) };
+    }
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! File operations of relay buffer files (`relay_rs_file_operations`).
+//!
+//! `open` takes a buffer reference for the file, so the buffer (and the
+//! data in it) outlives `relay_rs_close` while the file is open. The
+//! default `create_buf_file` makes the files with
+//! `debugfs_create_file_unsafe`, whose open proxy holds off file removal
+//! while `open` takes that reference; after that the reference alone keeps
+//! the buffer alive, and the module cannot unload while a file is open
+//! (`owner`).
+
+use crate::{
+    bindings,
+    buffer::Buffer,
+    compat::{fs::File, poll::PollTable},
+};
+use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::{prelude::*, sync::Arc, types::Opaque};
+
+/// A `file_operations` table that can live in a `static`.
+#[repr(transparent)]
+pub struct FileOperations(bindings::file_operations);
+
+// SAFETY: the table is immutable; its pointers are to functions and the module.
+unsafe impl Sync for FileOperations {}
+
+extern "C" {
+    static __this_module: Opaque<bindings::module>;
+}
+
+/// The file operations of relay buffer files, exported for clients'
+/// `create_buf_file` callbacks.
+#[no_mangle]
+#[used]
+pub static relay_rs_file_operations: FileOperations = FileOperations(bindings::file_operations {
+    // SAFETY: only the address of the module's own `struct module` is taken.
+    owner: unsafe { __this_module.get() },
+    open: Some(relay_file_open),
+    read: Some(relay_file_read),
+    poll: Some(relay_file_poll),
+    release: Some(relay_file_release),
+    // SAFETY: all-zero is a valid `file_operations` (every hook absent).
+    ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+});
+
+/// The table, for the default `create_buf_file`.
+pub(crate) fn file_operations() -> &'static bindings::file_operations {
+    &relay_rs_file_operations.0
+}
+
+/// Borrows the buffer behind an open relay file.
+///
+/// # Safety
+///
+/// `file` must be a relay file opened by [`relay_file_open`], not yet released.
+unsafe fn file_buffer<'a>(file: &File) -> kernel::sync::ArcBorrow<'a, Buffer> {
+    // SAFETY: `open` stored a buffer reference that `release` has not dropped.
+    unsafe { Buffer::from_raw(file.private_data().cast()) }
+}
+
+unsafe extern "C" fn relay_file_open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `inode` is valid during open; `i_private` is the buffer that
+    // `create_buf_file` was given, kept alive until its file is removed,
+    // which cannot complete while this open runs.
+    let buf = unsafe { Buffer::from_raw((*inode).i_private.cast()) };
+    let reference: Arc<Buffer> = buf.into();
+    // SAFETY: `file` is valid during open; `private_data` is ours to set.
+    unsafe { (*file).private_data = Arc::into_raw(reference).cast_mut().cast() };
+    // SAFETY: `inode` and `file` are valid during open.
+    unsafe { bindings::nonseekable_open(inode, file) }
+}
+
+unsafe extern "C" fn relay_file_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `file` is valid during release.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: the reference stored by `open`, dropped exactly once here.
+    drop(unsafe { Arc::from_raw(file.private_data().cast::<Buffer>()) });
+    0
+}
+
+unsafe extern "C" fn relay_file_read(
+    file: *mut bindings::file,
+    ubuf: *mut c_char,
+    count: usize,
+    _ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is valid during read.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: `file` is an open relay file.
+    let buf = unsafe { file_buffer(file) };
+    let mut dst = ubuf as usize;
+    let res = buf.read(count, |src, len| {
+        // SAFETY: `src` is readable for `len` bytes (`Buffer::read`); the
+        // destination is user memory, checked by `copy_to_user`.
+        let left = unsafe { bindings::copy_to_user(dst as *mut _, src.cast(), len as _) };
+        if left != 0 {
+            return Err(EFAULT);
+        }
+        dst += len;
+        Ok(())
+    });
+    match res {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+unsafe extern "C" fn relay_file_poll(file: *mut bindings::file, wait: *mut bindings::poll_table_struct) -> c_uint {
+    // SAFETY: `file` is valid during poll.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: `wait` is NULL or valid during poll.
+    let mut table = unsafe { PollTable::from_raw(wait) };
+    // SAFETY: `file` is an open relay file.
+    unsafe { file_buffer(file) }.poll(file, &mut table)
+}

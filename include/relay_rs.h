@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * relay_rs: the Linux relay channel API, implemented in Rust as a loadable
+ * module. Include this header instead of <linux/relay.h>.
+ *
+ * struct rchan, struct rchan_buf and struct rchan_callbacks have the layout
+ * of Linux 6.12's <linux/relay.h>, so code that reads their fields keeps
+ * working. The exported functions carry a relay_rs_ prefix so that they do
+ * not clash with a kernel built with CONFIG_RELAY=y.
+ */
+#ifndef _RELAY_RS_H
+#define _RELAY_RS_H
+
+#ifdef _LINUX_RELAY_H
+#error "relay_rs.h replaces <linux/relay.h>: include only one of them"
+#endif
+
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/list.h>
+#include <linux/irq_work.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/percpu.h>
+
+#define RELAYFS_CHANNEL_VERSION		7
+
+/* Per-CPU (or global) channel buffer. Layout of Linux 6.12. */
+struct rchan_buf {
+	void *start;			/* start of channel buffer */
+	void *data;			/* start of current sub-buffer */
+	size_t offset;			/* current offset into sub-buffer */
+	size_t subbufs_produced;	/* count of sub-buffers produced */
+	size_t subbufs_consumed;	/* count of sub-buffers consumed */
+	struct rchan *chan;		/* associated channel */
+	wait_queue_head_t read_wait;	/* reader wait queue */
+	struct irq_work wakeup_work;	/* reader wakeup */
+	struct dentry *dentry;		/* channel file dentry */
+	struct kref kref;		/* unused by relay_rs (Rust refcounts) */
+	struct page **page_array;	/* array of current buffer pages */
+	unsigned int page_count;	/* number of current buffer pages */
+	unsigned int finalized;		/* buffer has been finalized */
+	size_t *padding;		/* padding counts per sub-buffer */
+	size_t prev_padding;		/* temporary variable */
+	size_t bytes_consumed;		/* bytes consumed in cur read subbuf */
+	size_t early_bytes;		/* bytes consumed before VFS inited */
+	unsigned int cpu;		/* this buf's cpu */
+} ____cacheline_aligned;
+
+/* Relay channel. Layout of Linux 6.12. */
+struct rchan {
+	u32 version;			/* the version of this struct */
+	size_t subbuf_size;		/* sub-buffer size */
+	size_t n_subbufs;		/* number of sub-buffers per buffer */
+	size_t alloc_size;		/* total buffer size allocated */
+	const struct rchan_callbacks *cb; /* client callbacks */
+	struct kref kref;		/* unused by relay_rs (Rust refcounts) */
+	void *private_data;		/* for user-defined data */
+	size_t last_toobig;		/* tried to log event > subbuf size */
+	struct rchan_buf * __percpu *buf; /* per-cpu channel buffers */
+	int is_global;			/* One global buffer ? */
+	struct list_head list;		/* unused by relay_rs */
+	struct dentry *parent;		/* parent dentry passed to open */
+	int has_base_filename;		/* has a filename associated? */
+	char base_filename[NAME_MAX];	/* saved base filename */
+};
+
+/*
+ * Client callbacks. Every callback may be NULL, in which case relay_rs uses
+ * its default: subbuf_start refuses to switch when the buffer is full
+ * (no-overwrite mode), create_buf_file makes a debugfs file with
+ * relay_rs_file_operations, remove_buf_file removes it with debugfs_remove().
+ * relay_rs never writes to this structure.
+ */
+struct rchan_callbacks {
+	/* Return 1 to switch to @subbuf, 0 to refuse (the write is dropped). */
+	int (*subbuf_start)(struct rchan_buf *buf, void *subbuf,
+			    void *prev_subbuf, size_t prev_padding);
+	/* Create the file for @buf; may set *is_global on the first call. */
+	struct dentry *(*create_buf_file)(const char *filename,
+					  struct dentry *parent, umode_t mode,
+					  struct rchan_buf *buf, int *is_global);
+	/* Remove a file made by create_buf_file; 0 or negative errno. */
+	int (*remove_buf_file)(struct dentry *dentry);
+};
+
+struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
+			    size_t subbuf_size, size_t n_subbufs,
+			    const struct rchan_callbacks *cb,
+			    void *private_data);
+void relay_rs_close(struct rchan *chan);
+void relay_rs_flush(struct rchan *chan);
+void relay_rs_reset(struct rchan *chan);
+void relay_rs_subbufs_consumed(struct rchan *chan, unsigned int cpu,
+			       size_t consumed);
+int relay_rs_buf_full(struct rchan_buf *buf);
+size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
+
+void relay_rs_write(struct rchan *chan, const void *data, size_t length);
+void __relay_rs_write(struct rchan *chan, const void *data, size_t length);
+void *relay_rs_reserve(struct rchan *chan, size_t length);
+
+/* Loss counters (relay_rs_stats() flags), like relay_stats() after 6.12. */
+#define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */
+#define RELAY_RS_STATS_WRT_BIG	(1 << 1)	/* records bigger than a sub-buffer */
+size_t relay_rs_stats(struct rchan *chan, int flags);
+
+extern const struct file_operations relay_rs_file_operations;
+
+#endif /* _RELAY_RS_H */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make sure a configured and fully built 6.12 kernel exists in the cache and
+# print its build directory (for KDIR=). The cache key covers the config
+# fragments, the kernel source package version and the toolchain, so the
+# kernel is rebuilt only when one of those changes.
+#
+# Usage: scripts/kernel.sh [variant]      (variant: base, the default)
+# Environment: RELAY_RS_CACHE (default: ~/.cache/relay_rs), JOBS.
+set -euo pipefail
+
+variant=${1:-base}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${RELAY_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay_rs}
+jobs=${JOBS:-$(nproc)}
+export PATH=/usr/lib/llvm-19/bin:$PATH
+
+frags="$top/kernel-config/base.config"
+[ "$variant" = base ] || frags="$frags $top/kernel-config/$variant.config"
+for f in $frags; do [ -f "$f" ] || { echo "kernel.sh: no fragment $f" >&2; exit 1; }; done
+
+tarball=/usr/src/linux-source-6.12.tar.xz
+[ -f "$tarball" ] || { echo "kernel.sh: $tarball missing: run scripts/setup.sh" >&2; exit 1; }
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+
+key=$( {
+	cat $frags
+	echo "$srcver"
+	rustc --version
+	bindgen --version
+	clang --version | head -1
+	cat "$0"
+} | sha256sum | cut -c1-12)
+
+src="$cache/src-$srcver"
+build="$cache/kernel-$variant-$key"
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
+if [ ! -f "$src/.unpacked" ]; then
+	echo "kernel.sh: unpacking $tarball into $src" >&2
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" -xf "$tarball" --strip-components=1
+	mv "$src.tmp" "$src"
+	touch "$src/.unpacked"
+fi
+
+if [ ! -f "$build/.relay_rs_built" ]; then
+	echo "kernel.sh: building kernel '$variant' in $build (cold: about 10 minutes)" >&2
+	mkdir -p "$build"
+	mk() { make -C "$src" O="$build" LLVM=1 "$@"; }
+	mk -s tinyconfig >&2
+	KCONFIG_CONFIG="$build/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$build" \
+		"$build/.config" $frags >&2
+	mk -s olddefconfig >&2
+	# Every line of the fragments must have survived olddefconfig.
+	bad=0
+	for f in $frags; do
+		while read -r line; do
+			case "$line" in ''|'#'*) continue ;; esac
+			grep -qx "$line" "$build/.config" || { echo "kernel.sh: $line not set" >&2; bad=1; }
+		done <"$f"
+	done
+	[ $bad = 0 ] || { echo "kernel.sh: config fragment not satisfied" >&2; exit 1; }
+	mk -s rustavailable >&2
+	if ! mk -j"$jobs" >"$build/build.log" 2>&1; then
+		tail -40 "$build/build.log" >&2
+		echo "kernel.sh: kernel build failed, log in $build/build.log" >&2
+		exit 1
+	fi
+	[ -f "$build/Module.symvers" ] || { echo "kernel.sh: no Module.symvers" >&2; exit 1; }
+	touch "$build/.relay_rs_built"
+fi
+echo "$build"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything relay_rs needs to build and test, idempotently.
+# Fast (a few checks, no network) when everything is already present.
+set -euo pipefail
+
+BINDGEN_VERSION=0.73.2
+APT_PACKAGES="linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
+	libelf-dev libssl-dev cpio busybox-static qemu-system-x86 python3 libc6-dev"
+
+die() { echo "setup: $*" >&2; exit 1; }
+
+missing=""
+for p in $APT_PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing Debian packages:$missing"
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq ||
+		die "apt-get update failed; check the network and /etc/apt/sources.list"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null ||
+		die "apt-get install failed for:$missing"
+fi
+
+command -v rustup >/dev/null || die "rustup not found: install a Rust toolchain with rustup first"
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+	echo "setup: adding rustup component rust-src"
+	rustup component add rust-src || die "rustup component add rust-src failed"
+fi
+
+if ! command -v bindgen >/dev/null ||
+	[ "$(bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
+	echo "setup: installing bindgen-cli $BINDGEN_VERSION"
+	cargo install --locked bindgen-cli --version "$BINDGEN_VERSION" ||
+		die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+fi
