@@ -1,1 +1,0 @@
-savedcmd_/work/main/relay_rs.ko := ld.lld -r -m elf_x86_64 -z noexecstack --build-id=sha1  -T scripts/module.lds -o /work/main/relay_rs.ko /work/main/relay_rs.o /work/main/relay_rs.mod.o /work/main/.module-common.o
