@@ -33,6 +33,7 @@ host-test:
 
 demo: modules
 	@$(TOP)/tests/run-qemu.sh demo
+	@python3 $(TOP)/tests/report.py demo $(TOP)/build/demo.log
 
 test: modules
 	@$(TOP)/tests/run-qemu.sh test

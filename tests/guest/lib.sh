@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for guest scripts: each check prints one RELAY_RS_CHECK line.
+
+D=/sys/kernel/debug
+
+# check NAME CMD...: runs CMD, reports ok/not ok with its output on failure.
+check() {
+	name=$1
+	shift
+	if "$@" >/tmp/check.out 2>&1; then
+		echo "RELAY_RS_CHECK ok $name"
+	else
+		echo "RELAY_RS_CHECK not ok $name"
+		sed 's/^/    /' /tmp/check.out
+	fi
+}
+
+# read_all DIR BASE: cats every per-CPU file DIR/BASE<n> to /tmp/BASE<n>.
+read_all() {
+	for f in "$1/$2"[0-9]*; do
+		cat "$f" >"/tmp/$(basename "$f")" || return 1
+	done
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the cached kernel in QEMU (TCG, 4 CPUs) with a busybox initramfs
+# holding relay_rs, its client modules, the guest tools and the guest
+# script for MODE, and saves the serial console to build/MODE.log.
+#
+# Usage: tests/run-qemu.sh demo|test      Environment: KDIR, QEMU_TIMEOUT.
+set -euo pipefail
+
+mode=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=${KDIR:-$("$top/scripts/kernel.sh" base)}
+out="$top/build"
+root="$out/initramfs-$mode"
+timeout=${QEMU_TIMEOUT:-900}
+
+export PATH=$HOME/.cargo/bin:$PATH
+(cd "$top/tools/relay-check" && cargo build --release -q)
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
+cp /bin/busybox "$root/bin/busybox"
+for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko; do
+	[ -f "$m" ] && cp "$m" "$root/modules/"
+done
+cp "$top/tools/relay-check/target/x86_64-unknown-linux-gnu/release/relay-check" "$root/bin/"
+cp "$top"/tests/guest/*.sh "$root/tests/"
+cat >"$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+echo "RELAY_RS_GUEST_START $mode"
+sh /tests/$mode.sh
+echo "RELAY_RS_DONE"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out/initramfs-$mode.cpio.gz")
+
+log="$out/$mode.log"
+echo "run-qemu: booting $mode (log: $log)" >&2
+set +e
+timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m 512M -nographic -no-reboot \
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$out/initramfs-$mode.cpio.gz" \
+	-append "console=ttyS0 loglevel=7 panic=-1 $mode" </dev/null >"$log" 2>&1
+rc=$?
+set -e
+[ $rc = 124 ] && echo "RELAY_RS_TIMEOUT after ${timeout}s" >>"$log"
+exit 0
