@@ -15,7 +15,10 @@
 //! sub-buffers in the middle of a read can never make the reader index past
 //! the padding array or the ring.
 
-use core::sync::atomic::{fence, AtomicUsize, Ordering};
+use core::{
+    num::NonZeroUsize,
+    sync::atomic::{fence, AtomicUsize, Ordering},
+};
 
 /// Why [`Geometry::new`] refused a channel geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,44 +33,47 @@ pub enum GeometryError {
 
 /// The validated shape of a relay buffer.
 ///
+/// Both sizes are [`NonZeroUsize`], so that the compiler knows every
+/// division and remainder by them is defined (no panic paths).
+///
 /// # Invariants
 ///
-/// `subbuf_size > 0`, `n_subbufs > 0` and `subbuf_size * n_subbufs <= u32::MAX`.
+/// `subbuf_size * n_subbufs <= u32::MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
-    subbuf_size: usize,
-    n_subbufs: usize,
+    subbuf_size: NonZeroUsize,
+    n_subbufs: NonZeroUsize,
 }
 
 impl Geometry {
     /// Validates a geometry; `max_subbufs` bounds the padding array.
     pub fn new(subbuf_size: usize, n_subbufs: usize, max_subbufs: usize) -> Result<Self, GeometryError> {
-        if subbuf_size == 0 || n_subbufs == 0 {
+        let (Some(size), Some(n)) = (NonZeroUsize::new(subbuf_size), NonZeroUsize::new(n_subbufs)) else {
             return Err(GeometryError::Zero);
-        }
+        };
         if n_subbufs > max_subbufs {
             return Err(GeometryError::TooManySubbufs);
         }
-        if subbuf_size > u32::MAX as usize / n_subbufs {
+        if subbuf_size > u32::MAX as usize / n {
             return Err(GeometryError::Overflow);
         }
-        // INVARIANT: both sizes are non-zero and their product fits in a `u32`.
-        Ok(Self { subbuf_size, n_subbufs })
+        // INVARIANT: the product fits in a `u32`.
+        Ok(Self { subbuf_size: size, n_subbufs: n })
     }
 
     /// Size of one sub-buffer in bytes.
     pub fn subbuf_size(&self) -> usize {
-        self.subbuf_size
+        self.subbuf_size.get()
     }
 
     /// Number of sub-buffers in the ring.
     pub fn n_subbufs(&self) -> usize {
-        self.n_subbufs
+        self.n_subbufs.get()
     }
 
     /// Bytes covered by the sub-buffers (without page rounding).
     pub fn ring_size(&self) -> usize {
-        self.subbuf_size * self.n_subbufs
+        self.subbuf_size.get() * self.n_subbufs.get()
     }
 
     /// Bytes to allocate: the ring rounded up to whole pages.
@@ -77,7 +83,28 @@ impl Geometry {
 
     /// The `offset` value that marks a buffer whose last switch was refused.
     pub fn refused_offset(&self) -> usize {
-        self.subbuf_size + 1
+        self.subbuf_size.get() + 1
+    }
+
+    /// The sub-buffer that the `count`-th sub-buffer occupies.
+    pub fn index(&self, count: usize) -> usize {
+        count % self.n_subbufs
+    }
+
+    /// The sub-buffer that ring offset `pos` lies in.
+    pub fn subbuf_of(&self, pos: usize) -> usize {
+        (pos / self.subbuf_size) % self.n_subbufs
+    }
+
+    /// Offset of `pos` within its sub-buffer.
+    pub fn offset_in_subbuf(&self, pos: usize) -> usize {
+        pos % self.subbuf_size
+    }
+
+    /// `pos` reduced into the ring.
+    pub fn wrap(&self, pos: usize) -> usize {
+        // The ring size is a non-zero product of two non-zero sizes.
+        pos % NonZeroUsize::new(self.ring_size()).unwrap_or(self.subbuf_size)
     }
 }
 
@@ -160,11 +187,11 @@ impl<'a> Ring<'a> {
     }
 
     fn subbuf_addr(&self, index: usize) -> usize {
-        self.c.start + (index % self.geo.n_subbufs) * self.geo.subbuf_size
+        self.c.start + self.geo.index(index) * self.geo.subbuf_size()
     }
 
     fn write_subbuf(&self) -> usize {
-        (self.c.data.load(R).wrapping_sub(self.c.start) / self.geo.subbuf_size) % self.geo.n_subbufs
+        self.geo.subbuf_of(self.c.data.load(R).wrapping_sub(self.c.start))
     }
 
     /// Number of produced sub-buffers not yet consumed.
@@ -177,7 +204,7 @@ impl<'a> Ring<'a> {
 
     /// True when every sub-buffer is produced and unconsumed (`relay_buf_full`).
     pub fn is_full(&self) -> bool {
-        self.ready() >= self.geo.n_subbufs
+        self.ready() >= self.geo.n_subbufs()
     }
 
     /// True when no produced sub-buffer is unconsumed.
@@ -210,16 +237,30 @@ impl<'a> Ring<'a> {
     /// position, or 0 if it was dropped (too big, or the client refused the
     /// switch). Only the producer of this buffer calls it.
     pub fn switch_subbuf(&self, length: usize, hooks: &mut impl SwitchHooks) -> usize {
-        let ss = self.geo.subbuf_size;
+        if self.switch(length, hooks) {
+            length
+        } else {
+            0
+        }
+    }
+
+    /// The switch itself: true if `length` bytes now fit.
+    ///
+    /// Unlike 6.12's return value this tells a successful switch for a
+    /// zero-length reservation from a refused one, so `reserve(0)` returns
+    /// the new sub-buffer instead of NULL right after a refusal ends.
+    fn switch(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        let ss = self.geo.subbuf_size();
         if length > ss {
             hooks.lost_too_big(length);
-            return 0;
+            return false;
         }
-        if self.c.offset.load(R) != self.geo.refused_offset() {
-            let pad = ss.saturating_sub(self.c.offset.load(R));
+        let offset = self.c.offset.load(R);
+        if offset != self.geo.refused_offset() {
+            let pad = ss.saturating_sub(offset);
             self.c.prev_padding.store(pad, R);
             let produced = self.c.produced.load(R);
-            self.set_pad(produced % self.geo.n_subbufs, pad);
+            self.set_pad(self.geo.index(produced), pad);
             // Publish the padding before the count that makes it readable.
             self.c.produced.store(produced.wrapping_add(1), Ordering::Release);
             hooks.produced(ss - pad);
@@ -228,7 +269,7 @@ impl<'a> Ring<'a> {
             hooks.wake_readers();
         }
         let old = self.c.data.load(R);
-        let new_index = self.c.produced.load(R) % self.geo.n_subbufs;
+        let new_index = self.geo.index(self.c.produced.load(R));
         let new = self.subbuf_addr(new_index);
         self.c.offset.store(0, R);
         if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
@@ -236,26 +277,26 @@ impl<'a> Ring<'a> {
             if length > 0 {
                 hooks.lost_full(length);
             }
-            return 0;
+            return false;
         }
         self.c.data.store(new, R);
         self.set_pad(new_index, 0);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`.
-        if length + self.c.offset.load(R) > ss {
+        if length.saturating_add(self.c.offset.load(R)) > ss {
             hooks.lost_too_big(length);
-            return 0;
+            return false;
         }
-        length
+        true
     }
 
     /// Reserves `length` bytes at the write position, switching sub-buffers
     /// if needed. Returns the ring offset of the reserved bytes, or `None`
     /// if the record was dropped. Only the producer of this buffer calls it.
     pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
-        let ss = self.geo.subbuf_size;
+        let ss = self.geo.subbuf_size();
         let mut offset = self.c.offset.load(R);
-        if offset + length > ss {
-            if self.switch_subbuf(length, hooks) == 0 {
+        if offset.saturating_add(length) > ss {
+            if !self.switch(length, hooks) {
                 return None;
             }
             offset = self.c.offset.load(R);
@@ -268,7 +309,7 @@ impl<'a> Ring<'a> {
     /// header of `length` bytes (`subbuf_start_reserve`). Returns false, and
     /// changes nothing, if the header would not leave room for data.
     pub fn start_reserve(&self, length: usize) -> bool {
-        if length + 1 >= self.geo.subbuf_size {
+        if length.saturating_add(1) >= self.geo.subbuf_size() {
             return false;
         }
         self.c.offset.store(length, R);
@@ -278,7 +319,7 @@ impl<'a> Ring<'a> {
     /// Adds to the consumed count, clamped to the produced count
     /// (`relay_subbufs_consumed`). Counts above `n_subbufs` are ignored.
     pub fn subbufs_consumed(&self, n: usize) {
-        if n > self.geo.n_subbufs {
+        if n > self.geo.n_subbufs() {
             return;
         }
         let produced = self.c.produced.load(Ordering::Acquire);
@@ -294,8 +335,7 @@ impl<'a> Ring<'a> {
 
     /// Accounts `bytes` just read at ring position `read_pos`.
     fn read_consume(&self, read_pos: usize, bytes: usize) {
-        let ss = self.geo.subbuf_size;
-        let n = self.geo.n_subbufs;
+        let ss = self.geo.subbuf_size();
         let produced = self.c.produced.load(Ordering::Acquire);
         let offset = self.c.offset.load(R);
         if produced == self.c.consumed.load(R) && offset == self.c.bytes_consumed.load(R) {
@@ -308,12 +348,12 @@ impl<'a> Ring<'a> {
         let consumed_bytes = self.c.bytes_consumed.load(R) + bytes;
         self.c.bytes_consumed.store(consumed_bytes, R);
         let read_subbuf = if read_pos == 0 {
-            self.c.consumed.load(R) % n
+            self.geo.index(self.c.consumed.load(R))
         } else {
-            (read_pos / ss) % n
+            self.geo.subbuf_of(read_pos)
         };
         if consumed_bytes + self.pad(read_subbuf) == ss {
-            if read_subbuf == produced % n && offset == ss {
+            if read_subbuf == self.geo.index(produced) && offset == ss {
                 return;
             }
             self.subbufs_consumed(1);
@@ -323,8 +363,8 @@ impl<'a> Ring<'a> {
 
     /// Is anything readable? Also catches the consumer up in overwrite mode.
     fn read_avail(&self) -> bool {
-        let ss = self.geo.subbuf_size;
-        let n = self.geo.n_subbufs;
+        let ss = self.geo.subbuf_size();
+        let n = self.geo.n_subbufs();
         let produced = self.c.produced.load(Ordering::Acquire);
         self.read_consume(0, 0);
         let mut consumed = self.c.consumed.load(R);
@@ -339,10 +379,10 @@ impl<'a> Ring<'a> {
             self.c.consumed.store(consumed, R);
             self.c.bytes_consumed.store(0, R);
         }
-        let mut prod_pos = (produced % n) * ss + offset;
-        let cons_pos = (consumed % n) * ss + self.c.bytes_consumed.load(R);
+        let mut prod_pos = self.geo.index(produced) * ss + offset;
+        let cons_pos = self.geo.index(consumed) * ss + self.c.bytes_consumed.load(R);
         if cons_pos > prod_pos {
-            prod_pos += n * ss;
+            prod_pos += self.geo.ring_size();
         }
         if cons_pos == prod_pos {
             return offset == ss && produced != consumed;
@@ -352,16 +392,17 @@ impl<'a> Ring<'a> {
 
     /// First readable ring position, skipping padding.
     fn read_start_pos(&self) -> usize {
-        let ss = self.geo.subbuf_size;
-        let n = self.geo.n_subbufs;
-        let consumed = self.c.consumed.load(R) % n;
-        let read_pos = (consumed * ss + self.c.bytes_consumed.load(R)) % self.geo.ring_size();
-        let read_subbuf = read_pos / ss;
-        let padding = self.pad(read_subbuf);
-        let padding_start = (read_subbuf + 1) * ss - padding.min(ss);
+        let ss = self.geo.subbuf_size();
+        let consumed = self.geo.index(self.c.consumed.load(R));
+        // Reduced into the ring: a producer switching between `read_avail`
+        // and here must not make the position point past it (the 2023 fix).
+        let read_pos = self.geo.wrap(consumed * ss + self.c.bytes_consumed.load(R));
+        let read_subbuf = self.geo.subbuf_of(read_pos);
+        let padding = self.pad(read_subbuf).min(ss);
+        let padding_start = (read_subbuf + 1) * ss - padding;
         let padding_end = (read_subbuf + 1) * ss;
         if read_pos >= padding_start && read_pos < padding_end {
-            ((read_subbuf + 1) % n) * ss
+            self.geo.index(read_subbuf + 1) * ss
         } else {
             read_pos
         }
@@ -369,11 +410,11 @@ impl<'a> Ring<'a> {
 
     /// Contiguous bytes readable from `read_pos` within its sub-buffer.
     fn read_subbuf_avail(&self, read_pos: usize) -> usize {
-        let ss = self.geo.subbuf_size;
+        let ss = self.geo.subbuf_size();
         let write_subbuf = self.write_subbuf();
         let write_offset = self.c.offset.load(R).min(ss);
-        let read_subbuf = (read_pos / ss) % self.geo.n_subbufs;
-        let read_offset = read_pos % ss;
+        let read_subbuf = self.geo.subbuf_of(read_pos);
+        let read_offset = self.geo.offset_in_subbuf(read_pos);
         let padding = self.pad(read_subbuf).min(ss);
         if read_subbuf == write_subbuf {
             write_offset.saturating_sub(read_offset + padding)

@@ -25,6 +25,8 @@ pub struct FileOperations(bindings::file_operations);
 // SAFETY: the table is immutable; its pointers are to functions and the module.
 unsafe impl Sync for FileOperations {}
 
+// The module's own `struct module`, defined by modpost (`module!` declares it the same way).
+#[allow(improper_ctypes)]
 extern "C" {
     static __this_module: Opaque<bindings::module>;
 }

@@ -1,1 +1,433 @@
-// placeholder
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suite `relay_rs`: channel and buffer behaviour, run inside the
+//! module when it is loaded on a kernel with `CONFIG_KUNIT`.
+//!
+//! The cases drive the exported C API and read buffers through the same
+//! consumer path as the files, with a kernel-memory sink. Buffer-only
+//! channels keep them independent of debugfs; global ones make every write
+//! land in one buffer whatever CPU the test runs on.
+
+use crate::{
+    bindings,
+    buffer::Buffer,
+    channel::{api::*, Channel, MAX_SUBBUFS},
+    compat::cpu::CpuId,
+};
+use core::{
+    ffi::CStr as CoreCStr,
+    mem::MaybeUninit,
+    ptr::{addr_of_mut, null, null_mut},
+};
+use kernel::{
+    alloc::KVec,
+    ffi::{c_char, c_int, c_void},
+    prelude::*,
+    sync::Arc,
+};
+
+/// Records a failed expectation with KUnit and lets the case go on, so that
+/// it still releases what it holds (unlike `kunit_assert!`, which aborts).
+#[track_caller]
+fn expect(cond: bool, what: &CoreCStr) -> bool {
+    if cond {
+        return true;
+    }
+    let line = core::panic::Location::caller().line() as i32;
+    // SAFETY: FFI call without preconditions.
+    let test = unsafe { bindings::kunit_get_current_test() };
+    if test.is_null() {
+        pr_err!("expectation failed outside KUnit: {:?}\n", what);
+        return false;
+    }
+    let loc = bindings::kunit_loc { file: c"relay_rs/tests/kunit_rs.rs".as_ptr().cast(), line };
+    let assert = bindings::kunit_unary_assert {
+        assert: bindings::kunit_assert {},
+        condition: what.as_ptr().cast(),
+        expected_true: true,
+    };
+    // SAFETY: `test` is the running test; `loc` and `assert` outlive the
+    // call, which formats the failure synchronously and does not abort.
+    unsafe {
+        bindings::__kunit_do_failed_assertion(
+            test,
+            &loc,
+            bindings::kunit_assert_type_KUNIT_EXPECTATION,
+            &assert.assert,
+            Some(bindings::kunit_unary_assert_format),
+            null(),
+        )
+    };
+    false
+}
+
+macro_rules! expect {
+    ($cond:expr) => {
+        expect($cond, {
+            const S: &CoreCStr = match CoreCStr::from_bytes_with_nul(concat!(stringify!($cond), "\0").as_bytes()) {
+                Ok(s) => s,
+                Err(_) => c"?",
+            };
+            S
+        })
+    };
+}
+
+// ---- helpers ----
+
+/// `create_buf_file` of a buffer-only global channel: no file, one buffer.
+unsafe extern "C" fn create_global(
+    _name: *const c_char,
+    _parent: *mut bindings::dentry,
+    _mode: u16,
+    _buf: *mut bindings::rchan_buf,
+    is_global: *mut c_int,
+) -> *mut bindings::dentry {
+    // SAFETY: relay_rs passes a writable `is_global`.
+    unsafe { *is_global = 1 };
+    null_mut()
+}
+
+/// `subbuf_start` of an overwrite ("flight recorder") channel.
+unsafe extern "C" fn always_switch(_: *mut bindings::rchan_buf, _: *mut c_void, _: *mut c_void, _: usize) -> c_int {
+    1
+}
+
+static GLOBAL_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
+    subbuf_start: None,
+    create_buf_file: Some(create_global),
+    remove_buf_file: None,
+});
+
+static GLOBAL_OVERWRITE_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
+    subbuf_start: Some(always_switch),
+    create_buf_file: Some(create_global),
+    remove_buf_file: None,
+});
+
+struct SyncCb(bindings::rchan_callbacks);
+// SAFETY: immutable tables of function pointers.
+unsafe impl Sync for SyncCb {}
+
+/// A buffer-only global channel and its buffer; the channel is closed on drop.
+struct TestChan {
+    chan: *mut bindings::rchan,
+    buf: Arc<Buffer>,
+}
+
+impl TestChan {
+    fn open(subbuf_size: usize, n_subbufs: usize, cb: &'static SyncCb) -> Option<Self> {
+        // SAFETY: no file name; `cb` is static.
+        let chan = unsafe { relay_rs_open(null(), null_mut(), subbuf_size, n_subbufs, &cb.0, null_mut()) };
+        if chan.is_null() {
+            return None;
+        }
+        // SAFETY: `chan` was just opened.
+        let borrowed = unsafe { Channel::borrow(chan) };
+        // A global channel's buffer sits in the slot of every online CPU.
+        let buf = CpuId::from_u32(0).and_then(|cpu| borrowed.buffer(cpu)).map(Arc::from);
+        match buf {
+            Some(buf) => Some(Self { chan, buf }),
+            None => {
+                expect!(false);
+                // SAFETY: the channel opened above, closed once.
+                unsafe { relay_rs_close(chan) };
+                None
+            }
+        }
+    }
+
+    fn write(&self, data: &[u8]) {
+        // SAFETY: an open channel; `data` is readable.
+        unsafe { relay_rs_write(self.chan, data.as_ptr().cast(), data.len()) };
+    }
+
+    fn buffer(&self) -> Arc<Buffer> {
+        self.buf.clone()
+    }
+
+    fn stats(&self, flags: u32) -> usize {
+        // SAFETY: an open channel.
+        unsafe { relay_rs_stats(self.chan, flags as c_int) }
+    }
+}
+
+impl Drop for TestChan {
+    fn drop(&mut self) {
+        // SAFETY: the channel from `open`, closed once.
+        unsafe { relay_rs_close(self.chan) };
+    }
+}
+
+/// Reads everything readable from `buf`.
+fn read_all(buf: &Buffer) -> KVec<u8> {
+    let mut out = KVec::new();
+    let _ = buf.read(usize::MAX, |src, len| {
+        // SAFETY: `src` is readable for `len` bytes and no producer runs.
+        let s = unsafe { core::slice::from_raw_parts(src, len) };
+        out.extend_from_slice(s, GFP_KERNEL).map_err(|_| ENOMEM)
+    });
+    out
+}
+
+fn record(tag: u8, len: usize) -> KVec<u8> {
+    let mut v = KVec::new();
+    for i in 0..len {
+        let _ = v.push(tag.wrapping_add(i as u8), GFP_KERNEL);
+    }
+    v
+}
+
+fn raw(buf: &Buffer) -> &bindings::rchan_buf {
+    // SAFETY: the test is the only producer and consumer; plain reads.
+    unsafe { &*buf.as_raw() }
+}
+
+// ---- cases ----
+
+unsafe extern "C" fn open_rejects_bad_geometry(_t: *mut bindings::kunit) {
+    expect!(TestChan::open(0, 4, &GLOBAL_CB).is_none());
+    expect!(TestChan::open(64, 0, &GLOBAL_CB).is_none());
+    expect!(TestChan::open(1 << 31, 2, &GLOBAL_CB).is_none());
+    expect!(TestChan::open(usize::MAX, 2, &GLOBAL_CB).is_none());
+    expect!(TestChan::open(1, MAX_SUBBUFS + 1, &GLOBAL_CB).is_none());
+    let ok = TestChan::open(4096, 4, &GLOBAL_CB);
+    expect!(ok.is_some());
+    if let Some(c) = ok {
+        // SAFETY: an open channel; fields of the C view are plain data.
+        let r = unsafe { &*c.chan };
+        expect!(r.version == bindings::RELAYFS_CHANNEL_VERSION);
+        expect!(r.alloc_size == 4 * 4096);
+        expect!(r.is_global == 1);
+    }
+}
+
+unsafe extern "C" fn round_trip_byte_exact(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(512, 8, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    let mut expected = KVec::new();
+    for i in 0..40u8 {
+        let r = record(i, 1 + (i as usize * 13) % 97);
+        c.write(&r);
+        let _ = expected.extend_from_slice(&r, GFP_KERNEL);
+    }
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    let got = read_all(&c.buffer());
+    expect!(got.len() == expected.len());
+    expect!(got[..] == expected[..]);
+    expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL | bindings::RELAY_RS_STATS_WRT_BIG) == 0);
+}
+
+unsafe extern "C" fn padding_is_never_read(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    let (a, b) = (record(1, 40), record(100, 40));
+    c.write(&a);
+    c.write(&b);
+    let buf = c.buffer();
+    // The second record did not fit: it starts sub-buffer 1 and the last 24
+    // bytes of sub-buffer 0 are padding.
+    // SAFETY: `padding` has `n_subbufs` entries; no producer runs.
+    let pad0 = unsafe { *raw(&buf).padding };
+    expect!(pad0 == 24);
+    expect!(raw(&buf).subbufs_produced == 1);
+    let got = read_all(&buf);
+    expect!(got.len() == 80);
+    expect!(got[..40] == a[..] && got[40..] == b[..]);
+}
+
+unsafe extern "C" fn no_overwrite_refuses_and_counts(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 2, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    for i in 0..5u8 {
+        c.write(&record(i, 64));
+    }
+    let buf = c.buffer();
+    expect!(buf.ring().is_full());
+    // SAFETY: a buffer of an open channel.
+    expect!(unsafe { relay_rs_buf_full(buf.as_raw()) } == 1);
+    expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 3);
+    // reserve(0) is how i915 probes for room: NULL while full.
+    // SAFETY: an open channel.
+    expect!(unsafe { relay_rs_reserve(c.chan, 0) }.is_null());
+    let got = read_all(&buf);
+    expect!(got.len() == 128);
+    expect!(got[..64] == record(0, 64)[..] && got[64..] == record(1, 64)[..]);
+    // Conservation: 2 read + 3 counted = 5 written.
+    expect!(got.len() / 64 + c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 5);
+    // Room again: the refused switch is retried and succeeds.
+    c.write(&record(9, 64));
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    let again = read_all(&buf);
+    expect!(again[..] == record(9, 64)[..]);
+}
+
+unsafe extern "C" fn overwrite_mode_keeps_newest(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_OVERWRITE_CB) else {
+        expect!(false);
+        return;
+    };
+    for i in 0..10u8 {
+        c.write(&record(i, 64));
+    }
+    let got = read_all(&c.buffer());
+    // The producer lapped the reader: as in 6.12, reading resumes at
+    // `produced - n_subbufs + 1`, i.e. the three newest complete
+    // sub-buffers (records 6, 7, 8) and the current one (record 9).
+    expect!(got.len() == 4 * 64);
+    for (i, chunk) in got.chunks(64).enumerate() {
+        expect!(chunk == &record(6 + i as u8, 64)[..]);
+    }
+    expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 0);
+}
+
+unsafe extern "C" fn flush_completes_partial_subbuf(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    let buf = c.buffer();
+    c.write(&record(3, 10));
+    expect!(buf.ring().is_empty());
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    expect!(!buf.ring().is_empty());
+    expect!(raw(&buf).subbufs_produced == 1);
+    // Flushing an empty sub-buffer produces one that is all padding.
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    expect!(raw(&buf).subbufs_produced == 2);
+    let got = read_all(&buf);
+    expect!(got[..] == record(3, 10)[..]);
+    expect!(buf.ring().is_empty());
+}
+
+unsafe extern "C" fn reset_empties_and_clears_stats(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 2, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    for i in 0..4u8 {
+        c.write(&record(i, 64));
+    }
+    c.write(&record(0, 65));
+    expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 2);
+    expect!(c.stats(bindings::RELAY_RS_STATS_WRT_BIG) == 1);
+    // SAFETY: an open channel, no concurrent producer.
+    unsafe { relay_rs_reset(c.chan) };
+    let buf = c.buffer();
+    expect!(read_all(&buf).is_empty());
+    expect!(raw(&buf).subbufs_produced == 0 && raw(&buf).offset == 0);
+    expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL | bindings::RELAY_RS_STATS_WRT_BIG) == 0);
+    c.write(&record(5, 30));
+    expect!(read_all(&buf)[..] == record(5, 30)[..]);
+}
+
+unsafe extern "C" fn too_big_is_dropped_and_counted(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    c.write(&record(1, 20));
+    c.write(&record(2, 65));
+    let buf = c.buffer();
+    // Dropped without switching sub-buffers.
+    expect!(raw(&buf).subbufs_produced == 0 && raw(&buf).offset == 20);
+    expect!(c.stats(bindings::RELAY_RS_STATS_WRT_BIG) == 1);
+    expect!(!raw(&buf).chan.is_null());
+    // SAFETY: `chan` of a live buffer.
+    expect!(unsafe { (*raw(&buf).chan).last_toobig } == 65);
+    expect!(read_all(&buf)[..] == record(1, 20)[..]);
+}
+
+unsafe extern "C" fn reader_outlives_close(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    c.write(&record(7, 50));
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    // What an open file holds: its own buffer reference.
+    let held = c.buffer();
+    drop(c);
+    expect!(held.is_finalized());
+    expect!(read_all(&held)[..] == record(7, 50)[..]);
+    // The last reference frees the buffer and, with it, the channel.
+}
+
+unsafe extern "C" fn subbufs_consumed_clamps(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
+        expect!(false);
+        return;
+    };
+    for i in 0..3u8 {
+        c.write(&record(i, 64));
+    }
+    let buf = c.buffer();
+    // SAFETY: an open channel.
+    unsafe { relay_rs_subbufs_consumed(c.chan, 0, 5) };
+    expect!(raw(&buf).subbufs_consumed == 0);
+    // SAFETY: an open channel.
+    unsafe { relay_rs_subbufs_consumed(c.chan, 0, 4) };
+    expect!(raw(&buf).subbufs_consumed == 2);
+    // SAFETY: an open channel; out-of-range CPU ids are ignored.
+    unsafe { relay_rs_subbufs_consumed(c.chan, u32::MAX, 1) };
+    expect!(raw(&buf).subbufs_consumed == 2);
+}
+
+// ---- suite ----
+
+const fn case(name: &'static CoreCStr, run: unsafe extern "C" fn(*mut bindings::kunit)) -> bindings::kunit_case {
+    bindings::kunit_case {
+        run_case: Some(run),
+        name: name.as_ptr().cast(),
+        // SAFETY: all-zero is valid for the remaining plain-data fields.
+        ..unsafe { MaybeUninit::zeroed().assume_init() }
+    }
+}
+
+const fn suite_name(name: &[u8]) -> [c_char; 256] {
+    let mut out = [0; 256];
+    let mut i = 0;
+    while i < name.len() && i < 255 {
+        out[i] = name[i];
+        i += 1;
+    }
+    out
+}
+
+static mut CASES: [bindings::kunit_case; 11] = [
+    case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
+    case(c"round_trip_byte_exact", round_trip_byte_exact),
+    case(c"padding_is_never_read", padding_is_never_read),
+    case(c"no_overwrite_refuses_and_counts", no_overwrite_refuses_and_counts),
+    case(c"overwrite_mode_keeps_newest", overwrite_mode_keeps_newest),
+    case(c"flush_completes_partial_subbuf", flush_completes_partial_subbuf),
+    case(c"reset_empties_and_clears_stats", reset_empties_and_clears_stats),
+    case(c"too_big_is_dropped_and_counted", too_big_is_dropped_and_counted),
+    case(c"reader_outlives_close", reader_outlives_close),
+    case(c"subbufs_consumed_clamps", subbufs_consumed_clamps),
+    // SAFETY: the all-zero case terminates the array.
+    unsafe { MaybeUninit::zeroed().assume_init() },
+];
+
+static mut SUITE: bindings::kunit_suite = bindings::kunit_suite {
+    name: suite_name(b"relay_rs"),
+    test_cases: addr_of_mut!(CASES).cast(),
+    // SAFETY: all-zero is valid for the remaining fields.
+    ..unsafe { MaybeUninit::zeroed().assume_init() }
+};
+
+/// The module loader runs the suites listed in this section on insmod.
+#[used]
+#[link_section = ".kunit_test_suites"]
+static mut SUITE_ENTRY: *const bindings::kunit_suite = addr_of_mut!(SUITE);

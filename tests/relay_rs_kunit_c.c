@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite relay_rs_c: relay_rs seen from another C module, through
+ * nothing but the public header, as any client would use it.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/debugfs.h>
+#include <linux/slab.h>
+#include <linux/fs.h>
+
+#include "../include/relay_rs.h"
+
+static struct dentry *create_global(const char *filename, struct dentry *parent,
+				    umode_t mode, struct rchan_buf *buf,
+				    int *is_global)
+{
+	*is_global = 1;
+	if (!filename)
+		return NULL;
+	return debugfs_create_file_unsafe(filename, mode, parent, buf,
+					  &relay_rs_file_operations);
+}
+
+static int remove_file(struct dentry *dentry)
+{
+	debugfs_remove(dentry);
+	return 0;
+}
+
+static atomic_t dropped = ATOMIC_INIT(0);
+
+/* blktrace style: count drops in subbuf_start, refuse when full. */
+static int count_drops(struct rchan_buf *buf, void *subbuf, void *prev_subbuf,
+		       size_t prev_padding)
+{
+	if (!relay_rs_buf_full(buf))
+		return 1;
+	atomic_inc(&dropped);
+	return 0;
+}
+
+static const struct rchan_callbacks global_cb = {
+	.create_buf_file = create_global,
+	.remove_buf_file = remove_file,
+};
+
+static const struct rchan_callbacks blk_cb = {
+	.subbuf_start = count_drops,
+};
+
+static void open_validates_arguments(struct kunit *test)
+{
+	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 0, 4, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 4096, 0, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, SIZE_MAX / 2, 4, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 1, SIZE_MAX / 8, NULL, NULL));
+	/* Closing NULL, flushing NULL and resetting NULL are no-ops. */
+	relay_rs_close(NULL);
+	relay_rs_flush(NULL);
+	relay_rs_reset(NULL);
+}
+
+/* i915/mt76 style: global, no-overwrite, reserve+fill under a spinlock. */
+static void global_reserve_under_spinlock(struct kunit *test)
+{
+	struct dentry *dir = debugfs_create_dir("relay_rs_kunit_c", NULL);
+	static DEFINE_SPINLOCK(lock);
+	struct rchan_buf *buf;
+	struct rchan *chan;
+	unsigned long flags;
+	unsigned int cpu;
+	int i, got = 0;
+	void *slot;
+
+	chan = relay_rs_open("glog", dir, 256, 4, &global_cb, test);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	KUNIT_EXPECT_EQ(test, chan->is_global, 1);
+	KUNIT_EXPECT_PTR_EQ(test, chan->private_data, (void *)test);
+	/* ath9k reads the per-CPU pointers directly: all are the global buffer. */
+	buf = *per_cpu_ptr(chan->buf, 0);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_PTR_EQ(test, *per_cpu_ptr(chan->buf, cpu), buf);
+	KUNIT_EXPECT_NOT_NULL(test, buf->dentry);
+
+	for (i = 0; i < 20; i++) {
+		spin_lock_irqsave(&lock, flags);
+		slot = relay_rs_reserve(chan, 100);
+		if (slot) {
+			memset(slot, i, 100);
+			got++;
+		}
+		relay_rs_flush(chan);
+		spin_unlock_irqrestore(&lock, flags);
+	}
+	/* One 100-byte record per flushed sub-buffer: 4 fit, the rest refused. */
+	KUNIT_EXPECT_EQ(test, got, 4);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 16);
+	KUNIT_EXPECT_NULL(test, relay_rs_reserve(chan, 0));
+	KUNIT_EXPECT_EQ(test, relay_rs_buf_full(buf), 1);
+	KUNIT_EXPECT_EQ(test, (int)d_inode(buf->dentry)->i_size, 400);
+
+	relay_rs_subbufs_consumed(chan, 0, 4);
+	KUNIT_EXPECT_EQ(test, relay_rs_buf_full(buf), 0);
+	KUNIT_EXPECT_NOT_NULL(test, relay_rs_reserve(chan, 0));
+
+	relay_rs_close(chan);
+	debugfs_remove(dir);
+}
+
+/* blktrace style: per-CPU buffers, drops counted in subbuf_start. */
+static void percpu_drop_counting(struct kunit *test)
+{
+	char rec[64];
+	struct rchan *chan;
+	int i;
+
+	atomic_set(&dropped, 0);
+	chan = relay_rs_open(NULL, NULL, 128, 2, &blk_cb, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	KUNIT_EXPECT_EQ(test, chan->is_global, 0);
+	memset(rec, 0xab, sizeof(rec));
+	preempt_disable();
+	for (i = 0; i < 10; i++)
+		__relay_rs_write(chan, rec, sizeof(rec));
+	preempt_enable();
+	/* 2 sub-buffers of 2 records: 4 written, 6 refused. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&dropped), 6);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 6);
+	relay_rs_write(chan, rec, 129);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG), 1);
+	KUNIT_EXPECT_EQ(test, chan->last_toobig, 129);
+	relay_rs_reset(chan);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
+					  RELAY_RS_STATS_WRT_BIG), 0);
+	relay_rs_close(chan);
+}
+
+static struct kunit_case relay_rs_c_cases[] = {
+	KUNIT_CASE(open_validates_arguments),
+	KUNIT_CASE(global_reserve_under_spinlock),
+	KUNIT_CASE(percpu_drop_counting),
+	{}
+};
+
+static struct kunit_suite relay_rs_c_suite = {
+	.name = "relay_rs_c",
+	.test_cases = relay_rs_c_cases,
+};
+kunit_test_suite(relay_rs_c_suite);
+
+MODULE_DESCRIPTION("KUnit tests of relay_rs through its public C API");
+MODULE_LICENSE("GPL");
