@@ -287,7 +287,7 @@ impl Buffer {
                 }
                 break;
             }
-            ring.consume(pos, len);
+            ring.consume(len);
             done += len;
         }
         Ok(done)

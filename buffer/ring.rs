@@ -271,7 +271,8 @@ impl<'a> Ring<'a> {
         let old = self.c.data.load(R);
         let new_index = self.geo.index(self.c.produced.load(R));
         let new = self.subbuf_addr(new_index);
-        self.c.offset.store(0, R);
+        // Release: a consumer that sees this offset also sees the new count.
+        self.c.offset.store(0, Ordering::Release);
         if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
             self.c.offset.store(self.geo.refused_offset(), R);
             if length > 0 {
@@ -301,7 +302,7 @@ impl<'a> Ring<'a> {
             }
             offset = self.c.offset.load(R);
         }
-        self.c.offset.store(offset + length, R);
+        self.c.offset.store(offset + length, Ordering::Release);
         Some(self.write_subbuf() * ss + offset)
     }
 
@@ -332,116 +333,90 @@ impl<'a> Ring<'a> {
     }
 
     // ---- consumer side: callers hold the buffer's reader lock ----
+    //
+    // The read position is always the `consumed` sub-buffer, `bytes_consumed`
+    // bytes in. 6.12 let its start position skip an all-padding sub-buffer
+    // without consuming it and then credited the wrong one, so two empty
+    // flushes before data made `read()` return that data twice; here every
+    // completed sub-buffer with nothing left to read is consumed first.
 
-    /// Accounts `bytes` just read at ring position `read_pos`.
-    fn read_consume(&self, read_pos: usize, bytes: usize) {
+    /// Consumes completed sub-buffers with nothing left to read.
+    fn skip_consumed(&self, produced: usize) {
         let ss = self.geo.subbuf_size();
-        let produced = self.c.produced.load(Ordering::Acquire);
-        let offset = self.c.offset.load(R);
-        if produced == self.c.consumed.load(R) && offset == self.c.bytes_consumed.load(R) {
-            return;
-        }
-        if self.c.bytes_consumed.load(R) + bytes > ss {
-            self.subbufs_consumed(1);
-            self.c.bytes_consumed.store(0, R);
-        }
-        let consumed_bytes = self.c.bytes_consumed.load(R) + bytes;
-        self.c.bytes_consumed.store(consumed_bytes, R);
-        let read_subbuf = if read_pos == 0 {
-            self.geo.index(self.c.consumed.load(R))
-        } else {
-            self.geo.subbuf_of(read_pos)
-        };
-        if consumed_bytes + self.pad(read_subbuf) == ss {
-            if read_subbuf == self.geo.index(produced) && offset == ss {
+        loop {
+            let consumed = self.c.consumed.load(R);
+            if consumed == produced {
                 return;
             }
-            self.subbufs_consumed(1);
+            let data = ss - self.pad(self.geo.index(consumed)).min(ss);
+            if self.c.bytes_consumed.load(R) < data {
+                return;
+            }
+            self.c.consumed.store(consumed.wrapping_add(1), R);
             self.c.bytes_consumed.store(0, R);
         }
     }
 
-    /// Is anything readable? Also catches the consumer up in overwrite mode.
-    fn read_avail(&self) -> bool {
-        let ss = self.geo.subbuf_size();
-        let n = self.geo.n_subbufs();
-        let produced = self.c.produced.load(Ordering::Acquire);
-        self.read_consume(0, 0);
-        let mut consumed = self.c.consumed.load(R);
-        let offset = self.c.offset.load(R);
-        if offset > ss {
-            return produced != consumed;
+    /// A consistent view of the producer: `(produced, offset)` where the
+    /// offset belongs to sub-buffer `produced` (or is the refused marker).
+    fn producer_snapshot(&self) -> Option<(usize, usize)> {
+        for _ in 0..4 {
+            let p1 = self.c.produced.load(Ordering::Acquire);
+            let offset = self.c.offset.load(Ordering::Acquire);
+            if self.c.produced.load(Ordering::Acquire) == p1 {
+                return Some((p1, offset));
+            }
         }
-        if produced.wrapping_sub(consumed) >= n {
-            // The producer lapped the consumer: skip to the oldest sub-buffer
-            // that can still be complete.
-            consumed = produced.wrapping_sub(n).wrapping_add(1);
-            self.c.consumed.store(consumed, R);
-            self.c.bytes_consumed.store(0, R);
-        }
-        let mut prod_pos = self.geo.index(produced) * ss + offset;
-        let cons_pos = self.geo.index(consumed) * ss + self.c.bytes_consumed.load(R);
-        if cons_pos > prod_pos {
-            prod_pos += self.geo.ring_size();
-        }
-        if cons_pos == prod_pos {
-            return offset == ss && produced != consumed;
-        }
-        true
-    }
-
-    /// First readable ring position, skipping padding.
-    fn read_start_pos(&self) -> usize {
-        let ss = self.geo.subbuf_size();
-        let consumed = self.geo.index(self.c.consumed.load(R));
-        // Reduced into the ring: a producer switching between `read_avail`
-        // and here must not make the position point past it (the 2023 fix).
-        let read_pos = self.geo.wrap(consumed * ss + self.c.bytes_consumed.load(R));
-        let read_subbuf = self.geo.subbuf_of(read_pos);
-        let padding = self.pad(read_subbuf).min(ss);
-        let padding_start = (read_subbuf + 1) * ss - padding;
-        let padding_end = (read_subbuf + 1) * ss;
-        if read_pos >= padding_start && read_pos < padding_end {
-            self.geo.index(read_subbuf + 1) * ss
-        } else {
-            read_pos
-        }
-    }
-
-    /// Contiguous bytes readable from `read_pos` within its sub-buffer.
-    fn read_subbuf_avail(&self, read_pos: usize) -> usize {
-        let ss = self.geo.subbuf_size();
-        let write_subbuf = self.write_subbuf();
-        let write_offset = self.c.offset.load(R).min(ss);
-        let read_subbuf = self.geo.subbuf_of(read_pos);
-        let read_offset = self.geo.offset_in_subbuf(read_pos);
-        let padding = self.pad(read_subbuf).min(ss);
-        if read_subbuf == write_subbuf {
-            write_offset.saturating_sub(read_offset + padding)
-        } else {
-            (ss - padding).saturating_sub(read_offset)
-        }
+        // The producer keeps switching under us: report nothing for now.
+        None
     }
 
     /// Finds the next contiguous readable run of at most `max` bytes.
     ///
     /// Returns `(ring offset, length)`; the run never crosses a sub-buffer
     /// or the end of the ring. The caller copies it and then calls
-    /// [`Ring::consume`] with the bytes it delivered.
+    /// [`Ring::consume`] with the number of bytes it delivered. Also catches the
+    /// consumer up when the producer lapped it (overwrite mode), as 6.12 does.
     pub fn next_read(&self, max: usize) -> Option<(usize, usize)> {
-        if max == 0 || !self.read_avail() {
+        if max == 0 {
             return None;
         }
-        let pos = self.read_start_pos();
-        let avail = self.read_subbuf_avail(pos).min(max);
+        let ss = self.geo.subbuf_size();
+        let n = self.geo.n_subbufs();
+        let (produced, offset) = self.producer_snapshot()?;
+        self.skip_consumed(produced);
+        // A refused producer (offset past the end) writes nothing more, and
+        // a full no-overwrite ring must not be skipped: only a ring whose
+        // producer moved on past the consumer is caught up.
+        if offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
+            self.c.consumed.store(produced.wrapping_sub(n).wrapping_add(1), R);
+            self.c.bytes_consumed.store(0, R);
+            self.skip_consumed(produced);
+        }
+        let consumed = self.c.consumed.load(R);
+        let read_offset = self.c.bytes_consumed.load(R);
+        let end = if consumed == produced {
+            // The sub-buffer being written: up to the write offset. A refused
+            // producer writes none (its last sub-buffer is already produced).
+            if offset > ss {
+                0
+            } else {
+                offset
+            }
+        } else {
+            ss - self.pad(self.geo.index(consumed)).min(ss)
+        };
+        let avail = end.saturating_sub(read_offset).min(max);
         if avail == 0 {
             return None;
         }
-        Some((pos, avail))
+        Some((self.geo.index(consumed) * ss + read_offset, avail))
     }
 
-    /// Marks `bytes` read at ring offset `pos` (from [`Ring::next_read`]) as consumed.
-    pub fn consume(&self, pos: usize, bytes: usize) {
-        self.read_consume(pos, bytes);
+    /// Marks `bytes` just read from the run [`Ring::next_read`] returned as consumed.
+    pub fn consume(&self, bytes: usize) {
+        let bc = self.c.bytes_consumed.load(R).saturating_add(bytes).min(self.geo.subbuf_size());
+        self.c.bytes_consumed.store(bc, R);
+        self.skip_consumed(self.c.produced.load(Ordering::Acquire));
     }
 }

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Ring logic on the host: unit tests of 6.12 semantics and a property
+//! test of ordering, exactness and loss accounting.
+
+use proptest::prelude::*;
+use relay_rs_host::{ring::Geometry, ring::GeometryError, HostBuffer};
+
+fn rec(seq: u32, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
+}
+
+#[test]
+fn geometry_validation() {
+    assert_eq!(Geometry::new(0, 4, 100), Err(GeometryError::Zero));
+    assert_eq!(Geometry::new(4, 0, 100), Err(GeometryError::Zero));
+    assert_eq!(Geometry::new(1 << 31, 2, 100), Err(GeometryError::Overflow));
+    assert_eq!(Geometry::new(usize::MAX, 2, 100), Err(GeometryError::Overflow));
+    assert_eq!(Geometry::new(1, 101, 100), Err(GeometryError::TooManySubbufs));
+    let g = Geometry::new(1000, 3, 100).unwrap();
+    assert_eq!(g.ring_size(), 3000);
+    assert_eq!(g.alloc_size(4096), 4096);
+    assert_eq!(g.refused_offset(), 1001);
+}
+
+#[test]
+fn padding_is_recorded_and_skipped() {
+    let mut b = HostBuffer::new(64, 4, false);
+    assert!(b.write(&rec(1, 40)));
+    assert!(b.write(&rec(2, 40)));
+    assert_eq!(b.padding(0), 24);
+    assert_eq!(b.produced(), 1);
+    let got = b.read(usize::MAX);
+    assert_eq!(got, [rec(1, 40), rec(2, 40)].concat());
+    assert_eq!(b.produced_bytes, 40);
+}
+
+#[test]
+fn no_overwrite_refuses_when_full_and_recovers() {
+    let mut b = HostBuffer::new(64, 2, false);
+    for i in 0..5 {
+        b.write(&rec(i, 64));
+    }
+    assert_eq!(b.lost_full, 3);
+    assert_eq!(b.read(usize::MAX), [rec(0, 64), rec(1, 64)].concat());
+    assert!(b.write(&rec(9, 64)));
+    b.flush();
+    assert_eq!(b.read(usize::MAX), rec(9, 64));
+}
+
+#[test]
+fn overwrite_reader_jumps_to_newest() {
+    let mut b = HostBuffer::new(64, 4, true);
+    for i in 0..10 {
+        b.write(&rec(i, 64));
+    }
+    let got = b.read(usize::MAX);
+    assert_eq!(got, (6..10).flat_map(|i| rec(i, 64)).collect::<Vec<_>>());
+}
+
+#[test]
+fn too_big_does_not_switch() {
+    let mut b = HostBuffer::new(64, 4, false);
+    assert!(b.write(&rec(1, 20)));
+    assert!(!b.write(&rec(2, 65)));
+    assert_eq!((b.lost_big, b.produced()), (1, 0));
+    assert_eq!(b.read(usize::MAX), rec(1, 20));
+}
+
+#[test]
+fn empty_flush_is_all_padding() {
+    let mut b = HostBuffer::new(64, 4, false);
+    b.flush();
+    b.flush();
+    assert_eq!(b.produced(), 2);
+    assert_eq!(b.padding(0), 64);
+    assert!(b.read(usize::MAX).is_empty());
+    // Both all-padding sub-buffers were consumed by that one read.
+    assert!(b.ring().is_empty());
+}
+
+#[test]
+fn data_after_two_empty_flushes_is_read_once() {
+    // 6.12 returns the last record twice here (found by the property test).
+    let mut b = HostBuffer::new(8, 4, false);
+    b.flush();
+    b.flush();
+    b.flush();
+    assert!(b.read(1).is_empty());
+    assert!(b.write(&[155]));
+    b.flush();
+    assert_eq!(b.read(usize::MAX), vec![155]);
+    assert!(b.read(usize::MAX).is_empty());
+}
+
+#[test]
+fn partial_reads_see_every_byte_once() {
+    let mut b = HostBuffer::new(100, 4, false);
+    let mut want = Vec::new();
+    for i in 0..7 {
+        let r = rec(i, 30 + i as usize);
+        b.write(&r);
+        want.extend(r);
+    }
+    b.flush();
+    let mut got = Vec::new();
+    loop {
+        let chunk = b.read(7);
+        if chunk.is_empty() {
+            break;
+        }
+        got.extend(chunk);
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn reserve_zero_after_refusal_returns_the_new_subbuf() {
+    let mut b = HostBuffer::new(64, 2, false);
+    b.write(&rec(0, 64));
+    b.write(&rec(1, 64));
+    assert!(!b.write(&rec(2, 64)), "the third record is refused");
+    assert!(!b.write(&[]), "reserve(0) must fail while refused");
+    b.read(usize::MAX);
+    assert!(b.write(&[]), "reserve(0) succeeds once the reader caught up");
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Write(usize),
+    Flush,
+    Read(usize),
+}
+
+fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(
+        prop_oneof![
+            6 => (0..=max_len).prop_map(Op::Write),
+            1 => Just(Op::Flush),
+            2 => (1usize..300).prop_map(Op::Read),
+        ],
+        1..200,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// No-overwrite mode: what is read is exactly the accepted records, in
+    /// order; every write is accepted or counted lost; a refusal happens
+    /// only when the ring is full; nothing is ever read past the ring.
+    #[test]
+    fn no_overwrite_is_exact(ss in 8usize..200, n in 1usize..6, ops in ops(220)) {
+        let mut b = HostBuffer::new(ss, n, false);
+        let (mut accepted, mut got) = (Vec::new(), Vec::new());
+        let mut writes = 0;
+        for (seq, op) in ops.iter().enumerate() {
+            match *op {
+                Op::Write(len) => {
+                    writes += 1;
+                    let r = rec(seq as u32, len);
+                    if b.write(&r) {
+                        accepted.extend(r);
+                    }
+                }
+                Op::Flush => b.flush(),
+                Op::Read(k) => {
+                    let chunk = b.read(k);
+                    prop_assert!(chunk.len() <= k);
+                    got.extend(chunk);
+                }
+            }
+        }
+        b.flush();
+        got.extend(b.read(usize::MAX));
+        prop_assert_eq!(got, accepted.clone());
+        let n_accepted = ops.iter().enumerate().filter(|(_, o)| matches!(o, Op::Write(_))).count()
+            - b.lost_full - b.lost_big;
+        prop_assert_eq!(n_accepted + b.lost_full + b.lost_big, writes);
+        prop_assert_eq!(b.refused_while_not_full, 0);
+    }
+
+    /// Overwrite mode: reads are always a sequence of whole accepted records
+    /// (records never straddle what the reader sees), in order.
+    #[test]
+    fn overwrite_reads_whole_records_in_order(ss in 16usize..200, n in 2usize..6, count in 1usize..100, len in 1usize..16) {
+        let mut b = HostBuffer::new(ss, n, true);
+        let mut all = Vec::new();
+        for seq in 0..count {
+            let r = rec(seq as u32, len);
+            prop_assert!(b.write(&r));
+            all.push(r);
+        }
+        let got = b.read(usize::MAX);
+        prop_assert_eq!(got.len() % len, 0);
+        // What is read is a contiguous run of the newest records.
+        let k = got.len() / len;
+        prop_assert!(k <= count);
+        prop_assert_eq!(got, all[count - k..].concat());
+    }
+}
