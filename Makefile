@@ -6,7 +6,7 @@
 TOP := $(CURDIR)
 export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup kernel modules demo test host-test clean
+.PHONY: all setup kernel modules demo test host-test check clean
 
 all: modules
 
@@ -22,6 +22,19 @@ endif
 modules: setup
 	@kdir=$$($(KDIR_CMD)) && \
 	$(MAKE) -C $$kdir M=$(TOP) LLVM=1 modules
+
+# rustfmt, clippy and checkpatch, all of which must stay clean.
+check: setup
+	@kdir=$$($(KDIR_CMD)) && \
+	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs && \
+	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
+	touch $(TOP)/relay_rs.rs && \
+	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
+		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
+	for f in $(TOP)/include/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] $(TOP)/tests/*.c; do \
+		case $$f in *.mod.c) continue;; esac; \
+		$$kdir/source/scripts/checkpatch.pl --no-tree --quiet --terse -f $$f || exit 1; \
+	done; echo "check: rustfmt, clippy and checkpatch clean"
 
 clean:
 	@kdir=$$($(KDIR_CMD) 2>/dev/null) && [ -d "$$kdir" ] && \

@@ -20,18 +20,25 @@
 #include "../include/relay_rs.h"
 #include "relay_rs_glue.h"
 
-EXPORT_SYMBOL_GPL(relay_rs_open);
-EXPORT_SYMBOL_GPL(relay_rs_close);
-EXPORT_SYMBOL_GPL(relay_rs_flush);
-EXPORT_SYMBOL_GPL(relay_rs_reset);
-EXPORT_SYMBOL_GPL(relay_rs_subbufs_consumed);
-EXPORT_SYMBOL_GPL(relay_rs_buf_full);
-EXPORT_SYMBOL_GPL(relay_rs_switch_subbuf);
-EXPORT_SYMBOL_GPL(relay_rs_write);
-EXPORT_SYMBOL_GPL(__relay_rs_write);
-EXPORT_SYMBOL_GPL(relay_rs_reserve);
-EXPORT_SYMBOL_GPL(relay_rs_stats);
-EXPORT_SYMBOL_GPL(relay_rs_file_operations);
+/*
+ * The API is defined in Rust (channel/api.rs, fileops/mod.rs); Rust cannot
+ * emit ksymtab entries, so they are exported here, as rust/exports.c does.
+ */
+#define EXPORT_RUST_SYMBOL_GPL(sym) EXPORT_SYMBOL_GPL(sym)
+
+EXPORT_RUST_SYMBOL_GPL(relay_rs_open);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_close);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_flush);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_reset);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_subbufs_consumed);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_full);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_switch_subbuf);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_write);
+EXPORT_RUST_SYMBOL_GPL(__relay_rs_write);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
 
 /* Serialises channel open/close/flush/reset with CPU hotplug. */
 static DEFINE_MUTEX(relay_rs_channels_mutex);
@@ -116,6 +123,11 @@ void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq)
 
 bool relay_rs_glue_waitqueue_active(struct wait_queue_head *wq)
 {
+	/*
+	 * The caller (Ring::switch_subbuf) issues a full barrier between
+	 * publishing subbufs_produced and this check, pairing with the
+	 * barrier in prepare_to_wait()/poll_wait().
+	 */
 	return waitqueue_active(wq);
 }
 

@@ -140,11 +140,6 @@ impl Buffer {
         unsafe { ArcBorrow::from_raw(ptr.cast::<Buffer>()) }
     }
 
-    /// The channel this buffer belongs to.
-    pub(crate) fn channel(&self) -> &Arc<Channel> {
-        &self.chan
-    }
-
     /// The ring view of this buffer's counters.
     pub(crate) fn ring(&self) -> Ring<'_> {
         let r = self.raw.get();
@@ -272,7 +267,11 @@ impl Buffer {
     ///
     /// Returns the number of bytes delivered; a sink error is returned only
     /// if nothing was delivered.
-    pub(crate) fn read(&self, max: usize, mut sink: impl FnMut(*const u8, usize) -> Result) -> Result<usize> {
+    pub(crate) fn read(
+        &self,
+        max: usize,
+        mut sink: impl FnMut(*const u8, usize) -> Result,
+    ) -> Result<usize> {
         let _guard = self.read_lock.lock();
         let ring = self.ring();
         let mut done = 0;
@@ -315,10 +314,12 @@ struct Hooks<'a>(&'a Buffer);
 
 impl SwitchHooks for Hooks<'_> {
     fn subbuf_start(&mut self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
-        self.0
-            .chan
-            .callbacks()
-            .subbuf_start(self.0, subbuf as *mut _, prev_subbuf as *mut _, prev_padding)
+        self.0.chan.callbacks().subbuf_start(
+            self.0,
+            subbuf as *mut _,
+            prev_subbuf as *mut _,
+            prev_padding,
+        )
     }
 
     fn produced(&mut self, bytes: usize) {
@@ -354,6 +355,10 @@ impl SwitchHooks for Hooks<'_> {
 }
 
 /// `irq_work` handler: wakes the buffer's readers outside the producer's context.
+///
+/// # Safety
+///
+/// `work` is the `wakeup_work` of a live `rchan_buf`, as `irq_work` passes it.
 unsafe extern "C" fn wakeup_readers(work: *mut bindings::irq_work) {
     // SAFETY: `work` is the `wakeup_work` field of a live `rchan_buf`
     // (buffers sync their irq_work before they can be freed).

@@ -47,8 +47,13 @@ pub struct Geometry {
 
 impl Geometry {
     /// Validates a geometry; `max_subbufs` bounds the padding array.
-    pub fn new(subbuf_size: usize, n_subbufs: usize, max_subbufs: usize) -> Result<Self, GeometryError> {
-        let (Some(size), Some(n)) = (NonZeroUsize::new(subbuf_size), NonZeroUsize::new(n_subbufs)) else {
+    pub fn new(
+        subbuf_size: usize,
+        n_subbufs: usize,
+        max_subbufs: usize,
+    ) -> Result<Self, GeometryError> {
+        let (Some(size), Some(n)) = (NonZeroUsize::new(subbuf_size), NonZeroUsize::new(n_subbufs))
+        else {
             return Err(GeometryError::Zero);
         };
         if n_subbufs > max_subbufs {
@@ -58,7 +63,10 @@ impl Geometry {
             return Err(GeometryError::Overflow);
         }
         // INVARIANT: the product fits in a `u32`.
-        Ok(Self { subbuf_size: size, n_subbufs: n })
+        Ok(Self {
+            subbuf_size: size,
+            n_subbufs: n,
+        })
     }
 
     /// Size of one sub-buffer in bytes.
@@ -94,17 +102,6 @@ impl Geometry {
     /// The sub-buffer that ring offset `pos` lies in.
     pub fn subbuf_of(&self, pos: usize) -> usize {
         (pos / self.subbuf_size) % self.n_subbufs
-    }
-
-    /// Offset of `pos` within its sub-buffer.
-    pub fn offset_in_subbuf(&self, pos: usize) -> usize {
-        pos % self.subbuf_size
-    }
-
-    /// `pos` reduced into the ring.
-    pub fn wrap(&self, pos: usize) -> usize {
-        // The ring size is a non-zero product of two non-zero sizes.
-        pos % NonZeroUsize::new(self.ring_size()).unwrap_or(self.subbuf_size)
     }
 }
 
@@ -191,7 +188,8 @@ impl<'a> Ring<'a> {
     }
 
     fn write_subbuf(&self) -> usize {
-        self.geo.subbuf_of(self.c.data.load(R).wrapping_sub(self.c.start))
+        self.geo
+            .subbuf_of(self.c.data.load(R).wrapping_sub(self.c.start))
     }
 
     /// Number of produced sub-buffers not yet consumed.
@@ -262,7 +260,9 @@ impl<'a> Ring<'a> {
             let produced = self.c.produced.load(R);
             self.set_pad(self.geo.index(produced), pad);
             // Publish the padding before the count that makes it readable.
-            self.c.produced.store(produced.wrapping_add(1), Ordering::Release);
+            self.c
+                .produced
+                .store(produced.wrapping_add(1), Ordering::Release);
             hooks.produced(ss - pad);
             // Order the count against the waitqueue check (smp_mb in 6.12).
             fence(Ordering::SeqCst);
@@ -389,7 +389,9 @@ impl<'a> Ring<'a> {
         // a full no-overwrite ring must not be skipped: only a ring whose
         // producer moved on past the consumer is caught up.
         if offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
-            self.c.consumed.store(produced.wrapping_sub(n).wrapping_add(1), R);
+            self.c
+                .consumed
+                .store(produced.wrapping_sub(n).wrapping_add(1), R);
             self.c.bytes_consumed.store(0, R);
             self.skip_consumed(produced);
         }
@@ -415,7 +417,12 @@ impl<'a> Ring<'a> {
 
     /// Marks `bytes` just read from the run [`Ring::next_read`] returned as consumed.
     pub fn consume(&self, bytes: usize) {
-        let bc = self.c.bytes_consumed.load(R).saturating_add(bytes).min(self.geo.subbuf_size());
+        let bc = self
+            .c
+            .bytes_consumed
+            .load(R)
+            .saturating_add(bytes)
+            .min(self.geo.subbuf_size());
         self.c.bytes_consumed.store(bc, R);
         self.skip_consumed(self.c.produced.load(Ordering::Acquire));
     }

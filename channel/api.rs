@@ -31,7 +31,7 @@ use kernel::str::CStr;
 /// filesystem the callbacks create files in; `cb` is NULL or valid until
 /// [`relay_rs_close`].
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_open(
+pub(crate) unsafe extern "C" fn relay_rs_open(
     base_filename: *const c_char,
     parent: *mut bindings::dentry,
     subbuf_size: usize,
@@ -68,7 +68,7 @@ pub unsafe extern "C" fn relay_rs_open(
 ///
 /// `chan` is NULL or a channel from [`relay_rs_open`], not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_close(chan: *mut bindings::rchan) {
+pub(crate) unsafe extern "C" fn relay_rs_close(chan: *mut bindings::rchan) {
     if !chan.is_null() {
         // SAFETY: the caller gives up its reference from `relay_rs_open`.
         Channel::close(unsafe { Channel::from_raw(chan) });
@@ -84,7 +84,7 @@ pub unsafe extern "C" fn relay_rs_close(chan: *mut bindings::rchan) {
 ///
 /// `chan` is NULL or an open channel.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
+pub(crate) unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
     if !chan.is_null() {
         // SAFETY: an open channel (caller contract).
         unsafe { Channel::borrow(chan) }.flush();
@@ -101,7 +101,7 @@ pub unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
 ///
 /// `chan` is NULL or an open channel.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
+pub(crate) unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
     if !chan.is_null() {
         // SAFETY: an open channel (caller contract).
         unsafe { Channel::borrow(chan) }.reset();
@@ -120,7 +120,11 @@ pub unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
 ///
 /// `chan` is NULL or an open channel.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_subbufs_consumed(chan: *mut bindings::rchan, cpu: u32, consumed: usize) {
+pub(crate) unsafe extern "C" fn relay_rs_subbufs_consumed(
+    chan: *mut bindings::rchan,
+    cpu: u32,
+    consumed: usize,
+) {
     if chan.is_null() {
         return;
     }
@@ -140,7 +144,7 @@ pub unsafe extern "C" fn relay_rs_subbufs_consumed(chan: *mut bindings::rchan, c
 ///
 /// `buf` is a buffer of an open channel (as passed to a callback).
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_buf_full(buf: *mut bindings::rchan_buf) -> c_int {
+pub(crate) unsafe extern "C" fn relay_rs_buf_full(buf: *mut bindings::rchan_buf) -> c_int {
     // SAFETY: a live buffer (caller contract).
     c_int::from(unsafe { Buffer::from_raw(buf) }.ring().is_full())
 }
@@ -156,7 +160,10 @@ pub unsafe extern "C" fn relay_rs_buf_full(buf: *mut bindings::rchan_buf) -> c_i
 /// `buf` is a buffer of an open channel, and the caller is its producer
 /// (preemption or interrupts off, or the client's lock for global buffers).
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_switch_subbuf(buf: *mut bindings::rchan_buf, length: usize) -> usize {
+pub(crate) unsafe extern "C" fn relay_rs_switch_subbuf(
+    buf: *mut bindings::rchan_buf,
+    length: usize,
+) -> usize {
     // SAFETY: a live buffer (caller contract).
     unsafe { Buffer::from_raw(buf) }.switch_subbuf(length)
 }
@@ -166,7 +173,12 @@ pub unsafe extern "C" fn relay_rs_switch_subbuf(buf: *mut bindings::rchan_buf, l
 /// # Safety
 ///
 /// `chan` is an open channel; `data` is readable for `length` bytes.
-unsafe fn write_here(chan: *mut bindings::rchan, data: *const c_void, length: usize, ctx: &impl PinnedToCpu) {
+unsafe fn write_here(
+    chan: *mut bindings::rchan,
+    data: *const c_void,
+    length: usize,
+    ctx: &impl PinnedToCpu,
+) {
     if chan.is_null() {
         return;
     }
@@ -196,7 +208,11 @@ unsafe fn write_here(chan: *mut bindings::rchan, data: *const c_void, length: us
 ///
 /// `chan` is NULL or an open channel; `data` is readable for `length` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_write(chan: *mut bindings::rchan, data: *const c_void, length: usize) {
+pub(crate) unsafe extern "C" fn relay_rs_write(
+    chan: *mut bindings::rchan,
+    data: *const c_void,
+    length: usize,
+) {
     let irq = IrqDisabled::new();
     // SAFETY: forwarded caller contract.
     unsafe { write_here(chan, data, length, &irq) };
@@ -214,7 +230,11 @@ pub unsafe extern "C" fn relay_rs_write(chan: *mut bindings::rchan, data: *const
 ///
 /// As for [`relay_rs_write`].
 #[no_mangle]
-pub unsafe extern "C" fn __relay_rs_write(chan: *mut bindings::rchan, data: *const c_void, length: usize) {
+pub(crate) unsafe extern "C" fn __relay_rs_write(
+    chan: *mut bindings::rchan,
+    data: *const c_void,
+    length: usize,
+) {
     let preempt = PreemptDisabled::new();
     // SAFETY: forwarded caller contract.
     unsafe { write_here(chan, data, length, &preempt) };
@@ -231,7 +251,10 @@ pub unsafe extern "C" fn __relay_rs_write(chan: *mut bindings::rchan, data: *con
 ///
 /// `chan` is NULL or an open channel.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_reserve(chan: *mut bindings::rchan, length: usize) -> *mut c_void {
+pub(crate) unsafe extern "C" fn relay_rs_reserve(
+    chan: *mut bindings::rchan,
+    length: usize,
+) -> *mut c_void {
     if chan.is_null() {
         return core::ptr::null_mut();
     }
@@ -254,10 +277,38 @@ pub unsafe extern "C" fn relay_rs_reserve(chan: *mut bindings::rchan, length: us
 ///
 /// `chan` is NULL or an open channel.
 #[no_mangle]
-pub unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags: c_int) -> usize {
+pub(crate) unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags: c_int) -> usize {
     if chan.is_null() {
         return 0;
     }
     // SAFETY: an open channel (caller contract).
     unsafe { Channel::borrow(chan) }.stats(flags as u32)
+}
+
+/// relay_rs_subbuf_start_reserve - reserve bytes at the start of a sub-buffer
+/// @buf: relay channel buffer
+/// @length: number of bytes to reserve
+///
+/// For the subbuf_start() callback: the first @length bytes of the new
+/// sub-buffer are left for the client (a header), and writes start after
+/// them. A length that leaves no room for data is refused with a warning
+/// (6.12 hits a BUG_ON instead).
+///
+/// # Safety
+///
+/// `buf` is the buffer passed to the `subbuf_start` callback, called from it.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_subbuf_start_reserve(
+    buf: *mut bindings::rchan_buf,
+    length: usize,
+) {
+    // SAFETY: a live buffer, from inside its producer's callback (caller contract).
+    let buf = unsafe { Buffer::from_raw(buf) };
+    if !buf.start_reserve(length) {
+        kernel::pr_warn!(
+            "subbuf_start_reserve: {} bytes leave no room in {}-byte sub-buffers\n",
+            length,
+            buf.ring().geometry().subbuf_size()
+        );
+    }
 }

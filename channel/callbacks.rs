@@ -56,7 +56,13 @@ impl Callbacks {
     }
 
     /// May the producer start `subbuf`? Default: only if the buffer is not full.
-    pub(crate) fn subbuf_start(&self, buf: &Buffer, subbuf: *mut c_void, prev: *mut c_void, prev_padding: usize) -> bool {
+    pub(crate) fn subbuf_start(
+        &self,
+        buf: &Buffer,
+        subbuf: *mut c_void,
+        prev: *mut c_void,
+        prev_padding: usize,
+    ) -> bool {
         match self.table().subbuf_start {
             // SAFETY: a client callback, called with a live buffer as the API promises.
             Some(f) => unsafe { f(buf.as_raw(), subbuf, prev, prev_padding) != 0 },
@@ -101,8 +107,8 @@ impl Callbacks {
     /// Removes a file made by [`Callbacks::create_buf_file`].
     pub(crate) fn remove_buf_file(&self, dentry: *mut bindings::dentry) {
         match self.table().remove_buf_file {
-            // SAFETY: a client callback, with the dentry it created.
             Some(f) => {
+                // SAFETY: a client callback, with the dentry it created.
                 let _ = unsafe { f(dentry) };
             }
             None => debugfs::remove(dentry),

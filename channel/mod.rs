@@ -115,7 +115,15 @@ impl Channel {
             }
         }
         // INVARIANT: `raw` mirrors the other fields; no buffer exists yet.
-        let chan = Arc::new(Self { raw: Opaque::new(raw), geo, cb, bufs }, GFP_KERNEL)?;
+        let chan = Arc::new(
+            Self {
+                raw: Opaque::new(raw),
+                geo,
+                cb,
+                bufs,
+            },
+            GFP_KERNEL,
+        )?;
 
         let _cpus = CpusReadLocked::new();
         let _lock = ChannelsLocked::new();
@@ -140,7 +148,9 @@ impl Channel {
         let mut is_global: c_int = 0;
         let dentry = if self.has_base_filename() {
             let name = CString::try_from_fmt(fmt!("{}{}", self.base_filename(), cpu.as_u32()))?;
-            let d = self.cb.create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?;
+            let d = self
+                .cb
+                .create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?;
             if d.is_null() {
                 return Err(ENOENT);
             }
@@ -149,7 +159,9 @@ impl Channel {
             // Buffer-only channel: the callback only says whether the buffer
             // is global. Unlike 6.12, a NULL dentry is accepted (it is what
             // the callback is documented to return here).
-            let d = self.cb.create_buf_file(None, core::ptr::null_mut(), &buf, &mut is_global)?;
+            let d = self
+                .cb
+                .create_buf_file(None, core::ptr::null_mut(), &buf, &mut is_global)?;
             if !d.is_null() {
                 self.cb.remove_buf_file(d);
                 return Err(EINVAL);

@@ -61,12 +61,16 @@ impl CpuId {
 
 /// All possible CPUs.
 pub(crate) fn possible_cpus() -> impl Iterator<Item = CpuId> {
-    (0..nr_cpu_ids()).filter_map(CpuId::from_u32).filter(|c| c.is_possible())
+    (0..nr_cpu_ids())
+        .filter_map(CpuId::from_u32)
+        .filter(|c| c.is_possible())
 }
 
 /// All CPUs online at the time each is visited.
 pub(crate) fn online_cpus() -> impl Iterator<Item = CpuId> {
-    (0..nr_cpu_ids()).filter_map(CpuId::from_u32).filter(|c| c.is_online())
+    (0..nr_cpu_ids())
+        .filter_map(CpuId::from_u32)
+        .filter(|c| c.is_online())
 }
 
 /// A context in which the current task cannot move to another CPU.
@@ -83,7 +87,10 @@ impl IrqDisabled {
     pub(crate) fn new() -> Self {
         // SAFETY: always safe; restored in `drop` on the same CPU (the guard is `!Send`).
         let flags = unsafe { bindings::relay_rs_glue_irq_save() };
-        Self { flags, _not_send: PhantomData }
+        Self {
+            flags,
+            _not_send: PhantomData,
+        }
     }
 }
 

@@ -24,14 +24,10 @@ pub(crate) fn create_file_unsafe(
 ) -> Result<*mut bindings::dentry> {
     // SAFETY: `name` is NUL-terminated; `parent` is NULL or a debugfs
     // directory (caller contract of the relay API); `fops` is static.
-    let d = unsafe { bindings::debugfs_create_file_unsafe(name.as_char_ptr(), mode, parent, data, fops) };
+    let d = unsafe {
+        bindings::debugfs_create_file_unsafe(name.as_char_ptr(), mode, parent, data, fops)
+    };
     from_err_ptr(d)
-}
-
-/// Creates a debugfs directory.
-pub(crate) fn create_dir(name: &CStr, parent: *mut bindings::dentry) -> Result<*mut bindings::dentry> {
-    // SAFETY: `name` is NUL-terminated; `parent` is NULL or a debugfs directory.
-    from_err_ptr(unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), parent) })
 }
 
 /// Removes a debugfs file or directory tree; waits for active users.

@@ -36,7 +36,9 @@ impl PerCpuBufPtrs {
         // SAFETY: plain allocation.
         let ptr = unsafe { bindings::relay_rs_glue_alloc_buf_ptrs() };
         // INVARIANT: a non-NULL result is a fresh per-CPU allocation we own.
-        Ok(Self { ptr: NonNull::new(ptr).ok_or(ENOMEM)? })
+        Ok(Self {
+            ptr: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
     }
 
     /// The `__percpu` pointer, as stored in C `struct rchan`.

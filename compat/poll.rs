@@ -16,8 +16,6 @@ pub(crate) mod events {
     pub(crate) const EPOLLIN: u32 = 0x0001;
     /// Error condition.
     pub(crate) const EPOLLERR: u32 = 0x0008;
-    /// Hang-up.
-    pub(crate) const EPOLLHUP: u32 = 0x0010;
     /// Normal data to read.
     pub(crate) const EPOLLRDNORM: u32 = 0x0040;
 }

@@ -8,7 +8,7 @@ use crate::bindings;
 use core::ptr::NonNull;
 use kernel::{
     alloc::{flags, KVVec},
-    page::{Page, PAGE_SIZE},
+    page::Page,
     prelude::*,
 };
 
@@ -52,11 +52,6 @@ impl VmappedPages {
     /// Start of the mapping.
     pub(crate) fn addr(&self) -> *mut u8 {
         self.addr.as_ptr()
-    }
-
-    /// Length of the mapping in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.pages.len() * PAGE_SIZE
     }
 
     /// Number of pages.

@@ -20,7 +20,7 @@ use kernel::{prelude::*, sync::Arc, types::Opaque};
 
 /// A `file_operations` table that can live in a `static`.
 #[repr(transparent)]
-pub struct FileOperations(bindings::file_operations);
+pub(crate) struct FileOperations(bindings::file_operations);
 
 // SAFETY: the table is immutable; its pointers are to functions and the module.
 unsafe impl Sync for FileOperations {}
@@ -35,16 +35,17 @@ extern "C" {
 /// `create_buf_file` callbacks.
 #[no_mangle]
 #[used]
-pub static relay_rs_file_operations: FileOperations = FileOperations(bindings::file_operations {
-    // SAFETY: only the address of the module's own `struct module` is taken.
-    owner: unsafe { __this_module.get() },
-    open: Some(relay_file_open),
-    read: Some(relay_file_read),
-    poll: Some(relay_file_poll),
-    release: Some(relay_file_release),
-    // SAFETY: all-zero is a valid `file_operations` (every hook absent).
-    ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
-});
+pub(crate) static relay_rs_file_operations: FileOperations =
+    FileOperations(bindings::file_operations {
+        // SAFETY: only the address of the module's own `struct module` is taken.
+        owner: unsafe { __this_module.get() },
+        open: Some(relay_file_open),
+        read: Some(relay_file_read),
+        poll: Some(relay_file_poll),
+        release: Some(relay_file_release),
+        // SAFETY: all-zero is a valid `file_operations` (every hook absent).
+        ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+    });
 
 /// The table, for the default `create_buf_file`.
 pub(crate) fn file_operations() -> &'static bindings::file_operations {
@@ -61,7 +62,16 @@ unsafe fn file_buffer<'a>(file: &File) -> kernel::sync::ArcBorrow<'a, Buffer> {
     unsafe { Buffer::from_raw(file.private_data().cast()) }
 }
 
-unsafe extern "C" fn relay_file_open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `inode` and `file` are the arguments of `f_op->open` for a relay file
+/// created with the buffer as its `i_private`.
+unsafe extern "C" fn relay_file_open(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
     // SAFETY: `inode` is valid during open; `i_private` is the buffer that
     // `create_buf_file` was given, kept alive until its file is removed,
     // which cannot complete while this open runs.
@@ -73,7 +83,15 @@ unsafe extern "C" fn relay_file_open(inode: *mut bindings::inode, file: *mut bin
     unsafe { bindings::nonseekable_open(inode, file) }
 }
 
-unsafe extern "C" fn relay_file_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`], released once.
+unsafe extern "C" fn relay_file_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
     // SAFETY: `file` is valid during release.
     let file = unsafe { File::from_raw(file) };
     // SAFETY: the reference stored by `open`, dropped exactly once here.
@@ -81,6 +99,12 @@ unsafe extern "C" fn relay_file_release(_inode: *mut bindings::inode, file: *mut
     0
 }
 
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`]; `ubuf` is a
+/// user pointer (checked by `copy_to_user`).
 unsafe extern "C" fn relay_file_read(
     file: *mut bindings::file,
     ubuf: *mut c_char,
@@ -108,7 +132,16 @@ unsafe extern "C" fn relay_file_read(
     }
 }
 
-unsafe extern "C" fn relay_file_poll(file: *mut bindings::file, wait: *mut bindings::poll_table_struct) -> c_uint {
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`]; `wait` is NULL or
+/// valid for the call.
+unsafe extern "C" fn relay_file_poll(
+    file: *mut bindings::file,
+    wait: *mut bindings::poll_table_struct,
+) -> c_uint {
     // SAFETY: `file` is valid during poll.
     let file = unsafe { File::from_raw(file) };
     // SAFETY: `wait` is NULL or valid during poll.

@@ -99,6 +99,7 @@ size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 void relay_rs_write(struct rchan *chan, const void *data, size_t length);
 void __relay_rs_write(struct rchan *chan, const void *data, size_t length);
 void *relay_rs_reserve(struct rchan *chan, size_t length);
+void relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
 
 /* Loss counters (relay_rs_stats() flags), like relay_stats() after 6.12. */
 #define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */

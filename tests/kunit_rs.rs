@@ -40,7 +40,10 @@ fn expect(cond: bool, what: &CoreCStr) -> bool {
         pr_err!("expectation failed outside KUnit: {:?}\n", what);
         return false;
     }
-    let loc = bindings::kunit_loc { file: c"relay_rs/tests/kunit_rs.rs".as_ptr().cast(), line };
+    let loc = bindings::kunit_loc {
+        file: c"relay_rs/tests/kunit_rs.rs".as_ptr().cast(),
+        line,
+    };
     let assert = bindings::kunit_unary_assert {
         assert: bindings::kunit_assert {},
         condition: what.as_ptr().cast(),
@@ -64,10 +67,11 @@ fn expect(cond: bool, what: &CoreCStr) -> bool {
 macro_rules! expect {
     ($cond:expr) => {
         expect($cond, {
-            const S: &CoreCStr = match CoreCStr::from_bytes_with_nul(concat!(stringify!($cond), "\0").as_bytes()) {
-                Ok(s) => s,
-                Err(_) => c"?",
-            };
+            const S: &CoreCStr =
+                match CoreCStr::from_bytes_with_nul(concat!(stringify!($cond), "\0").as_bytes()) {
+                    Ok(s) => s,
+                    Err(_) => c"?",
+                };
             S
         })
     };
@@ -76,6 +80,10 @@ macro_rules! expect {
 // ---- helpers ----
 
 /// `create_buf_file` of a buffer-only global channel: no file, one buffer.
+///
+/// # Safety
+///
+/// `is_global` must be writable, as relay_rs passes it.
 unsafe extern "C" fn create_global(
     _name: *const c_char,
     _parent: *mut bindings::dentry,
@@ -89,7 +97,12 @@ unsafe extern "C" fn create_global(
 }
 
 /// `subbuf_start` of an overwrite ("flight recorder") channel.
-unsafe extern "C" fn always_switch(_: *mut bindings::rchan_buf, _: *mut c_void, _: *mut c_void, _: usize) -> c_int {
+extern "C" fn always_switch(
+    _: *mut bindings::rchan_buf,
+    _: *mut c_void,
+    _: *mut c_void,
+    _: usize,
+) -> c_int {
     1
 }
 
@@ -118,14 +131,25 @@ struct TestChan {
 impl TestChan {
     fn open(subbuf_size: usize, n_subbufs: usize, cb: &'static SyncCb) -> Option<Self> {
         // SAFETY: no file name; `cb` is static.
-        let chan = unsafe { relay_rs_open(null(), null_mut(), subbuf_size, n_subbufs, &cb.0, null_mut()) };
+        let chan = unsafe {
+            relay_rs_open(
+                null(),
+                null_mut(),
+                subbuf_size,
+                n_subbufs,
+                &cb.0,
+                null_mut(),
+            )
+        };
         if chan.is_null() {
             return None;
         }
         // SAFETY: `chan` was just opened.
         let borrowed = unsafe { Channel::borrow(chan) };
         // A global channel's buffer sits in the slot of every online CPU.
-        let buf = CpuId::from_u32(0).and_then(|cpu| borrowed.buffer(cpu)).map(Arc::from);
+        let buf = CpuId::from_u32(0)
+            .and_then(|cpu| borrowed.buffer(cpu))
+            .map(Arc::from);
         match buf {
             Some(buf) => Some(Self { chan, buf }),
             None => {
@@ -185,7 +209,7 @@ fn raw(buf: &Buffer) -> &bindings::rchan_buf {
 
 // ---- cases ----
 
-unsafe extern "C" fn open_rejects_bad_geometry(_t: *mut bindings::kunit) {
+extern "C" fn open_rejects_bad_geometry(_t: *mut bindings::kunit) {
     expect!(TestChan::open(0, 4, &GLOBAL_CB).is_none());
     expect!(TestChan::open(64, 0, &GLOBAL_CB).is_none());
     expect!(TestChan::open(1 << 31, 2, &GLOBAL_CB).is_none());
@@ -202,7 +226,7 @@ unsafe extern "C" fn open_rejects_bad_geometry(_t: *mut bindings::kunit) {
     }
 }
 
-unsafe extern "C" fn round_trip_byte_exact(_t: *mut bindings::kunit) {
+extern "C" fn round_trip_byte_exact(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(512, 8, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -221,7 +245,7 @@ unsafe extern "C" fn round_trip_byte_exact(_t: *mut bindings::kunit) {
     expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL | bindings::RELAY_RS_STATS_WRT_BIG) == 0);
 }
 
-unsafe extern "C" fn padding_is_never_read(_t: *mut bindings::kunit) {
+extern "C" fn padding_is_never_read(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -241,7 +265,7 @@ unsafe extern "C" fn padding_is_never_read(_t: *mut bindings::kunit) {
     expect!(got[..40] == a[..] && got[40..] == b[..]);
 }
 
-unsafe extern "C" fn no_overwrite_refuses_and_counts(_t: *mut bindings::kunit) {
+extern "C" fn no_overwrite_refuses_and_counts(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 2, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -270,7 +294,7 @@ unsafe extern "C" fn no_overwrite_refuses_and_counts(_t: *mut bindings::kunit) {
     expect!(again[..] == record(9, 64)[..]);
 }
 
-unsafe extern "C" fn overwrite_mode_keeps_newest(_t: *mut bindings::kunit) {
+extern "C" fn overwrite_mode_keeps_newest(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_OVERWRITE_CB) else {
         expect!(false);
         return;
@@ -289,7 +313,7 @@ unsafe extern "C" fn overwrite_mode_keeps_newest(_t: *mut bindings::kunit) {
     expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 0);
 }
 
-unsafe extern "C" fn flush_completes_partial_subbuf(_t: *mut bindings::kunit) {
+extern "C" fn flush_completes_partial_subbuf(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -310,7 +334,7 @@ unsafe extern "C" fn flush_completes_partial_subbuf(_t: *mut bindings::kunit) {
     expect!(buf.ring().is_empty());
 }
 
-unsafe extern "C" fn reset_empties_and_clears_stats(_t: *mut bindings::kunit) {
+extern "C" fn reset_empties_and_clears_stats(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 2, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -331,7 +355,7 @@ unsafe extern "C" fn reset_empties_and_clears_stats(_t: *mut bindings::kunit) {
     expect!(read_all(&buf)[..] == record(5, 30)[..]);
 }
 
-unsafe extern "C" fn too_big_is_dropped_and_counted(_t: *mut bindings::kunit) {
+extern "C" fn too_big_is_dropped_and_counted(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -348,7 +372,7 @@ unsafe extern "C" fn too_big_is_dropped_and_counted(_t: *mut bindings::kunit) {
     expect!(read_all(&buf)[..] == record(1, 20)[..]);
 }
 
-unsafe extern "C" fn reader_outlives_close(_t: *mut bindings::kunit) {
+extern "C" fn reader_outlives_close(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -364,7 +388,7 @@ unsafe extern "C" fn reader_outlives_close(_t: *mut bindings::kunit) {
     // The last reference frees the buffer and, with it, the channel.
 }
 
-unsafe extern "C" fn subbufs_consumed_clamps(_t: *mut bindings::kunit) {
+extern "C" fn subbufs_consumed_clamps(_t: *mut bindings::kunit) {
     let Some(c) = TestChan::open(64, 4, &GLOBAL_CB) else {
         expect!(false);
         return;
@@ -386,7 +410,10 @@ unsafe extern "C" fn subbufs_consumed_clamps(_t: *mut bindings::kunit) {
 
 // ---- suite ----
 
-const fn case(name: &'static CoreCStr, run: unsafe extern "C" fn(*mut bindings::kunit)) -> bindings::kunit_case {
+const fn case(
+    name: &'static CoreCStr,
+    run: unsafe extern "C" fn(*mut bindings::kunit),
+) -> bindings::kunit_case {
     bindings::kunit_case {
         run_case: Some(run),
         name: name.as_ptr().cast(),
@@ -409,11 +436,23 @@ static mut CASES: [bindings::kunit_case; 11] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
-    case(c"no_overwrite_refuses_and_counts", no_overwrite_refuses_and_counts),
+    case(
+        c"no_overwrite_refuses_and_counts",
+        no_overwrite_refuses_and_counts,
+    ),
     case(c"overwrite_mode_keeps_newest", overwrite_mode_keeps_newest),
-    case(c"flush_completes_partial_subbuf", flush_completes_partial_subbuf),
-    case(c"reset_empties_and_clears_stats", reset_empties_and_clears_stats),
-    case(c"too_big_is_dropped_and_counted", too_big_is_dropped_and_counted),
+    case(
+        c"flush_completes_partial_subbuf",
+        flush_completes_partial_subbuf,
+    ),
+    case(
+        c"reset_empties_and_clears_stats",
+        reset_empties_and_clears_stats,
+    ),
+    case(
+        c"too_big_is_dropped_and_counted",
+        too_big_is_dropped_and_counted,
+    ),
     case(c"reader_outlives_close", reader_outlives_close),
     case(c"subbufs_consumed_clamps", subbufs_consumed_clamps),
     // SAFETY: the all-zero case terminates the array.

@@ -113,7 +113,11 @@ impl HostBuffer {
         };
         let r = {
             let ring = self.ring();
-            let mut hooks = Hooks { ring: &ring, overwrite: self.overwrite, t: &mut t };
+            let mut hooks = Hooks {
+                ring: &ring,
+                overwrite: self.overwrite,
+                t: &mut t,
+            };
             f(&ring, &mut hooks)
         };
         self.lost_full = t.lost_full;
@@ -149,7 +153,9 @@ impl HostBuffer {
         let ring = self.ring();
         let mut out = Vec::new();
         while out.len() < max {
-            let Some((pos, len)) = ring.next_read(max - out.len()) else { break };
+            let Some((pos, len)) = ring.next_read(max - out.len()) else {
+                break;
+            };
             assert!(pos + len <= self.mem.len(), "read past the ring");
             assert!(len > 0);
             out.extend_from_slice(&self.mem[pos..pos + len]);

@@ -15,8 +15,14 @@ fn geometry_validation() {
     assert_eq!(Geometry::new(0, 4, 100), Err(GeometryError::Zero));
     assert_eq!(Geometry::new(4, 0, 100), Err(GeometryError::Zero));
     assert_eq!(Geometry::new(1 << 31, 2, 100), Err(GeometryError::Overflow));
-    assert_eq!(Geometry::new(usize::MAX, 2, 100), Err(GeometryError::Overflow));
-    assert_eq!(Geometry::new(1, 101, 100), Err(GeometryError::TooManySubbufs));
+    assert_eq!(
+        Geometry::new(usize::MAX, 2, 100),
+        Err(GeometryError::Overflow)
+    );
+    assert_eq!(
+        Geometry::new(1, 101, 100),
+        Err(GeometryError::TooManySubbufs)
+    );
     let g = Geometry::new(1000, 3, 100).unwrap();
     assert_eq!(g.ring_size(), 3000);
     assert_eq!(g.alloc_size(4096), 4096);
@@ -122,7 +128,10 @@ fn reserve_zero_after_refusal_returns_the_new_subbuf() {
     assert!(!b.write(&rec(2, 64)), "the third record is refused");
     assert!(!b.write(&[]), "reserve(0) must fail while refused");
     b.read(usize::MAX);
-    assert!(b.write(&[]), "reserve(0) succeeds once the reader caught up");
+    assert!(
+        b.write(&[]),
+        "reserve(0) succeeds once the reader caught up"
+    );
 }
 
 #[derive(Debug, Clone)]

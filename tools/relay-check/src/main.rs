@@ -17,11 +17,15 @@ const MAGIC: u32 = 0x3153_5252;
 const HDR: usize = 24;
 
 fn payload_byte(cpu: u32, seq: u64, i: u32) -> u8 {
-    (seq.wrapping_mul(31).wrapping_add(u64::from(i) * 7).wrapping_add(u64::from(cpu))) as u8
+    (seq.wrapping_mul(31)
+        .wrapping_add(u64::from(i) * 7)
+        .wrapping_add(u64::from(cpu))) as u8
 }
 
 fn fnv1a(p: &[u8]) -> u32 {
-    p.iter().fold(2_166_136_261u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(16_777_619))
+    p.iter().fold(2_166_136_261u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(16_777_619)
+    })
 }
 
 fn le32(b: &[u8]) -> u32 {
@@ -43,7 +47,12 @@ fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>) -> Result<(), String>
         if rest.len() < HDR {
             return Err(format!("truncated header at offset {off}"));
         }
-        let (magic, len, cpu, csum) = (le32(rest), le32(&rest[4..]) as usize, le32(&rest[8..]), le32(&rest[12..]));
+        let (magic, len, cpu, csum) = (
+            le32(rest),
+            le32(&rest[4..]) as usize,
+            le32(&rest[8..]),
+            le32(&rest[12..]),
+        );
         let seq = u64::from_le_bytes(rest[16..24].try_into().unwrap());
         if magic != MAGIC {
             return Err(format!("bad magic {magic:#x} at offset {off}"));
@@ -53,10 +62,16 @@ fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>) -> Result<(), String>
         }
         let payload = &rest[HDR..len];
         if fnv1a(payload) != csum {
-            return Err(format!("checksum mismatch at offset {off} (cpu {cpu} seq {seq})"));
+            return Err(format!(
+                "checksum mismatch at offset {off} (cpu {cpu} seq {seq})"
+            ));
         }
-        if let Some(i) = (0..payload.len()).find(|&i| payload[i] != payload_byte(cpu, seq, i as u32)) {
-            return Err(format!("payload byte {i} wrong at offset {off} (cpu {cpu} seq {seq})"));
+        if let Some(i) =
+            (0..payload.len()).find(|&i| payload[i] != payload_byte(cpu, seq, i as u32))
+        {
+            return Err(format!(
+                "payload byte {i} wrong at offset {off} (cpu {cpu} seq {seq})"
+            ));
         }
         let s = stats.entry(cpu).or_default();
         if let Some(&last) = s.seqs.last() {
@@ -78,12 +93,16 @@ struct Summary {
 }
 
 fn parse_summary(text: &str) -> Summary {
-    let mut s = Summary { written: BTreeMap::new(), lost: 0 };
+    let mut s = Summary {
+        written: BTreeMap::new(),
+        lost: 0,
+    };
     for line in text.lines() {
         let w: Vec<&str> = line.split_whitespace().collect();
         match w.as_slice() {
             ["cpu", cpu, "written", n] => {
-                s.written.insert(cpu.parse().unwrap_or(u32::MAX), n.parse().unwrap_or(0));
+                s.written
+                    .insert(cpu.parse().unwrap_or(u32::MAX), n.parse().unwrap_or(0));
             }
             ["lost_full", n] | ["lost_big", n] => s.lost += n.parse::<u64>().unwrap_or(0),
             _ => {}
@@ -120,17 +139,28 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("{:>4} {:>10} {:>12} {:>10}", "cpu", "records", "bytes", "written");
+    println!(
+        "{:>4} {:>10} {:>12} {:>10}",
+        "cpu", "records", "bytes", "written"
+    );
     let sum = summary.map(|p| parse_summary(&fs::read_to_string(p).unwrap_or_default()));
     let mut total_read = 0;
     for (cpu, s) in &stats {
         let w = sum.as_ref().and_then(|x| x.written.get(cpu)).copied();
-        println!("{cpu:>4} {:>10} {:>12} {:>10}", s.records, s.bytes, w.map_or("-".into(), |w| w.to_string()));
+        println!(
+            "{cpu:>4} {:>10} {:>12} {:>10}",
+            s.records,
+            s.bytes,
+            w.map_or("-".into(), |w| w.to_string())
+        );
         total_read += s.records;
     }
     if let Some(sum) = &sum {
         let written: u64 = sum.written.values().sum();
-        println!("written {written} read {total_read} lost {} (counted by relay_rs)", sum.lost);
+        println!(
+            "written {written} read {total_read} lost {} (counted by relay_rs)",
+            sum.lost
+        );
         if no_loss && sum.lost != 0 {
             println!("relay-check: {} records lost (--no-loss)", sum.lost);
             ok = false;
@@ -152,7 +182,10 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("relay-check: {}", if ok { "all records intact" } else { "FAILED" });
+    println!(
+        "relay-check: {}",
+        if ok { "all records intact" } else { "FAILED" }
+    );
     if ok {
         ExitCode::SUCCESS
     } else {
