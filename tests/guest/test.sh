@@ -70,5 +70,20 @@ busy_module() {
 }
 check "module pinned while a file is open" busy_module
 
+# The Rust sample: records written from IPI context through the safe wrapper.
+rust_sample() {
+	dmesg -c >/dev/null
+	insmod /modules/rust_relay_rs_sample.ko || return 1
+	dmesg | sed -n 's/.*rust_relay_rs_sample: //p' >/tmp/rust-summary
+	cat /tmp/rust-summary
+	for f in $D/rust_sample[0-9]*; do cat "$f" >"/tmp/r$(basename "$f")"; done
+	relay-check --no-loss --summary /tmp/rust-summary /tmp/rrust_sample[0-9]*
+	rc=$?
+	rmmod rust_relay_rs_sample
+	[ ! -e $D/rust_sample0 ] || { echo "files left after close"; return 1; }
+	return $rc
+}
+check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
+
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
 check "rmmod relay_rs" rmmod relay_rs
