@@ -19,7 +19,7 @@ use crate::{
 };
 use core::{
     ptr::addr_of_mut,
-    sync::atomic::{AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
     alloc::KVVec,
@@ -37,6 +37,8 @@ pub(crate) struct LossStats {
     pub(crate) full: AtomicUsize,
     /// Records larger than a sub-buffer (or than what a header left free).
     pub(crate) too_big: AtomicUsize,
+    /// Unread records overwritten by a producer that lapped the reader.
+    pub(crate) overwritten: AtomicUsize,
 }
 
 /// A relay buffer.
@@ -60,6 +62,8 @@ pub(crate) struct Buffer {
     geo: Geometry,
     mem: VmappedPages,
     padding: KVVec<AtomicUsize>,
+    /// Records written into each sub-buffer, for overwrite loss accounting.
+    records: KVVec<AtomicUsize>,
     /// Serialises consumers: consumption is per buffer, shared by every reader.
     #[pin]
     read_lock: Mutex<()>,
@@ -87,12 +91,19 @@ unsafe fn atomic<'a, T>(p: *mut T) -> &'a AtomicUsize {
 impl Buffer {
     /// Allocates a buffer for `chan`, not yet reset and without a file.
     pub(crate) fn new(chan: &Arc<Channel>, cpu: u32) -> Result<Arc<Self>> {
+        #[cfg(CONFIG_KUNIT)]
+        fault::should_fail()?;
         let geo = chan.geometry();
         let mem = VmappedPages::new(geo.alloc_size(PAGE_SIZE) / PAGE_SIZE)?;
-        let mut padding = KVVec::with_capacity(geo.n_subbufs(), GFP_KERNEL)?;
-        for _ in 0..geo.n_subbufs() {
-            padding.push(AtomicUsize::new(0), GFP_KERNEL)?;
-        }
+        let counters = |n| -> Result<KVVec<AtomicUsize>> {
+            let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+            for _ in 0..n {
+                v.push(AtomicUsize::new(0), GFP_KERNEL)?;
+            }
+            Ok(v)
+        };
+        let padding = counters(geo.n_subbufs())?;
+        let records = counters(geo.n_subbufs())?;
         let buf = Arc::pin_init(
             pin_init!(Self {
                 raw: Opaque::new(bindings::rchan_buf::default()),
@@ -100,6 +111,7 @@ impl Buffer {
                 geo,
                 mem,
                 padding,
+                records,
                 read_lock <- kernel::new_mutex!(()),
                 stats: LossStats::default(),
             }),
@@ -119,6 +131,8 @@ impl Buffer {
             WaitQueue::init(addr_of_mut!((*r).read_wait));
             IrqWork::init(addr_of_mut!((*r).wakeup_work), wakeup_readers);
         }
+        #[cfg(CONFIG_KUNIT)]
+        fault::LIVE_BUFFERS.fetch_add(1, Ordering::Relaxed);
         // INVARIANT: every field named by the invariant was just set.
         Ok(buf)
     }
@@ -156,6 +170,7 @@ impl Buffer {
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
                 prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
                 padding: &self.padding,
+                records: &self.records,
             }
         };
         Ring::new(self.geo, counters)
@@ -177,26 +192,44 @@ impl Buffer {
         unsafe { IrqWork::from_raw(addr_of_mut!((*self.raw.get()).wakeup_work)) }
     }
 
-    /// The dentry of the buffer's file, or NULL.
-    pub(crate) fn dentry(&self) -> *mut bindings::dentry {
-        // SAFETY: `dentry` is set before the buffer is published (or under
-        // the channels lock by late file setup) and otherwise only read.
-        unsafe { (*self.raw.get()).dentry }
+    fn dentry_field(&self) -> &AtomicPtr<bindings::dentry> {
+        // SAFETY: an aligned pointer field of `raw`, live as long as `self`;
+        // relay_rs accesses it only atomically.
+        unsafe { AtomicPtr::from_ptr(addr_of_mut!((*self.raw.get()).dentry)) }
     }
 
-    /// Attaches the buffer's file and sizes it with the bytes produced so far.
+    fn early_bytes(&self) -> &AtomicUsize {
+        // SAFETY: as for `dentry_field`.
+        unsafe { atomic(addr_of_mut!((*self.raw.get()).early_bytes)) }
+    }
+
+    /// The dentry of the buffer's file, or NULL.
+    pub(crate) fn dentry(&self) -> *mut bindings::dentry {
+        self.dentry_field().load(Ordering::Acquire)
+    }
+
+    /// Attaches the buffer's file and sizes it with the bytes produced so
+    /// far, or detaches it (NULL).
     ///
     /// # Safety
     ///
-    /// `dentry` must be a live positive dentry that stays valid until the
-    /// buffer is closed, and no producer may run concurrently.
+    /// A non-NULL `dentry` must be a live positive dentry that stays valid
+    /// until the buffer is closed or detached. No producer of this buffer may
+    /// run concurrently (call it on the buffer's CPU with interrupts off, as
+    /// 6.12 does; a `__relay_rs_write` producer interrupted in a switch may
+    /// then miscount one sub-buffer in `i_size`, as in 6.12).
     pub(crate) unsafe fn set_dentry(&self, dentry: *mut bindings::dentry) {
-        let r = self.raw.get();
-        // SAFETY: no producer runs (caller contract), so nobody else writes these fields.
-        unsafe {
-            (*r).dentry = dentry;
-            fs::inode_set_size(dentry, (*r).early_bytes);
+        if !dentry.is_null() {
+            // SAFETY: live and positive (caller contract); no producer runs.
+            unsafe { fs::inode_set_size(dentry, self.early_bytes().load(Ordering::Relaxed)) };
         }
+        self.dentry_field().store(dentry, Ordering::Release);
+    }
+
+    /// The CPU this buffer belongs to (0 for a global buffer).
+    pub(crate) fn cpu(&self) -> u32 {
+        // SAFETY: written before the buffer is published, then read-only.
+        unsafe { (*self.raw.get()).cpu }
     }
 
     /// The buffer's loss counters.
@@ -211,6 +244,7 @@ impl Buffer {
         self.finalized().store(0, Ordering::Relaxed);
         self.stats.full.store(0, Ordering::Relaxed);
         self.stats.too_big.store(0, Ordering::Relaxed);
+        self.stats.overwritten.store(0, Ordering::Relaxed);
         self.ring().reset(&mut Hooks(self));
     }
 
@@ -325,8 +359,8 @@ impl SwitchHooks for Hooks<'_> {
     fn produced(&mut self, bytes: usize) {
         let dentry = self.0.dentry();
         if dentry.is_null() {
-            // SAFETY: the producer is the only writer of `early_bytes`.
-            unsafe { (*self.0.raw.get()).early_bytes += bytes };
+            let e = self.0.early_bytes();
+            e.store(e.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
         } else {
             // SAFETY: the dentry lives until `close`, which producers may not
             // race with; the producer is the only writer of the size.
@@ -352,6 +386,11 @@ impl SwitchHooks for Hooks<'_> {
         c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         self.0.chan.note_too_big(length);
     }
+
+    fn lost_overwritten(&mut self, records: usize) {
+        let c = &self.0.stats.overwritten;
+        c.store(c.load(Ordering::Relaxed) + records, Ordering::Relaxed);
+    }
 }
 
 /// `irq_work` handler: wakes the buffer's readers outside the producer's context.
@@ -373,5 +412,37 @@ impl PinnedDrop for Buffer {
     fn drop(self: Pin<&mut Self>) {
         // A queued wake-up must not run on freed memory.
         self.wakeup_work().sync();
+        #[cfg(CONFIG_KUNIT)]
+        fault::LIVE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Fault injection and leak accounting for the KUnit suite: a test can make
+/// the n-th next buffer allocation fail, and count live buffers.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) mod fault {
+    use core::sync::atomic::{AtomicIsize, Ordering};
+    use kernel::prelude::*;
+
+    /// Buffers currently allocated.
+    pub(crate) static LIVE_BUFFERS: AtomicIsize = AtomicIsize::new(0);
+    /// Allocations to let through before one fails; negative: never fail.
+    static FAIL_AFTER: AtomicIsize = AtomicIsize::new(-1);
+
+    /// Makes the allocation after `n` successful ones fail (once).
+    pub(crate) fn fail_after(n: isize) {
+        FAIL_AFTER.store(n, Ordering::SeqCst);
+    }
+
+    pub(super) fn should_fail() -> Result {
+        let left = FAIL_AFTER.load(Ordering::SeqCst);
+        if left < 0 {
+            return Ok(());
+        }
+        FAIL_AFTER.store(left - 1, Ordering::SeqCst);
+        if left == 0 {
+            return Err(ENOMEM);
+        }
+        Ok(())
     }
 }

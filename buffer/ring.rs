@@ -125,6 +125,8 @@ pub struct Counters<'a> {
     pub prev_padding: &'a AtomicUsize,
     /// `padding[n_subbufs]`: unused bytes at the end of each sub-buffer.
     pub padding: &'a [AtomicUsize],
+    /// Records written into each sub-buffer (relay_rs' own, not in C).
+    pub records: &'a [AtomicUsize],
 }
 
 /// What a producer's sub-buffer switch reports to its owner.
@@ -140,6 +142,9 @@ pub trait SwitchHooks {
     fn lost_full(&mut self, length: usize);
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
+    /// The producer re-entered a sub-buffer holding `records` unread records
+    /// (overwrite mode): they are gone.
+    fn lost_overwritten(&mut self, records: usize);
 }
 
 /// One relay buffer: a [`Geometry`] and the [`Counters`] of its `rchan_buf`.
@@ -175,6 +180,22 @@ impl<'a> Ring<'a> {
     fn set_pad(&self, index: usize, value: usize) {
         if let Some(p) = self.c.padding.get(index) {
             p.store(value, R);
+        }
+    }
+
+    /// Takes the record count of sub-buffer `index`, leaving 0.
+    fn take_records(&self, index: usize) -> usize {
+        self.c.records.get(index).map_or(0, |r| {
+            let n = r.load(R);
+            r.store(0, R);
+            n
+        })
+    }
+
+    fn add_record(&self, index: usize) {
+        if let Some(r) = self.c.records.get(index) {
+            // Only this buffer's producer writes it: no read-modify-write needed.
+            r.store(r.load(R).wrapping_add(1), R);
         }
     }
 
@@ -220,7 +241,7 @@ impl<'a> Ring<'a> {
         self.c.data.store(self.c.start, R);
         self.c.offset.store(0, R);
         self.c.prev_padding.store(0, R);
-        for p in self.c.padding {
+        for p in self.c.padding.iter().chain(self.c.records) {
             p.store(0, R);
         }
         // As in 6.12 the result is ignored: a client that refuses here simply
@@ -280,6 +301,14 @@ impl<'a> Ring<'a> {
             }
             return false;
         }
+        // The new sub-buffer still holds unread records if the producer
+        // lapped the consumer: count them before they are overwritten.
+        let old_records = self.take_records(new_index);
+        let produced = self.c.produced.load(R);
+        if old_records > 0 && produced.wrapping_sub(self.c.consumed.load(R)) >= self.geo.n_subbufs()
+        {
+            hooks.lost_overwritten(old_records);
+        }
         self.c.data.store(new, R);
         self.set_pad(new_index, 0);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`.
@@ -303,7 +332,11 @@ impl<'a> Ring<'a> {
             offset = self.c.offset.load(R);
         }
         self.c.offset.store(offset + length, Ordering::Release);
-        Some(self.write_subbuf() * ss + offset)
+        let index = self.write_subbuf();
+        if length > 0 {
+            self.add_record(index);
+        }
+        Some(index * ss + offset)
     }
 
     /// Sets the write offset from the `subbuf_start` callback, reserving a

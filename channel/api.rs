@@ -58,6 +58,40 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
     }
 }
 
+/// relay_rs_late_setup_files - triggers file creation
+/// @chan: channel to operate on
+/// @base_filename: base name of files to create
+/// @parent: dentry of parent directory, %NULL for root directory
+///
+/// Returns 0 if successful, -EEXIST if the channel already has files,
+/// -EINVAL for bad arguments or if a file could not be created (then no
+/// file is left behind and the channel stays buffer-only).
+///
+/// Use to set up files for a buffer-only channel opened with a %NULL
+/// base_filename, e.g. once the filesystem is available.
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel; `base_filename` is NULL or a C string.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_late_setup_files(
+    chan: *mut bindings::rchan,
+    base_filename: *const c_char,
+    parent: *mut bindings::dentry,
+) -> c_int {
+    if chan.is_null() || base_filename.is_null() {
+        return kernel::error::code::EINVAL.to_errno();
+    }
+    // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
+    let base = unsafe { CStr::from_char_ptr(base_filename) };
+    // SAFETY: an open channel (caller contract).
+    match unsafe { Channel::borrow(chan) }.late_setup_files(base, parent) {
+        Ok(()) => 0,
+        Err(e) if e == kernel::error::code::EEXIST => e.to_errno(),
+        Err(_) => kernel::error::code::EINVAL.to_errno(),
+    }
+}
+
 /// relay_rs_close - close the channel
 /// @chan: the channel
 ///

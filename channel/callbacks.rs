@@ -23,6 +23,8 @@ static DEFAULT_CALLBACKS: DefaultTable = DefaultTable(bindings::rchan_callbacks 
     subbuf_start: None,
     create_buf_file: None,
     remove_buf_file: None,
+    buf_mapped: None,
+    buf_unmapped: None,
 });
 
 #[repr(transparent)]
@@ -112,6 +114,25 @@ impl Callbacks {
                 let _ = unsafe { f(dentry) };
             }
             None => debugfs::remove(dentry),
+        }
+    }
+
+    /// Tells the client that a buffer file was mapped (seed semantics).
+    // Called by the mmap file operation, which lands with the fileops work.
+    #[allow(dead_code)]
+    pub(crate) fn buf_mapped(&self, buf: &Buffer, file: *mut bindings::file) {
+        if let Some(f) = self.table().buf_mapped {
+            // SAFETY: a client callback, with a live buffer and the mapping's file.
+            unsafe { f(buf.as_raw(), file) };
+        }
+    }
+
+    /// Tells the client that a mapping of a buffer file went away.
+    #[allow(dead_code)]
+    pub(crate) fn buf_unmapped(&self, buf: &Buffer, file: *mut bindings::file) {
+        if let Some(f) = self.table().buf_unmapped {
+            // SAFETY: a client callback, with a live buffer and the mapping's file.
+            unsafe { f(buf.as_raw(), file) };
         }
     }
 }

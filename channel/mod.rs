@@ -5,6 +5,7 @@
 
 pub(crate) mod api;
 pub(crate) mod callbacks;
+mod stats;
 
 use crate::{
     bindings,
@@ -19,7 +20,7 @@ use core::{
     ffi::{c_int, c_void},
     marker::PhantomData,
     ptr::addr_of_mut,
-    sync::atomic::{AtomicI32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering},
 };
 use kernel::{
     fmt,
@@ -72,6 +73,8 @@ pub(crate) struct Channel {
     geo: Geometry,
     cb: Callbacks,
     bufs: PerCpuBufPtrs,
+    /// The `<base>.stats` debugfs file, or NULL.
+    stats_dentry: AtomicPtr<bindings::dentry>,
 }
 
 // SAFETY: the C fields are written before publication, under the channels
@@ -95,7 +98,7 @@ impl Channel {
             EINVAL
         })?;
         let bufs = PerCpuBufPtrs::new()?;
-        let mut raw = bindings::rchan {
+        let raw = bindings::rchan {
             version: bindings::RELAYFS_CHANNEL_VERSION,
             subbuf_size,
             n_subbufs,
@@ -103,17 +106,8 @@ impl Channel {
             cb: cb.as_raw(),
             private_data,
             buf: bufs.as_raw(),
-            parent,
             ..Default::default()
         };
-        if let Some(base) = base_filename {
-            raw.has_base_filename = 1;
-            let bytes = base.as_bytes();
-            let n = bytes.len().min(raw.base_filename.len() - 1);
-            for (dst, src) in raw.base_filename.iter_mut().zip(&bytes[..n]) {
-                *dst = *src as _;
-            }
-        }
         // INVARIANT: `raw` mirrors the other fields; no buffer exists yet.
         let chan = Arc::new(
             Self {
@@ -121,19 +115,124 @@ impl Channel {
                 geo,
                 cb,
                 bufs,
+                stats_dentry: AtomicPtr::new(core::ptr::null_mut()),
             },
             GFP_KERNEL,
         )?;
 
         let _cpus = CpusReadLocked::new();
         let _lock = ChannelsLocked::new();
+        // SAFETY: under the channels lock, before any file exists.
+        unsafe { chan.set_base_filename(base_filename, parent) };
         for cpu in cpu::online_cpus() {
             if let Err(e) = chan.open_buf(cpu) {
                 chan.close_bufs();
                 return Err(e);
             }
         }
+        if let Some(base) = base_filename {
+            stats::create(&chan, base, parent);
+        }
         Ok(chan)
+    }
+
+    /// Creates the files of a buffer-only channel (`relay_late_setup_files`).
+    ///
+    /// Each file is sized with the bytes produced so far. On failure every
+    /// file made so far is removed and the channel stays buffer-only (6.12
+    /// leaves a half-set-up channel that can never be set up again).
+    pub(crate) fn late_setup_files(&self, base: &CStr, parent: *mut bindings::dentry) -> Result {
+        let _cpus = CpusReadLocked::new();
+        let _lock = ChannelsLocked::new();
+        if self.has_base_filename() {
+            return Err(EEXIST);
+        }
+        let mut made = KVec::new();
+        let res = self.create_late_files(base, parent, &mut made);
+        if res.is_err() {
+            for &(cpu, d) in made.iter() {
+                if let Some(buf) = self.buffer(cpu) {
+                    // SAFETY: detaching (NULL) on the buffer's CPU, like attaching.
+                    let _ = self.on_buffer_cpu(cpu, &mut || unsafe {
+                        buf.set_dentry(core::ptr::null_mut())
+                    });
+                }
+                self.cb.remove_buf_file(d);
+            }
+            // SAFETY: under the channels lock; no file of this channel exists.
+            unsafe { self.set_base_filename(None, core::ptr::null_mut()) };
+        } else {
+            stats::create(self, base, parent);
+        }
+        res
+    }
+
+    fn create_late_files(
+        &self,
+        base: &CStr,
+        parent: *mut bindings::dentry,
+        made: &mut KVec<(CpuId, *mut bindings::dentry)>,
+    ) -> Result {
+        // SAFETY: under the channels lock; no file of this channel exists.
+        unsafe { self.set_base_filename(Some(base), parent) };
+        let cpus: &mut dyn Iterator<Item = CpuId> = if self.is_global() {
+            &mut CpuId::from_u32(0).into_iter()
+        } else {
+            &mut cpu::online_cpus()
+        };
+        for cpu in cpus {
+            let buf = self.buffer(cpu).ok_or(EINVAL)?;
+            let name = CString::try_from_fmt(fmt!("{}{}", base, cpu.as_u32()))?;
+            let mut is_global: c_int = c_int::from(self.is_global());
+            let d = self
+                .cb
+                .create_buf_file(Some(&name), parent, &buf, &mut is_global)?;
+            if d.is_null() {
+                return Err(EINVAL);
+            }
+            if let Err(e) = made.push((cpu, d), GFP_KERNEL) {
+                self.cb.remove_buf_file(d);
+                return Err(e.into());
+            }
+            // SAFETY: a fresh file for this buffer, attached on the buffer's CPU.
+            self.on_buffer_cpu(cpu, &mut || unsafe { buf.set_dentry(d) })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` where it cannot race the buffer's producer: on the buffer's
+    /// CPU with interrupts off, or directly for a global buffer (whose
+    /// producers the client serialises).
+    fn on_buffer_cpu(&self, cpu: CpuId, f: &mut impl FnMut()) -> Result {
+        if self.is_global() {
+            f();
+            Ok(())
+        } else {
+            cpu::run_on(cpu, f)
+        }
+    }
+
+    /// Sets or clears the base name and parent.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the channels lock and no file of the channel exists.
+    unsafe fn set_base_filename(&self, base: Option<&CStr>, parent: *mut bindings::dentry) {
+        let raw = self.raw.get();
+        // SAFETY: the channels lock serialises every writer and the readers
+        // that create files (caller contract).
+        unsafe {
+            (*raw).base_filename = [0; bindings::NAME_MAX as usize];
+            (*raw).has_base_filename = c_int::from(base.is_some());
+            (*raw).parent = parent;
+            if let Some(base) = base {
+                let bytes = base.as_bytes();
+                let n = bytes.len().min((*raw).base_filename.len() - 1);
+                for (dst, src) in (*raw).base_filename.iter_mut().zip(&bytes[..n]) {
+                    *dst = *src as _;
+                }
+            }
+        }
     }
 
     /// Creates (or, in global mode, shares) the buffer of `cpu`
@@ -212,6 +311,7 @@ impl Channel {
     pub(crate) fn close(this: Arc<Self>) {
         {
             let _lock = ChannelsLocked::new();
+            stats::remove(&this);
             this.close_bufs();
             let toobig = this.last_toobig().load(Ordering::Relaxed);
             if toobig != 0 {
@@ -279,6 +379,9 @@ impl Channel {
             }
             if flags & bindings::RELAY_RS_STATS_WRT_BIG != 0 {
                 total += b.stats().too_big.load(Ordering::Relaxed);
+            }
+            if flags & bindings::RELAY_RS_STATS_OVERWRITTEN != 0 {
+                total += b.stats().overwritten.load(Ordering::Relaxed);
             }
         });
         total

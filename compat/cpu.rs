@@ -6,7 +6,8 @@
 //! [`include/linux/irqflags.h`](srctree/include/linux/irqflags.h).
 
 use crate::bindings;
-use core::marker::PhantomData;
+use core::{ffi::c_void, marker::PhantomData};
+use kernel::error::{to_result, Result};
 
 /// A CPU number.
 ///
@@ -141,4 +142,26 @@ impl Drop for CpusReadLocked {
         // SAFETY: balances `cpus_read_lock` in `new`.
         unsafe { bindings::cpus_read_unlock() };
     }
+}
+
+/// Runs `f` on `cpu` in interrupt context (an IPI) and waits for it.
+pub(crate) fn run_on<F: FnMut()>(cpu: CpuId, f: &mut F) -> Result {
+    /// # Safety
+    ///
+    /// `info` is the `F` passed below, alive for the synchronous call.
+    unsafe extern "C" fn trampoline<F: FnMut()>(info: *mut c_void) {
+        // SAFETY: `info` is `&mut F`, borrowed for the duration of the call.
+        let f = unsafe { &mut *info.cast::<F>() };
+        f();
+    }
+    // SAFETY: `f` outlives the call, which waits (`wait = 1`) for `trampoline`.
+    let ret = unsafe {
+        bindings::smp_call_function_single(
+            cpu.as_u32() as _,
+            Some(trampoline::<F>),
+            (f as *mut F).cast(),
+            1,
+        )
+    };
+    to_result(ret)
 }

@@ -30,6 +30,33 @@ pub(crate) fn create_file_unsafe(
     from_err_ptr(d)
 }
 
+/// Creates a debugfs file behind debugfs' proxy, which makes its `read`
+/// fail with -EIO instead of running once removal has started.
+pub(crate) fn create_file(
+    name: &CStr,
+    mode: u16,
+    parent: *mut bindings::dentry,
+    data: *mut c_void,
+    fops: &'static bindings::file_operations,
+) -> Result<*mut bindings::dentry> {
+    // SAFETY: as for `create_file_unsafe`.
+    let d = unsafe { bindings::debugfs_create_file(name.as_char_ptr(), mode, parent, data, fops) };
+    from_err_ptr(d)
+}
+
+/// `DEBUGFS_MAGIC` (`include/uapi/linux/magic.h`).
+const DEBUGFS_MAGIC: usize = 0x6462_6720;
+
+/// Is `dir` a debugfs directory (NULL meaning the debugfs root)?
+pub(crate) fn is_debugfs_dir(dir: *mut bindings::dentry) -> bool {
+    if dir.is_null() {
+        return true;
+    }
+    // SAFETY: a non-NULL `dir` is a live dentry (relay API contract); its
+    // superblock lives as long as it does.
+    unsafe { (*(*dir).d_sb).s_magic == DEBUGFS_MAGIC }
+}
+
 /// Removes a debugfs file or directory tree; waits for active users.
 pub(crate) fn remove(dentry: *mut bindings::dentry) {
     // SAFETY: `debugfs_remove` accepts NULL and error pointers, and dentries it created.

@@ -8,6 +8,25 @@ use crate::bindings;
 use core::ffi::c_void;
 use kernel::types::Opaque;
 
+/// A `file_operations` table that can live in a `static`.
+#[repr(transparent)]
+pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
+
+// SAFETY: the table is immutable; its pointers are to functions and the module.
+unsafe impl Sync for FileOperations {}
+
+// The module's own `struct module`, defined by modpost (`module!` declares it the same way).
+#[allow(improper_ctypes)]
+extern "C" {
+    static __this_module: Opaque<bindings::module>;
+}
+
+/// `THIS_MODULE`, usable in `static` initialisers (for `file_operations.owner`).
+pub(crate) const fn this_module() -> *mut bindings::module {
+    // SAFETY: only the address of the module's own `struct module` is taken.
+    unsafe { __this_module.get() }
+}
+
 /// `FMODE_READ` (`include/linux/fs.h`; bindgen cannot read its `__force` cast).
 const FMODE_READ: u32 = 1 << 0;
 

@@ -13,23 +13,13 @@
 use crate::{
     bindings,
     buffer::Buffer,
-    compat::{fs::File, poll::PollTable},
+    compat::{
+        fs::{self, File, FileOperations},
+        poll::PollTable,
+    },
 };
 use kernel::ffi::{c_char, c_int, c_uint};
-use kernel::{prelude::*, sync::Arc, types::Opaque};
-
-/// A `file_operations` table that can live in a `static`.
-#[repr(transparent)]
-pub(crate) struct FileOperations(bindings::file_operations);
-
-// SAFETY: the table is immutable; its pointers are to functions and the module.
-unsafe impl Sync for FileOperations {}
-
-// The module's own `struct module`, defined by modpost (`module!` declares it the same way).
-#[allow(improper_ctypes)]
-extern "C" {
-    static __this_module: Opaque<bindings::module>;
-}
+use kernel::{prelude::*, sync::Arc};
 
 /// The file operations of relay buffer files, exported for clients'
 /// `create_buf_file` callbacks.
@@ -37,8 +27,7 @@ extern "C" {
 #[used]
 pub(crate) static relay_rs_file_operations: FileOperations =
     FileOperations(bindings::file_operations {
-        // SAFETY: only the address of the module's own `struct module` is taken.
-        owner: unsafe { __this_module.get() },
+        owner: fs::this_module(),
         open: Some(relay_file_open),
         read: Some(relay_file_read),
         poll: Some(relay_file_poll),

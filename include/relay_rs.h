@@ -11,7 +11,7 @@
 #ifndef _RELAY_RS_H
 #define _RELAY_RS_H
 
-#ifdef _LINUX_RELAY_H
+#if defined(_LINUX_RELAY_H) && !defined(RELAY_RS_LAYOUT_CHECK)
 #error "relay_rs.h replaces <linux/relay.h>: include only one of them"
 #endif
 
@@ -66,10 +66,12 @@ struct rchan {
 };
 
 /*
- * Client callbacks. Every callback may be NULL, in which case relay_rs uses
- * its default: subbuf_start refuses to switch when the buffer is full
- * (no-overwrite mode), create_buf_file makes a debugfs file with
- * relay_rs_file_operations, remove_buf_file removes it with debugfs_remove().
+ * Client callbacks: the three of 6.12, in 6.12's order, then the seed's
+ * buf_mapped/buf_unmapped (dropped by 6.12, kept by relay_rs). Every callback
+ * may be NULL, in which case relay_rs uses its default: subbuf_start refuses
+ * to switch when the buffer is full (no-overwrite mode), create_buf_file
+ * makes a debugfs file with relay_rs_file_operations, remove_buf_file
+ * removes it with debugfs_remove(), the mapping callbacks do nothing.
  * relay_rs never writes to this structure.
  */
 struct rchan_callbacks {
@@ -82,12 +84,17 @@ struct rchan_callbacks {
 					  struct rchan_buf *buf, int *is_global);
 	/* Remove a file made by create_buf_file; 0 or negative errno. */
 	int (*remove_buf_file)(struct dentry *dentry);
+	/* A buffer file was mmap()ed / its mapping went away. */
+	void (*buf_mapped)(struct rchan_buf *buf, struct file *filp);
+	void (*buf_unmapped)(struct rchan_buf *buf, struct file *filp);
 };
 
 struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
 			    size_t subbuf_size, size_t n_subbufs,
 			    const struct rchan_callbacks *cb,
 			    void *private_data);
+int relay_rs_late_setup_files(struct rchan *chan, const char *base_filename,
+			      struct dentry *parent);
 void relay_rs_close(struct rchan *chan);
 void relay_rs_flush(struct rchan *chan);
 void relay_rs_reset(struct rchan *chan);
@@ -104,8 +111,30 @@ void relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
 /* Loss counters (relay_rs_stats() flags), like relay_stats() after 6.12. */
 #define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */
 #define RELAY_RS_STATS_WRT_BIG	(1 << 1)	/* records bigger than a sub-buffer */
+#define RELAY_RS_STATS_OVERWRITTEN (1 << 2)	/* unread records overwritten */
 size_t relay_rs_stats(struct rchan *chan, int flags);
 
 extern const struct file_operations relay_rs_file_operations;
+
+/*
+ * Source compatibility: a client written for 6.12's <linux/relay.h> builds
+ * unchanged against this header. Define RELAY_RS_NO_COMPAT_NAMES to get
+ * only the relay_rs_ names.
+ */
+#ifndef RELAY_RS_NO_COMPAT_NAMES
+#define relay_open		relay_rs_open
+#define relay_late_setup_files	relay_rs_late_setup_files
+#define relay_close		relay_rs_close
+#define relay_flush		relay_rs_flush
+#define relay_reset		relay_rs_reset
+#define relay_subbufs_consumed	relay_rs_subbufs_consumed
+#define relay_buf_full		relay_rs_buf_full
+#define relay_switch_subbuf	relay_rs_switch_subbuf
+#define relay_write		relay_rs_write
+#define __relay_write		__relay_rs_write
+#define relay_reserve		relay_rs_reserve
+#define subbuf_start_reserve	relay_rs_subbuf_start_reserve
+#define relay_file_operations	relay_rs_file_operations
+#endif
 
 #endif /* _RELAY_RS_H */

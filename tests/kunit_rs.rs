@@ -110,12 +110,16 @@ static GLOBAL_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
     subbuf_start: None,
     create_buf_file: Some(create_global),
     remove_buf_file: None,
+    buf_mapped: None,
+    buf_unmapped: None,
 });
 
 static GLOBAL_OVERWRITE_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
     subbuf_start: Some(always_switch),
     create_buf_file: Some(create_global),
     remove_buf_file: None,
+    buf_mapped: None,
+    buf_unmapped: None,
 });
 
 struct SyncCb(bindings::rchan_callbacks);
@@ -408,6 +412,140 @@ extern "C" fn subbufs_consumed_clamps(_t: *mut bindings::kunit) {
     expect!(raw(&buf).subbufs_consumed == 2);
 }
 
+extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit) {
+    // SAFETY: buffer-only per-CPU channel with default callbacks.
+    let chan = unsafe { relay_rs_open(null(), null_mut(), 256, 4, null(), null_mut()) };
+    if !expect!(!chan.is_null()) {
+        return;
+    }
+    let rec = record(1, 100);
+    {
+        let _p = crate::compat::cpu::PreemptDisabled::new();
+        // SAFETY: an open channel; preemption is off.
+        unsafe { __relay_rs_write(chan, rec.as_ptr().cast(), rec.len()) };
+    }
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(chan) };
+    let late = |chan: *mut bindings::rchan, name: Option<&CoreCStr>| {
+        let name = name.map_or(null(), |n| n.as_ptr().cast());
+        // SAFETY: `chan` is NULL or the open channel; `name` is NULL or a C string.
+        unsafe { relay_rs_late_setup_files(chan, name, null_mut()) }
+    };
+    expect!(late(chan, None) == EINVAL.to_errno());
+    expect!(late(null_mut(), Some(c"x")) == EINVAL.to_errno());
+    expect!(late(chan, Some(c"rrs_late")) == 0);
+    expect!(late(chan, Some(c"rrs_late")) == EEXIST.to_errno());
+    // SAFETY: an open channel.
+    let borrowed = unsafe { Channel::borrow(chan) };
+    let mut files = 0;
+    let mut bytes = 0;
+    for cpu in crate::compat::cpu::online_cpus() {
+        if let Some(b) = borrowed.buffer(cpu) {
+            let d = b.dentry();
+            if expect!(!d.is_null()) {
+                files += 1;
+                // SAFETY: a live file dentry of this channel.
+                bytes += unsafe { (*bindings::relay_rs_glue_d_inode(d)).i_size };
+            }
+        }
+    }
+    expect!(files == crate::compat::cpu::online_cpus().count());
+    // Every file is sized with what was produced before it existed: one
+    // sub-buffer with the record (the others are all padding).
+    expect!(bytes == 100);
+    // SAFETY: the channel opened above, closed once.
+    unsafe { relay_rs_close(chan) };
+}
+
+extern "C" fn open_fails_cleanly_on_allocation_failure(_t: *mut bindings::kunit) {
+    use crate::buffer::fault;
+    use core::sync::atomic::Ordering;
+    let before = fault::LIVE_BUFFERS.load(Ordering::SeqCst);
+    for nth in 0..crate::compat::cpu::online_cpus().count() as isize {
+        fault::fail_after(nth);
+        // SAFETY: buffer-only per-CPU channel.
+        let chan = unsafe { relay_rs_open(null(), null_mut(), 4096, 4, null(), null_mut()) };
+        fault::fail_after(-1);
+        expect!(chan.is_null());
+        // Everything made before the failure is gone.
+        expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == before);
+    }
+    // No lock is left held: opening again works (it would hang otherwise).
+    let c = TestChan::open(4096, 4, &GLOBAL_CB);
+    expect!(c.is_some());
+    drop(c);
+    expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == before);
+}
+
+/// `subbuf_start` that reserves an 8-byte header holding the previous padding.
+///
+/// # Safety
+///
+/// Called by relay_rs with a live buffer and a writable sub-buffer.
+unsafe extern "C" fn header_start(
+    buf: *mut bindings::rchan_buf,
+    subbuf: *mut c_void,
+    _prev: *mut c_void,
+    prev_padding: usize,
+) -> c_int {
+    // SAFETY: a live buffer passed to its callback.
+    if unsafe { relay_rs_buf_full(buf) } != 0 {
+        return 0;
+    }
+    // SAFETY: `subbuf` is the start of a sub-buffer of at least 8 bytes.
+    unsafe { core::ptr::write_unaligned(subbuf.cast::<u64>(), 0xabcd_0000 + prev_padding as u64) };
+    // SAFETY: called from `subbuf_start`, as required.
+    unsafe { relay_rs_subbuf_start_reserve(buf, 8) };
+    1
+}
+
+static HEADER_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
+    subbuf_start: Some(header_start),
+    create_buf_file: Some(create_global),
+    remove_buf_file: None,
+    buf_mapped: None,
+    buf_unmapped: None,
+});
+
+extern "C" fn subbuf_start_reserve_header(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &HEADER_CB) else {
+        expect!(false);
+        return;
+    };
+    let (a, b, d) = (record(1, 20), record(2, 20), record(3, 20));
+    c.write(&a);
+    c.write(&b);
+    c.write(&d);
+    // Header plus record exceeds the sub-buffer: switched, then dropped.
+    c.write(&record(4, 60));
+    expect!(c.stats(bindings::RELAY_RS_STATS_WRT_BIG) == 1);
+    // SAFETY: an open channel.
+    unsafe { relay_rs_flush(c.chan) };
+    let got = read_all(&c.buffer());
+    let h0 = 0xabcd_0000u64.to_ne_bytes();
+    let h1 = (0xabcd_0000u64 + 16).to_ne_bytes();
+    let mut want = KVec::new();
+    for part in [&h0[..], &a, &b, &h1[..], &d] {
+        let _ = want.extend_from_slice(part, GFP_KERNEL);
+    }
+    expect!(got.len() >= want.len() && got[..want.len()] == want[..]);
+}
+
+extern "C" fn overwrite_conservation(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_OVERWRITE_CB) else {
+        expect!(false);
+        return;
+    };
+    for i in 0..25u8 {
+        c.write(&record(i, 32));
+    }
+    let got = read_all(&c.buffer());
+    expect!(got.len() % 32 == 0);
+    // Written = read + counted as overwritten, exactly.
+    expect!(got.len() / 32 + c.stats(bindings::RELAY_RS_STATS_OVERWRITTEN) == 25);
+    expect!(got[got.len() - 32..] == record(24, 32)[..]);
+}
+
 // ---- suite ----
 
 const fn case(
@@ -432,7 +570,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 11] = [
+static mut CASES: [bindings::kunit_case; 15] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -455,6 +593,16 @@ static mut CASES: [bindings::kunit_case; 11] = [
     ),
     case(c"reader_outlives_close", reader_outlives_close),
     case(c"subbufs_consumed_clamps", subbufs_consumed_clamps),
+    case(
+        c"late_setup_files_sizes_and_refuses_twice",
+        late_setup_files_sizes_and_refuses_twice,
+    ),
+    case(
+        c"open_fails_cleanly_on_allocation_failure",
+        open_fails_cleanly_on_allocation_failure,
+    ),
+    case(c"subbuf_start_reserve_header", subbuf_start_reserve_header),
+    case(c"overwrite_conservation", overwrite_conservation),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },
 ];

@@ -20,10 +20,12 @@ pub struct HostBuffer {
     bytes_consumed: AtomicUsize,
     prev_padding: AtomicUsize,
     padding: Vec<AtomicUsize>,
+    records: Vec<AtomicUsize>,
     /// Switch decisions: `None` is the default no-overwrite callback.
     pub overwrite: bool,
     pub lost_full: usize,
     pub lost_big: usize,
+    pub overwritten: usize,
     pub produced_bytes: usize,
     pub refused_while_not_full: usize,
 }
@@ -33,6 +35,7 @@ pub struct HostBuffer {
 struct Tally {
     lost_full: usize,
     lost_big: usize,
+    overwritten: usize,
     produced_bytes: usize,
     refused_while_not_full: usize,
 }
@@ -62,6 +65,9 @@ impl SwitchHooks for Hooks<'_, '_> {
     fn lost_too_big(&mut self, _length: usize) {
         self.t.lost_big += 1;
     }
+    fn lost_overwritten(&mut self, records: usize) {
+        self.t.overwritten += records;
+    }
 }
 
 impl HostBuffer {
@@ -77,9 +83,11 @@ impl HostBuffer {
             bytes_consumed: AtomicUsize::new(0),
             prev_padding: AtomicUsize::new(0),
             padding: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
+            records: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
             overwrite,
             lost_full: 0,
             lost_big: 0,
+            overwritten: 0,
             produced_bytes: 0,
             refused_while_not_full: 0,
         };
@@ -100,6 +108,7 @@ impl HostBuffer {
                 bytes_consumed: &self.bytes_consumed,
                 prev_padding: &self.prev_padding,
                 padding: &self.padding,
+                records: &self.records,
             },
         )
     }
@@ -108,6 +117,7 @@ impl HostBuffer {
         let mut t = Tally {
             lost_full: self.lost_full,
             lost_big: self.lost_big,
+            overwritten: self.overwritten,
             produced_bytes: self.produced_bytes,
             refused_while_not_full: self.refused_while_not_full,
         };
@@ -122,6 +132,7 @@ impl HostBuffer {
         };
         self.lost_full = t.lost_full;
         self.lost_big = t.lost_big;
+        self.overwritten = t.overwritten;
         self.produced_bytes = t.produced_bytes;
         self.refused_while_not_full = t.refused_while_not_full;
         r

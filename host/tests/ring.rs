@@ -134,6 +134,17 @@ fn reserve_zero_after_refusal_returns_the_new_subbuf() {
     );
 }
 
+#[test]
+fn overwritten_records_are_counted() {
+    let mut b = HostBuffer::new(64, 4, true);
+    for i in 0..10 {
+        b.write(&rec(i, 32));
+    }
+    // 5 sub-buffers of 2 records; the 5th reuses the 1st before it is read.
+    assert_eq!(b.overwritten, 2);
+    assert_eq!(b.read(usize::MAX).len() / 32 + b.overwritten, 10);
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Write(usize),
@@ -201,6 +212,8 @@ proptest! {
             all.push(r);
         }
         let got = b.read(usize::MAX);
+        // Conservation: every record is read or counted as overwritten.
+        prop_assert_eq!(got.len() / len + b.overwritten, count);
         prop_assert_eq!(got.len() % len, 0);
         // What is read is a contiguous run of the newest records.
         let k = got.len() / len;

@@ -7,6 +7,8 @@ echo "files: $(ls $D/relay_rs_sample | tr '\n' ' ')"
 for f in $D/relay_rs_sample/cpu[0-9]*; do
 	cat "$f" >"/tmp/$(basename "$f")"
 done
+echo "channel stats ($D/relay_rs_sample/cpu.stats):"
+cat $D/relay_rs_sample/cpu.stats
 relay-check --no-loss --summary $D/relay_rs_sample/summary /tmp/cpu[0-9]* && echo "RELAY_RS_DEMO ok" || echo "RELAY_RS_DEMO FAILED"
 rmmod relay_rs_sample
 rmmod relay_rs

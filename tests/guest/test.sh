@@ -29,6 +29,10 @@ conservation() {
 	grep -q '^lost_full 0$' $S/summary && { echo "expected losses"; return 1; }
 	relay-check --summary $S/summary /tmp/cpu[0-9]*
 	rc=$?
+	# The channel's own stats file reports the same loss as relay_rs_stats().
+	cat $S/cpu.stats
+	[ "$(grep '^lost_full' $S/cpu.stats)" = "$(grep '^lost_full' $S/summary)" ] || rc=1
+	[ "$(grep '^lost_big' $S/cpu.stats)" = "$(grep '^lost_big' $S/summary)" ] || rc=1
 	rmmod relay_rs_sample
 	return $rc
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite relay_rs_c: relay_rs seen from another C module, through
- * nothing but the public header, as any client would use it.
+ * nothing but the public header, as any client would use it. It is written
+ * against 6.12's <linux/relay.h> names (relay_open(), relay_write(), ...):
+ * switching a client to relay_rs changes its include line only.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -19,7 +21,7 @@ static struct dentry *create_global(const char *filename, struct dentry *parent,
 	if (!filename)
 		return NULL;
 	return debugfs_create_file_unsafe(filename, mode, parent, buf,
-					  &relay_rs_file_operations);
+					  &relay_file_operations);
 }
 
 static int remove_file(struct dentry *dentry)
@@ -34,7 +36,7 @@ static atomic_t dropped = ATOMIC_INIT(0);
 static int count_drops(struct rchan_buf *buf, void *subbuf, void *prev_subbuf,
 		       size_t prev_padding)
 {
-	if (!relay_rs_buf_full(buf))
+	if (!relay_buf_full(buf))
 		return 1;
 	atomic_inc(&dropped);
 	return 0;
@@ -51,14 +53,14 @@ static const struct rchan_callbacks blk_cb = {
 
 static void open_validates_arguments(struct kunit *test)
 {
-	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 0, 4, NULL, NULL));
-	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 4096, 0, NULL, NULL));
-	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, SIZE_MAX / 2, 4, NULL, NULL));
-	KUNIT_EXPECT_NULL(test, relay_rs_open("x", NULL, 1, SIZE_MAX / 8, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 0, 4, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 4096, 0, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, SIZE_MAX / 2, 4, NULL, NULL));
+	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 1, SIZE_MAX / 8, NULL, NULL));
 	/* Closing NULL, flushing NULL and resetting NULL are no-ops. */
-	relay_rs_close(NULL);
-	relay_rs_flush(NULL);
-	relay_rs_reset(NULL);
+	relay_close(NULL);
+	relay_flush(NULL);
+	relay_reset(NULL);
 }
 
 /* i915/mt76 style: global, no-overwrite, reserve+fill under a spinlock. */
@@ -73,7 +75,7 @@ static void global_reserve_under_spinlock(struct kunit *test)
 	int i, got = 0;
 	void *slot;
 
-	chan = relay_rs_open("glog", dir, 256, 4, &global_cb, test);
+	chan = relay_open("glog", dir, 256, 4, &global_cb, test);
 	KUNIT_ASSERT_NOT_NULL(test, chan);
 	KUNIT_EXPECT_EQ(test, chan->is_global, 1);
 	KUNIT_EXPECT_PTR_EQ(test, chan->private_data, (void *)test);
@@ -85,26 +87,26 @@ static void global_reserve_under_spinlock(struct kunit *test)
 
 	for (i = 0; i < 20; i++) {
 		spin_lock_irqsave(&lock, flags);
-		slot = relay_rs_reserve(chan, 100);
+		slot = relay_reserve(chan, 100);
 		if (slot) {
 			memset(slot, i, 100);
 			got++;
 		}
-		relay_rs_flush(chan);
+		relay_flush(chan);
 		spin_unlock_irqrestore(&lock, flags);
 	}
 	/* One 100-byte record per flushed sub-buffer: 4 fit, the rest refused. */
 	KUNIT_EXPECT_EQ(test, got, 4);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 16);
-	KUNIT_EXPECT_NULL(test, relay_rs_reserve(chan, 0));
-	KUNIT_EXPECT_EQ(test, relay_rs_buf_full(buf), 1);
+	KUNIT_EXPECT_NULL(test, relay_reserve(chan, 0));
+	KUNIT_EXPECT_EQ(test, relay_buf_full(buf), 1);
 	KUNIT_EXPECT_EQ(test, (int)d_inode(buf->dentry)->i_size, 400);
 
-	relay_rs_subbufs_consumed(chan, 0, 4);
-	KUNIT_EXPECT_EQ(test, relay_rs_buf_full(buf), 0);
-	KUNIT_EXPECT_NOT_NULL(test, relay_rs_reserve(chan, 0));
+	relay_subbufs_consumed(chan, 0, 4);
+	KUNIT_EXPECT_EQ(test, relay_buf_full(buf), 0);
+	KUNIT_EXPECT_NOT_NULL(test, relay_reserve(chan, 0));
 
-	relay_rs_close(chan);
+	relay_close(chan);
 	debugfs_remove(dir);
 }
 
@@ -116,24 +118,24 @@ static void percpu_drop_counting(struct kunit *test)
 	int i;
 
 	atomic_set(&dropped, 0);
-	chan = relay_rs_open(NULL, NULL, 128, 2, &blk_cb, NULL);
+	chan = relay_open(NULL, NULL, 128, 2, &blk_cb, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, chan);
 	KUNIT_EXPECT_EQ(test, chan->is_global, 0);
 	memset(rec, 0xab, sizeof(rec));
 	preempt_disable();
 	for (i = 0; i < 10; i++)
-		__relay_rs_write(chan, rec, sizeof(rec));
+		__relay_write(chan, rec, sizeof(rec));
 	preempt_enable();
 	/* 2 sub-buffers of 2 records: 4 written, 6 refused. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&dropped), 6);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 6);
-	relay_rs_write(chan, rec, 129);
+	relay_write(chan, rec, 129);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG), 1);
 	KUNIT_EXPECT_EQ(test, chan->last_toobig, 129);
-	relay_rs_reset(chan);
+	relay_reset(chan);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
 					  RELAY_RS_STATS_WRT_BIG), 0);
-	relay_rs_close(chan);
+	relay_close(chan);
 }
 
 static struct kunit_case relay_rs_c_cases[] = {

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The per-channel `<base>.stats` debugfs file: what the channel produced,
+//! what readers consumed and what was lost, per buffer and in total, so that
+//! user space can check that nothing was lost without being counted.
+
+use super::Channel;
+use crate::{
+    bindings,
+    compat::fs::{self, FileOperations},
+};
+use core::{fmt::Write, sync::atomic::Ordering};
+use kernel::{ffi::c_char, prelude::*};
+
+/// Text built in a kernel vector.
+struct Text(KVec<u8>);
+
+impl Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
+    }
+}
+
+impl Channel {
+    /// The stats file's contents.
+    fn stats_text(&self) -> core::result::Result<KVec<u8>, core::fmt::Error> {
+        let mut t = Text(KVec::new());
+        writeln!(t, "cpu produced consumed lost_full lost_big overwritten")?;
+        let (mut full, mut big, mut over) = (0, 0, 0);
+        let mut res = Ok(());
+        self.for_each_buffer(|b| {
+            let raw = b.as_raw();
+            // SAFETY: reads of the live buffer's counters, for display only.
+            let (produced, consumed) =
+                unsafe { ((*raw).subbufs_produced, (*raw).subbufs_consumed) };
+            let s = b.stats();
+            let (f, g, o) = (
+                s.full.load(Ordering::Relaxed),
+                s.too_big.load(Ordering::Relaxed),
+                s.overwritten.load(Ordering::Relaxed),
+            );
+            (full, big, over) = (full + f, big + g, over + o);
+            if res.is_ok() {
+                res = writeln!(t, "{} {} {} {} {} {}", b.cpu(), produced, consumed, f, g, o);
+            }
+        });
+        res?;
+        writeln!(t, "lost_full {full}\nlost_big {big}\noverwritten {over}")?;
+        Ok(t.0)
+    }
+}
+
+/// File operations of the stats file (behind debugfs' proxy).
+static STATS_FOPS: FileOperations = FileOperations(bindings::file_operations {
+    owner: fs::this_module(),
+    read: Some(stats_read),
+    // SAFETY: all-zero is a valid `file_operations` (every hook absent).
+    ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+});
+
+/// `read` of the stats file.
+///
+/// # Safety
+///
+/// `file` is an open stats file whose inode's `i_private` is its channel;
+/// debugfs' proxy keeps the channel's file (and so the channel) alive
+/// during the call. `ppos` is the file position.
+unsafe extern "C" fn stats_read(
+    file: *mut bindings::file,
+    ubuf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: per the function's contract.
+    let chan = unsafe { Channel::borrow((*(*file).f_inode).i_private.cast()) };
+    let Ok(text) = chan.stats_text() else {
+        return ENOMEM.to_errno() as isize;
+    };
+    // SAFETY: `text` is readable for its length; the rest is checked by the callee.
+    unsafe {
+        bindings::simple_read_from_buffer(
+            ubuf.cast(),
+            count,
+            ppos,
+            text.as_ptr().cast(),
+            text.len(),
+        )
+    }
+}
+
+/// Creates `<base>.stats` next to the buffer files when they live in debugfs.
+pub(super) fn create(chan: &Channel, base: &kernel::str::CStr, parent: *mut bindings::dentry) {
+    if !crate::compat::debugfs::is_debugfs_dir(parent) {
+        return;
+    }
+    let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}.stats", base)) else {
+        return;
+    };
+    match crate::compat::debugfs::create_file(
+        &name,
+        bindings::S_IRUSR as u16,
+        parent,
+        chan.as_raw().cast(),
+        &STATS_FOPS.0,
+    ) {
+        Ok(d) => chan.stats_dentry.store(d, Ordering::Release),
+        Err(e) => pr_warn!("could not create {}: {}\n", &*name, e.to_errno()),
+    }
+}
+
+/// Removes the stats file, waiting for readers still inside `read`.
+pub(super) fn remove(chan: &Channel) {
+    let d = chan
+        .stats_dentry
+        .swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if !d.is_null() {
+        crate::compat::debugfs::remove(d);
+    }
+}
