@@ -14,9 +14,13 @@ mod buffer;
 mod channel;
 mod compat;
 mod fileops;
+// The safe API for Rust client modules; relay_rs' own tests use it too.
 #[cfg(CONFIG_KUNIT)]
 #[path = "tests/kunit_rs.rs"]
 mod kunit_tests;
+#[cfg(CONFIG_KUNIT)]
+#[path = "include/relay_rs.rs"]
+mod relay_rs_api;
 
 module! {
     type: RelayRs,

@@ -38,6 +38,9 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_write);
 EXPORT_RUST_SYMBOL_GPL(__relay_rs_write);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_private_data);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
 

@@ -325,8 +325,8 @@ pub(crate) unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags
 ///
 /// For the subbuf_start() callback: the first @length bytes of the new
 /// sub-buffer are left for the client (a header), and writes start after
-/// them. A length that leaves no room for data is refused with a warning
-/// (6.12 hits a BUG_ON instead).
+/// them. Returns 0, or -EINVAL (with a warning, and nothing reserved) for a
+/// length that leaves no room for data, where 6.12 hits a BUG_ON.
 ///
 /// # Safety
 ///
@@ -335,14 +335,88 @@ pub(crate) unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags
 pub(crate) unsafe extern "C" fn relay_rs_subbuf_start_reserve(
     buf: *mut bindings::rchan_buf,
     length: usize,
-) {
+) -> c_int {
     // SAFETY: a live buffer, from inside its producer's callback (caller contract).
     let buf = unsafe { Buffer::from_raw(buf) };
-    if !buf.start_reserve(length) {
-        kernel::pr_warn!(
-            "subbuf_start_reserve: {} bytes leave no room in {}-byte sub-buffers\n",
-            length,
-            buf.ring().geometry().subbuf_size()
-        );
+    if buf.start_reserve(length) {
+        return 0;
+    }
+    kernel::pr_warn!(
+        "subbuf_start_reserve: {} bytes leave no room in {}-byte sub-buffers\n",
+        length,
+        buf.ring().geometry().subbuf_size()
+    );
+    kernel::error::code::EINVAL.to_errno()
+}
+
+/// relay_rs_buf_private_data - the private data of a buffer's channel
+/// @buf: relay channel buffer
+///
+/// Returns the @private_data given to relay_rs_open(), for callbacks that
+/// only get the buffer (same as buf->chan->private_data).
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_buf_private_data(
+    buf: *mut bindings::rchan_buf,
+) -> *mut c_void {
+    // SAFETY: a live buffer (caller contract), whose channel outlives it.
+    unsafe { (*(*buf).chan).private_data }
+}
+
+/// relay_rs_buf_cpu - the CPU of a buffer
+/// @buf: relay channel buffer
+///
+/// Returns the CPU the buffer belongs to, 0 for a global buffer.
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_buf_cpu(buf: *mut bindings::rchan_buf) -> u32 {
+    // SAFETY: a live buffer (caller contract).
+    unsafe { Buffer::from_raw(buf) }.cpu()
+}
+
+/// relay_rs_create_buf_file_default - the default create_buf_file callback
+/// @filename: file name
+/// @parent: debugfs directory, %NULL for the root
+/// @mode: file mode
+/// @buf: the buffer the file reads
+/// @is_global: not changed
+///
+/// Creates a debugfs file with relay_rs_file_operations (mmap and splice
+/// included), as relay_rs does when a client gives no create_buf_file.
+/// Lets a client's own callback (one that sets *@is_global, say) reuse it.
+/// Returns the dentry, %NULL for a %NULL @filename, or an ERR_PTR.
+///
+/// # Safety
+///
+/// `filename` is NULL or a C string; `parent` is NULL or a debugfs
+/// directory; `buf` is the buffer relay_rs passed to the callback.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_create_buf_file_default(
+    filename: *const c_char,
+    parent: *mut bindings::dentry,
+    mode: u16,
+    buf: *mut bindings::rchan_buf,
+    _is_global: *mut c_int,
+) -> *mut bindings::dentry {
+    if filename.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: a C string (caller contract).
+    let name = unsafe { CStr::from_char_ptr(filename) };
+    match crate::compat::debugfs::create_file_unsafe(
+        name,
+        mode,
+        parent,
+        buf.cast(),
+        crate::fileops::file_operations(),
+    ) {
+        Ok(d) => d,
+        Err(e) => e.to_ptr(),
     }
 }

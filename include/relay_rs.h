@@ -106,7 +106,14 @@ size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 void relay_rs_write(struct rchan *chan, const void *data, size_t length);
 void __relay_rs_write(struct rchan *chan, const void *data, size_t length);
 void *relay_rs_reserve(struct rchan *chan, size_t length);
-void relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
+int relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
+void *relay_rs_buf_private_data(struct rchan_buf *buf);
+unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
+struct dentry *relay_rs_create_buf_file_default(const char *filename,
+						struct dentry *parent,
+						umode_t mode,
+						struct rchan_buf *buf,
+						int *is_global);
 
 /* Loss counters (relay_rs_stats() flags), like relay_stats() after 6.12. */
 #define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */

@@ -50,7 +50,7 @@ fn record(cpu: u32, seq: u64) -> [u8; REC_LEN] {
 
 /// What the IPI handler needs: the channel and the CPU it runs on.
 struct Job<'a> {
-    chan: &'a relay_rs::Channel,
+    chan: &'a relay_rs::Channel<relay_rs::Defaults>,
     cpu: u32,
 }
 
@@ -68,12 +68,17 @@ unsafe extern "C" fn write_on_cpu(info: *mut kernel::ffi::c_void) {
 }
 
 struct RustRelaySample {
-    _chan: relay_rs::Channel,
+    _chan: relay_rs::Channel<relay_rs::Defaults>,
 }
 
 impl kernel::Module for RustRelaySample {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let chan = relay_rs::Channel::open(Some(c_str!("rust_sample")), 8192, 8)?;
+        let chan = relay_rs::Channel::<relay_rs::Defaults>::open(
+            Some(c_str!("rust_sample")),
+            8192,
+            8,
+            (),
+        )?;
         let mut cpus = 0;
         // SAFETY: reads the CPU count fixed at boot.
         let nr = unsafe { bindings::nr_cpu_ids };

@@ -495,8 +495,7 @@ unsafe extern "C" fn header_start(
     // SAFETY: `subbuf` is the start of a sub-buffer of at least 8 bytes.
     unsafe { core::ptr::write_unaligned(subbuf.cast::<u64>(), 0xabcd_0000 + prev_padding as u64) };
     // SAFETY: called from `subbuf_start`, as required.
-    unsafe { relay_rs_subbuf_start_reserve(buf, 8) };
-    1
+    c_int::from(unsafe { relay_rs_subbuf_start_reserve(buf, 8) } == 0)
 }
 
 static HEADER_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
@@ -546,6 +545,110 @@ extern "C" fn overwrite_conservation(_t: *mut bindings::kunit) {
     expect!(got[got.len() - 32..] == record(24, 32)[..]);
 }
 
+// ---- the safe Rust API (include/relay_rs.rs) ----
+
+mod safe_api {
+    use super::*;
+    use crate::relay_rs_api::{self as api, Callbacks, SubbufStart};
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    use kernel::{new_spinlock, sync::SpinLock};
+
+    /// Counts `subbuf_start` calls in typed private data; writes a 4-byte
+    /// header with the CPU into every sub-buffer; no-overwrite.
+    struct Counting;
+
+    #[derive(Default)]
+    struct Counts {
+        starts: AtomicUsize,
+        firsts: AtomicUsize,
+    }
+
+    impl Callbacks for Counting {
+        type Data = Counts;
+        const GLOBAL: bool = true;
+
+        fn subbuf_start(s: &mut SubbufStart<'_, Self>) -> bool {
+            s.data().starts.fetch_add(1, Ordering::Relaxed);
+            if s.is_first() {
+                s.data().firsts.fetch_add(1, Ordering::Relaxed);
+            }
+            if s.is_full() {
+                return false;
+            }
+            let tag = (0x1000 + s.cpu()).to_le_bytes();
+            if let Some(h) = s.reserve_header(4) {
+                h.copy_from_slice(&tag);
+            }
+            true
+        }
+    }
+
+    fn buffer_of<T: Callbacks>(c: &api::Channel<T>) -> Option<Arc<Buffer>> {
+        // SAFETY: the wrapper's channel is an open relay_rs channel.
+        let chan = unsafe { Channel::borrow(c.as_raw().cast()) };
+        CpuId::from_u32(0)
+            .and_then(|cpu| chan.buffer(cpu))
+            .map(Arc::from)
+    }
+
+    pub(super) extern "C" fn callbacks_and_private_data(_t: *mut bindings::kunit) {
+        let Ok(mut c) = api::Channel::<Counting>::open(None, 64, 4, Counts::default()) else {
+            expect!(false);
+            return;
+        };
+        // Called once at open with no previous sub-buffer.
+        expect!(c.data().starts.load(Ordering::Relaxed) == 1);
+        expect!(c.data().firsts.load(Ordering::Relaxed) == 1);
+        for i in 0..6u8 {
+            c.write(&record(i, 30));
+        }
+        // 4-byte header + 30 + 30 = 64: two records per sub-buffer.
+        expect!(c.data().starts.load(Ordering::Relaxed) == 3);
+        let Some(buf) = buffer_of(&c) else {
+            expect!(false);
+            return;
+        };
+        let got = read_all(&buf);
+        // Three sub-buffers of header + two records (the last still current).
+        expect!(got.len() == 3 * 64);
+        expect!(got[..4] == 0x1000u32.to_le_bytes());
+        expect!(got[4..34] == record(0, 30)[..]);
+        c.reset();
+        expect!(c.data().firsts.load(Ordering::Relaxed) == 2);
+        expect!(c.lost(api::STATS_BUF_FULL) == 0);
+    }
+
+    pub(super) extern "C" fn reserve_under_spinlock(_t: *mut bindings::kunit) {
+        let Ok(lock) = KBox::pin_init(new_spinlock!(()), GFP_KERNEL) else {
+            expect!(false);
+            return;
+        };
+        let lock: Pin<KBox<SpinLock<()>>> = lock;
+        let Ok(c) = api::Channel::<Counting>::open(None, 64, 2, Counts::default()) else {
+            expect!(false);
+            return;
+        };
+        let mut accepted = 0;
+        for i in 0..6u8 {
+            let mut guard = lock.lock();
+            if let Some(slot) = c.reserve(&mut guard, 60) {
+                slot.copy_from_slice(&record(i, 60));
+                accepted += 1;
+            }
+        }
+        // One 60-byte record per sub-buffer after the header; 2 sub-buffers.
+        expect!(accepted == 2);
+        expect!(c.lost(api::STATS_BUF_FULL) == 4);
+        let Some(buf) = buffer_of(&c) else {
+            expect!(false);
+            return;
+        };
+        let got = read_all(&buf);
+        expect!(got.len() == 128);
+        expect!(got[4..64] == record(0, 60)[..] && got[68..] == record(1, 60)[..]);
+    }
+}
+
 // ---- suite ----
 
 const fn case(
@@ -570,7 +673,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 15] = [
+static mut CASES: [bindings::kunit_case; 17] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -603,6 +706,14 @@ static mut CASES: [bindings::kunit_case; 15] = [
     ),
     case(c"subbuf_start_reserve_header", subbuf_start_reserve_header),
     case(c"overwrite_conservation", overwrite_conservation),
+    case(
+        c"safe_api_callbacks_and_private_data",
+        safe_api::callbacks_and_private_data,
+    ),
+    case(
+        c"safe_api_reserve_under_spinlock",
+        safe_api::reserve_under_spinlock,
+    ),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },
 ];

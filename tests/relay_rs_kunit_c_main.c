@@ -24,8 +24,11 @@ static struct dentry *create_global(const char *filename, struct dentry *parent,
 					  &relay_file_operations);
 }
 
+static atomic_t removed = ATOMIC_INIT(0);
+
 static int remove_file(struct dentry *dentry)
 {
+	atomic_inc(&removed);
 	debugfs_remove(dentry);
 	return 0;
 }
@@ -105,8 +108,16 @@ static void global_reserve_under_spinlock(struct kunit *test)
 	relay_subbufs_consumed(chan, 0, 4);
 	KUNIT_EXPECT_EQ(test, relay_buf_full(buf), 0);
 	KUNIT_EXPECT_NOT_NULL(test, relay_reserve(chan, 0));
+	/* A direct switch: the length fits the fresh sub-buffer. */
+	spin_lock_irqsave(&lock, flags);
+	KUNIT_EXPECT_EQ(test, relay_switch_subbuf(buf, 10), 10);
+	KUNIT_EXPECT_EQ(test, relay_switch_subbuf(buf, 257), 0);
+	spin_unlock_irqrestore(&lock, flags);
 
+	atomic_set(&removed, 0);
 	relay_close(chan);
+	/* One global buffer, one file, removed by the client's callback. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&removed), 1);
 	debugfs_remove(dir);
 }
 
