@@ -10,5 +10,7 @@
 #include <linux/poll.h>
 #include <linux/cpu.h>
 #include <linux/mm.h>
+#include <linux/splice.h>
+#include <linux/pipe_fs_i.h>
 #include "../include/relay_rs.h"
 #include "relay_rs_glue.h"

@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/dcache.h>
 #include <linux/mutex.h>
+#include <linux/mm.h>
 
 #include "../include/relay_rs.h"
 #include "relay_rs_glue.h"
@@ -155,6 +156,58 @@ void relay_rs_glue_init_irq_work(struct irq_work *work,
 void *relay_rs_glue_vmap(struct page **pages, unsigned int count)
 {
 	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+unsigned long relay_rs_glue_vma_flags(struct vm_area_struct *vma)
+{
+	return vma->vm_flags;
+}
+
+unsigned long relay_rs_glue_vma_len(struct vm_area_struct *vma)
+{
+	return vma->vm_end - vma->vm_start;
+}
+
+void relay_rs_glue_vma_flags_mod(struct vm_area_struct *vma, unsigned long set,
+				 unsigned long clear)
+{
+	vm_flags_mod(vma, set, clear);
+}
+
+struct vm_area_struct *relay_rs_glue_vmf_vma(struct vm_fault *vmf)
+{
+	return vmf->vma;
+}
+
+unsigned long relay_rs_glue_vmf_pgoff(struct vm_fault *vmf)
+{
+	return vmf->pgoff;
+}
+
+void relay_rs_glue_vmf_set_page(struct vm_fault *vmf, struct page *page)
+{
+	get_page(page);
+	vmf->page = page;
+}
+
+void relay_rs_glue_set_page_private(struct page *page, unsigned long private)
+{
+	set_page_private(page, private);
+}
+
+unsigned long relay_rs_glue_page_private(struct page *page)
+{
+	return page_private(page);
+}
+
+void relay_rs_glue_get_page(struct page *page)
+{
+	get_page(page);
+}
+
+void relay_rs_glue_put_page(struct page *page)
+{
+	put_page(page);
 }
 
 struct inode *relay_rs_glue_d_inode(struct dentry *dentry)

@@ -30,6 +30,10 @@ use kernel::{
 };
 use ring::{Counters, Geometry, Ring, SwitchHooks};
 
+/// The consumers' lock, held; its data is the bytes in flight in pipes.
+pub(crate) type ReadersGuard<'a> =
+    kernel::sync::lock::Guard<'a, usize, kernel::sync::lock::mutex::MutexBackend>;
+
 /// Counters of records a buffer dropped.
 #[derive(Default)]
 pub(crate) struct LossStats {
@@ -64,9 +68,10 @@ pub(crate) struct Buffer {
     padding: KVVec<AtomicUsize>,
     /// Records written into each sub-buffer, for overwrite loss accounting.
     records: KVVec<AtomicUsize>,
-    /// Serialises consumers: consumption is per buffer, shared by every reader.
+    /// Serialises consumers: consumption is per buffer, shared by every
+    /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
-    read_lock: Mutex<()>,
+    read_lock: Mutex<usize>,
     stats: LossStats,
 }
 
@@ -112,7 +117,7 @@ impl Buffer {
                 mem,
                 padding,
                 records,
-                read_lock <- kernel::new_mutex!(()),
+                read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
             GFP_KERNEL,
@@ -130,6 +135,13 @@ impl Buffer {
             (*r).cpu = cpu;
             WaitQueue::init(addr_of_mut!((*r).read_wait));
             IrqWork::init(addr_of_mut!((*r).wakeup_work), wakeup_readers);
+        }
+        // Splice finds a pipe buffer's relay buffer through its page.
+        for i in 0..buf.mem.page_count() {
+            if let Some(page) = buf.mem.page(i) {
+                // SAFETY: a page we own; `private` is unused by the allocator.
+                unsafe { bindings::relay_rs_glue_set_page_private(page, buf.as_raw() as usize) };
+            }
         }
         #[cfg(CONFIG_KUNIT)]
         fault::LIVE_BUFFERS.fetch_add(1, Ordering::Relaxed);
@@ -152,6 +164,11 @@ impl Buffer {
         // SAFETY: `raw` is the first field of the `#[repr(C)]` `Buffer`, which
         // lives in an `Arc`; a reference is held for 'a (caller contract).
         unsafe { ArcBorrow::from_raw(ptr.cast::<Buffer>()) }
+    }
+
+    /// The channel this buffer belongs to.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.chan
     }
 
     /// The ring view of this buffer's counters.
@@ -295,6 +312,60 @@ impl Buffer {
 
     // ---- consumer side ----
 
+    /// Takes the consumers' lock; its data is the number of bytes spliced
+    /// into pipes and not yet released ("in flight").
+    pub(crate) fn lock_readers(&self) -> ReadersGuard<'_> {
+        self.read_lock.lock()
+    }
+
+    /// A pipe released `bytes` it got from `splice_read`: consume them.
+    pub(crate) fn consume_in_flight(&self, bytes: usize) {
+        let mut guard = self.read_lock.lock();
+        *guard = guard.saturating_sub(bytes);
+        self.ring().consume(bytes);
+    }
+
+    /// The `pgoff`-th page of the ring, for the mmap fault handler.
+    pub(crate) fn page(&self, pgoff: usize) -> Option<*mut bindings::page> {
+        self.mem.page(pgoff)
+    }
+
+    /// Padding of the `count`-th sub-buffer.
+    pub(crate) fn padding_of(&self, count: usize) -> usize {
+        self.padding
+            .get(self.geo.index(count))
+            .map_or(0, |p| p.load(Ordering::Acquire))
+    }
+
+    /// Counters for mmap consumers (`RELAY_RS_IOC_INFO`), read consistently
+    /// with consumers.
+    pub(crate) fn consumer_info(&self) -> [u64; 8] {
+        let _guard = self.read_lock.lock();
+        let r = self.raw.get();
+        // SAFETY: the counters of the live buffer; consumers are held off
+        // by the lock, the producer's counters are read as atomics.
+        let (consumed, bytes_consumed) = unsafe { ((*r).subbufs_consumed, (*r).bytes_consumed) };
+        let ring = self.ring();
+        let (produced, offset) = ring.producer_state();
+        [
+            self.geo.subbuf_size() as u64,
+            self.geo.n_subbufs() as u64,
+            self.geo.alloc_size(PAGE_SIZE) as u64,
+            produced as u64,
+            consumed as u64,
+            bytes_consumed as u64,
+            offset as u64,
+            u64::from(self.is_finalized()),
+        ]
+    }
+
+    /// Hands `n` sub-buffers back (`relay_subbufs_consumed`), serialised
+    /// with other consumers.
+    pub(crate) fn consume_subbufs(&self, n: usize) {
+        let _guard = self.read_lock.lock();
+        self.ring().hand_back(n);
+    }
+
     /// Reads up to `max` bytes in order, skipping padding and consuming as
     /// it goes. `sink(src, len)` copies `len` bytes from `src` out; a sink
     /// error stops the read, and bytes it did not deliver stay unconsumed.
@@ -306,7 +377,13 @@ impl Buffer {
         max: usize,
         mut sink: impl FnMut(*const u8, usize) -> Result,
     ) -> Result<usize> {
-        let _guard = self.read_lock.lock();
+        let guard = self.read_lock.lock();
+        // Spliced bytes still in a pipe are consumed when the pipe releases
+        // them; a read now would have to jump over them. One kind of
+        // consumer per buffer at a time.
+        if *guard != 0 {
+            return Err(EBUSY);
+        }
         let ring = self.ring();
         let mut done = 0;
         while done < max {
@@ -326,18 +403,19 @@ impl Buffer {
         Ok(done)
     }
 
-    /// Poll state: `EPOLLERR` once closed, readable when a complete
-    /// sub-buffer is unconsumed.
+    /// Poll state: readable when a complete sub-buffer is unconsumed;
+    /// hang-up once the channel is closed (readable too while data remains,
+    /// so that a reader drains it, then stops).
     pub(crate) fn poll(&self, file: &fs::File, table: &mut crate::compat::poll::PollTable) -> u32 {
-        if self.is_finalized() {
-            return events::EPOLLERR;
-        }
         let mut mask = 0;
         if file.is_readable() {
             table.register_wait(file, self.read_wait());
             if !self.ring().is_empty() {
                 mask |= events::EPOLLIN | events::EPOLLRDNORM;
             }
+        }
+        if self.is_finalized() {
+            mask |= events::EPOLLHUP;
         }
         mask
     }
@@ -412,6 +490,12 @@ impl PinnedDrop for Buffer {
     fn drop(self: Pin<&mut Self>) {
         // A queued wake-up must not run on freed memory.
         self.wakeup_work().sync();
+        for i in 0..self.mem.page_count() {
+            if let Some(page) = self.mem.page(i) {
+                // SAFETY: a page we own, about to be freed: clear what `new` set.
+                unsafe { bindings::relay_rs_glue_set_page_private(page, 0) };
+            }
+        }
         #[cfg(CONFIG_KUNIT)]
         fault::LIVE_BUFFERS.fetch_sub(1, Ordering::Relaxed);
     }

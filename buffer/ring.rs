@@ -390,6 +390,25 @@ impl<'a> Ring<'a> {
         }
     }
 
+    /// The producer's sub-buffer count and write offset, for display.
+    pub fn producer_state(&self) -> (usize, usize) {
+        self.producer_snapshot().unwrap_or((
+            self.c.produced.load(Ordering::Acquire),
+            self.c.offset.load(R),
+        ))
+    }
+
+    /// Whole sub-buffers handed back by an mmap consumer: consumes them
+    /// ([`Ring::subbufs_consumed`]) and forgets any partial `read()` of the
+    /// first one.
+    pub fn hand_back(&self, n: usize) {
+        let before = self.c.consumed.load(R);
+        self.subbufs_consumed(n);
+        if self.c.consumed.load(R) != before {
+            self.c.bytes_consumed.store(0, R);
+        }
+    }
+
     /// A consistent view of the producer: `(produced, offset)` where the
     /// offset belongs to sub-buffer `produced` (or is the refused marker).
     fn producer_snapshot(&self) -> Option<(usize, usize)> {
@@ -408,9 +427,17 @@ impl<'a> Ring<'a> {
     ///
     /// Returns `(ring offset, length)`; the run never crosses a sub-buffer
     /// or the end of the ring. The caller copies it and then calls
-    /// [`Ring::consume`] with the number of bytes it delivered. Also catches the
-    /// consumer up when the producer lapped it (overwrite mode), as 6.12 does.
+    /// [`Ring::consume`] with the number of bytes it delivered. Also catches
+    /// the consumer up when the producer lapped it (overwrite mode), as 6.12
+    /// does.
     pub fn next_read(&self, max: usize) -> Option<(usize, usize)> {
+        self.read_at(0, max)
+    }
+
+    /// Like [`Ring::next_read`], for the run that starts `skip` readable
+    /// bytes past the read position (bytes handed out, not yet consumed:
+    /// splice's pipe buffers in flight).
+    pub fn read_at(&self, skip: usize, max: usize) -> Option<(usize, usize)> {
         if max == 0 {
             return None;
         }
@@ -420,32 +447,44 @@ impl<'a> Ring<'a> {
         self.skip_consumed(produced);
         // A refused producer (offset past the end) writes nothing more, and
         // a full no-overwrite ring must not be skipped: only a ring whose
-        // producer moved on past the consumer is caught up.
-        if offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
+        // producer moved on past the consumer is caught up (and never under
+        // bytes in flight, which pin the sub-buffers they point into).
+        if skip == 0 && offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
             self.c
                 .consumed
                 .store(produced.wrapping_sub(n).wrapping_add(1), R);
             self.c.bytes_consumed.store(0, R);
             self.skip_consumed(produced);
         }
-        let consumed = self.c.consumed.load(R);
-        let read_offset = self.c.bytes_consumed.load(R);
-        let end = if consumed == produced {
-            // The sub-buffer being written: up to the write offset. A refused
-            // producer writes none (its last sub-buffer is already produced).
-            if offset > ss {
-                0
+        let mut count = self.c.consumed.load(R);
+        let mut at = self.c.bytes_consumed.load(R);
+        let mut skip = skip;
+        // Walk at most the whole ring from the read position.
+        for _ in 0..=n {
+            let end = if count == produced {
+                // The sub-buffer being written: up to the write offset. A
+                // refused producer writes none (its last one is produced).
+                if offset > ss {
+                    0
+                } else {
+                    offset
+                }
             } else {
-                offset
+                ss - self.pad(self.geo.index(count)).min(ss)
+            };
+            let left = end.saturating_sub(at);
+            if skip < left {
+                let start = at + skip;
+                return Some((self.geo.index(count) * ss + start, (end - start).min(max)));
             }
-        } else {
-            ss - self.pad(self.geo.index(consumed)).min(ss)
-        };
-        let avail = end.saturating_sub(read_offset).min(max);
-        if avail == 0 {
-            return None;
+            if count == produced {
+                return None;
+            }
+            skip -= left;
+            count = count.wrapping_add(1);
+            at = 0;
         }
-        Some((self.geo.index(consumed) * ss + read_offset, avail))
+        None
     }
 
     /// Marks `bytes` just read from the run [`Ring::next_read`] returned as consumed.

@@ -118,8 +118,6 @@ impl Callbacks {
     }
 
     /// Tells the client that a buffer file was mapped (seed semantics).
-    // Called by the mmap file operation, which lands with the fileops work.
-    #[allow(dead_code)]
     pub(crate) fn buf_mapped(&self, buf: &Buffer, file: *mut bindings::file) {
         if let Some(f) = self.table().buf_mapped {
             // SAFETY: a client callback, with a live buffer and the mapping's file.
@@ -128,7 +126,6 @@ impl Callbacks {
     }
 
     /// Tells the client that a mapping of a buffer file went away.
-    #[allow(dead_code)]
     pub(crate) fn buf_unmapped(&self, buf: &Buffer, file: *mut bindings::file) {
         if let Some(f) = self.table().buf_unmapped {
             // SAFETY: a client callback, with a live buffer and the mapping's file.

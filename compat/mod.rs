@@ -10,6 +10,7 @@ pub(crate) mod cpu;
 pub(crate) mod debugfs;
 pub(crate) mod fs;
 pub(crate) mod irq_work;
+pub(crate) mod mm;
 pub(crate) mod percpu;
 pub(crate) mod poll;
 pub(crate) mod vmap;

@@ -14,8 +14,8 @@ use kernel::types::Opaque;
 pub(crate) mod events {
     /// There is data to read.
     pub(crate) const EPOLLIN: u32 = 0x0001;
-    /// Error condition.
-    pub(crate) const EPOLLERR: u32 = 0x0008;
+    /// Hang-up: the channel was closed.
+    pub(crate) const EPOLLHUP: u32 = 0x0010;
     /// Normal data to read.
     pub(crate) const EPOLLRDNORM: u32 = 0x0040;
 }

@@ -59,6 +59,11 @@ impl VmappedPages {
         self.pages.len()
     }
 
+    /// The `index`-th page.
+    pub(crate) fn page(&self, index: usize) -> Option<*mut bindings::page> {
+        self.array.get(index).copied()
+    }
+
     /// The `struct page *` array (as C `rchan_buf.page_array` exposes it).
     pub(crate) fn page_array(&self) -> *mut *mut bindings::page {
         self.array.as_ptr().cast_mut()

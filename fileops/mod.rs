@@ -10,6 +10,10 @@
 //! the buffer alive, and the module cannot unload while a file is open
 //! (`owner`).
 
+mod ioctl;
+mod mmap;
+mod splice;
+
 use crate::{
     bindings,
     buffer::Buffer,
@@ -31,6 +35,9 @@ pub(crate) static relay_rs_file_operations: FileOperations =
         open: Some(relay_file_open),
         read: Some(relay_file_read),
         poll: Some(relay_file_poll),
+        mmap: Some(relay_file_mmap),
+        splice_read: Some(relay_file_splice_read),
+        unlocked_ioctl: Some(relay_file_ioctl),
         release: Some(relay_file_release),
         // SAFETY: all-zero is a valid `file_operations` (every hook absent).
         ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
@@ -137,4 +144,70 @@ unsafe extern "C" fn relay_file_poll(
     let mut table = unsafe { PollTable::from_raw(wait) };
     // SAFETY: `file` is an open relay file.
     unsafe { file_buffer(file) }.poll(file, &mut table)
+}
+
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`]; `vma` is the new
+/// mapping, with the mmap lock held for writing.
+unsafe extern "C" fn relay_file_mmap(
+    file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> c_int {
+    // SAFETY: `file` is valid during mmap.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: `file` is an open relay file.
+    let buf: Arc<Buffer> = unsafe { file_buffer(file) }.into();
+    // SAFETY: per the function's contract.
+    let vma = unsafe { crate::compat::mm::VmaNew::from_raw(vma) };
+    match buf.mmap(vma) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`]; `arg` is a user
+/// pointer (checked on access).
+unsafe extern "C" fn relay_file_ioctl(
+    file: *mut bindings::file,
+    cmd: c_uint,
+    arg: kernel::ffi::c_ulong,
+) -> kernel::ffi::c_long {
+    // SAFETY: `file` is valid during ioctl.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: `file` is an open relay file.
+    match unsafe { file_buffer(file) }.ioctl(cmd, arg as usize) {
+        Ok(v) => v as _,
+        Err(e) => e.to_errno() as _,
+    }
+}
+
+/// `f_op` hook.
+///
+/// # Safety
+///
+/// `file` is a relay file opened by [`relay_file_open`]; `pipe` is the
+/// locked destination pipe.
+unsafe extern "C" fn relay_file_splice_read(
+    file: *mut bindings::file,
+    _ppos: *mut bindings::loff_t,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: `file` is valid during splice.
+    let file = unsafe { File::from_raw(file) };
+    // SAFETY: `file` is an open relay file.
+    let buf: Arc<Buffer> = unsafe { file_buffer(file) }.into();
+    // SAFETY: `pipe` is locked (function contract).
+    match unsafe { buf.splice_read(pipe, len, flags) } {
+        Ok(n) => n,
+        Err(e) => e.to_errno() as isize,
+    }
 }

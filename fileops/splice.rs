@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Zero-copy `splice_read` of relay files (`splice(2)`, `sendfile(2)`).
+//!
+//! Pipe buffers reference the ring's pages: no byte is copied, and padding
+//! is never handed out. Consumption advances only when a pipe buffer is
+//! released, so a no-overwrite producer cannot reuse a sub-buffer whose
+//! pages are still in a pipe; until then the bytes are "in flight" and the
+//! next splice starts after them. Each pipe buffer holds a page reference
+//! and a buffer reference. Duplicating one (`tee`) is refused, as it would
+//! consume the same bytes twice.
+
+use crate::{bindings, buffer::Buffer};
+use kernel::{ffi::c_int, page::PAGE_SIZE, prelude::*, sync::Arc};
+
+/// `SPLICE_F_NONBLOCK` (`include/linux/splice.h`).
+const SPLICE_F_NONBLOCK: u32 = 0x02;
+/// Pages per `splice_to_pipe` call (`PIPE_DEF_BUFFERS`).
+const MAX_PAGES: usize = 16;
+
+#[repr(transparent)]
+struct PipeBufOps(bindings::pipe_buf_operations);
+// SAFETY: immutable table of function pointers.
+unsafe impl Sync for PipeBufOps {}
+
+static RELAY_PIPE_BUF_OPS: PipeBufOps = PipeBufOps(bindings::pipe_buf_operations {
+    confirm: None,
+    release: Some(relay_pipe_buf_release),
+    try_steal: None,
+    get: Some(relay_pipe_buf_get),
+});
+
+impl Buffer {
+    /// Moves up to `len` readable bytes into `pipe` without copying.
+    ///
+    /// Returns the bytes spliced, 0 when nothing is readable (or -EAGAIN
+    /// with `SPLICE_F_NONBLOCK`).
+    ///
+    /// # Safety
+    ///
+    /// `pipe` is the locked pipe passed to `f_op->splice_read`.
+    pub(crate) unsafe fn splice_read(
+        self: &Arc<Self>,
+        pipe: *mut bindings::pipe_inode_info,
+        len: usize,
+        flags: u32,
+    ) -> Result<isize> {
+        let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_PAGES];
+        let mut partial = [bindings::partial_page::default(); MAX_PAGES];
+        let mut guard = self.lock_readers();
+        let ring = self.ring();
+        let mut n = 0;
+        let mut total = 0;
+        while n < MAX_PAGES && total < len {
+            let Some((mut pos, mut run)) = ring.read_at(*guard + total, len - total) else {
+                break;
+            };
+            while run > 0 && n < MAX_PAGES {
+                let Some(page) = self.page(pos / PAGE_SIZE) else {
+                    break;
+                };
+                let off = pos % PAGE_SIZE;
+                let this = run.min(PAGE_SIZE - off);
+                pages[n] = page;
+                partial[n] = bindings::partial_page {
+                    offset: off as u32,
+                    len: this as u32,
+                    private: this as _,
+                };
+                // The pipe buffer's references: the page and the buffer.
+                // SAFETY: a live page of the ring.
+                unsafe { bindings::relay_rs_glue_get_page(page) };
+                let _ = Arc::into_raw(self.clone());
+                pos += this;
+                run -= this;
+                total += this;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return if flags & SPLICE_F_NONBLOCK != 0 {
+                Err(EAGAIN)
+            } else {
+                Ok(0)
+            };
+        }
+        let mut spd = bindings::splice_pipe_desc {
+            pages: pages.as_mut_ptr(),
+            partial: partial.as_mut_ptr(),
+            nr_pages: n as c_int,
+            nr_pages_max: MAX_PAGES as u32,
+            ops: &RELAY_PIPE_BUF_OPS.0,
+            spd_release: Some(relay_spd_release),
+        };
+        // Pages `splice_to_pipe` does not take go to `spd_release`; those it
+        // takes are in flight until released, which needs this lock, so
+        // they are counted before any can be.
+        // SAFETY: `pipe` is locked (caller contract); `spd` describes `n`
+        // referenced pages of this buffer.
+        let ret = unsafe { bindings::splice_to_pipe(pipe, &mut spd) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret as i32));
+        }
+        *guard += ret as usize;
+        Ok(ret)
+    }
+}
+
+/// The buffer a ring page belongs to (its `page_private`).
+///
+/// # Safety
+///
+/// `page` is a page of a live buffer's ring.
+unsafe fn page_buffer(page: *mut bindings::page) -> *const Buffer {
+    // SAFETY: ring pages carry their buffer in `page_private` (`Buffer::new`).
+    unsafe { bindings::relay_rs_glue_page_private(page) as *const Buffer }
+}
+
+/// Gives back the references of a pipe buffer that never entered the pipe.
+///
+/// # Safety
+///
+/// Called by `splice_to_pipe` for page `i` of a `spd` built by `splice_read`.
+unsafe extern "C" fn relay_spd_release(spd: *mut bindings::splice_pipe_desc, i: u32) {
+    // SAFETY: `i` indexes the descriptor's arrays (caller contract).
+    let page = unsafe { *(*spd).pages.add(i as usize) };
+    // SAFETY: the buffer reference taken for this page in `splice_read`.
+    drop(unsafe { Arc::from_raw(page_buffer(page)) });
+    // SAFETY: the page reference taken for this page in `splice_read`.
+    unsafe { bindings::relay_rs_glue_put_page(page) };
+}
+
+/// `release`: the pipe is done with the bytes: consume them.
+///
+/// # Safety
+///
+/// `buf` is a pipe buffer made by `splice_read`, released once.
+unsafe extern "C" fn relay_pipe_buf_release(
+    _pipe: *mut bindings::pipe_inode_info,
+    buf: *mut bindings::pipe_buffer,
+) {
+    // SAFETY: a valid pipe buffer (caller contract).
+    let (page, bytes) = unsafe { ((*buf).page, (*buf).private) };
+    // SAFETY: the buffer reference this pipe buffer holds.
+    let rbuf = unsafe { Arc::from_raw(page_buffer(page)) };
+    rbuf.consume_in_flight(bytes as usize);
+    // SAFETY: the page reference this pipe buffer holds.
+    unsafe { bindings::relay_rs_glue_put_page(page) };
+}
+
+/// `get`: refuse duplication (`tee`), which would consume bytes twice.
+///
+/// # Safety
+///
+/// Called by the pipe code with a valid pipe buffer.
+unsafe extern "C" fn relay_pipe_buf_get(
+    _pipe: *mut bindings::pipe_inode_info,
+    _buf: *mut bindings::pipe_buffer,
+) -> bool {
+    false
+}
