@@ -68,6 +68,8 @@ pub(crate) struct Buffer {
     padding: KVVec<AtomicUsize>,
     /// Records written into each sub-buffer, for overwrite loss accounting.
     records: KVVec<AtomicUsize>,
+    /// Committed extent of the current sub-buffer ([`Ring::commit`]).
+    committed: AtomicUsize,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -117,6 +119,7 @@ impl Buffer {
                 mem,
                 padding,
                 records,
+                committed: AtomicUsize::new(0),
                 read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
@@ -182,6 +185,7 @@ impl Buffer {
                 start: self.mem.addr() as usize,
                 data: atomic(addr_of_mut!((*r).data)),
                 offset: atomic(addr_of_mut!((*r).offset)),
+                committed: &self.committed,
                 produced: atomic(addr_of_mut!((*r).subbufs_produced)),
                 consumed: atomic(addr_of_mut!((*r).subbufs_consumed)),
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
@@ -298,10 +302,18 @@ impl Buffer {
 
     /// Copies one record into the buffer, or drops and counts it.
     pub(crate) fn write(&self, data: &[u8]) {
-        if let Some(dst) = self.reserve(data.len()) {
-            // SAFETY: `reserve` returned `data.len()` writable bytes inside
-            // the mapping that no consumer reads until they are produced.
-            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        let ring = self.ring();
+        if let Some(pos) = ring.reserve(data.len(), &mut Hooks(self)) {
+            // SAFETY: `reserve` returned `data.len()` writable bytes at `pos`
+            // inside the mapping, which no consumer reads before the commit.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    data.as_ptr(),
+                    self.mem.addr().wrapping_add(pos),
+                    data.len(),
+                )
+            };
+            ring.commit();
         }
     }
 

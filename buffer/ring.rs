@@ -115,6 +115,10 @@ pub struct Counters<'a> {
     pub data: &'a AtomicUsize,
     /// `offset`: write offset in the current sub-buffer.
     pub offset: &'a AtomicUsize,
+    /// Bytes of the current sub-buffer that are written and may be read
+    /// (relay_rs' own, not in C): `offset` moves at reservation, this only
+    /// once the bytes are there.
+    pub committed: &'a AtomicUsize,
     /// `subbufs_produced`.
     pub produced: &'a AtomicUsize,
     /// `subbufs_consumed`.
@@ -240,6 +244,7 @@ impl<'a> Ring<'a> {
         self.c.bytes_consumed.store(0, R);
         self.c.data.store(self.c.start, R);
         self.c.offset.store(0, R);
+        self.c.committed.store(0, R);
         self.c.prev_padding.store(0, R);
         for p in self.c.padding.iter().chain(self.c.records) {
             p.store(0, R);
@@ -280,6 +285,9 @@ impl<'a> Ring<'a> {
             self.c.prev_padding.store(pad, R);
             let produced = self.c.produced.load(R);
             self.set_pad(self.geo.index(produced), pad);
+            // Nothing of the next sub-buffer is readable yet; a consumer
+            // that sees the new count sees this too, never the old extent.
+            self.c.committed.store(0, Ordering::Release);
             // Publish the padding before the count that makes it readable.
             self.c
                 .produced
@@ -322,8 +330,14 @@ impl<'a> Ring<'a> {
     /// Reserves `length` bytes at the write position, switching sub-buffers
     /// if needed. Returns the ring offset of the reserved bytes, or `None`
     /// if the record was dropped. Only the producer of this buffer calls it.
+    ///
+    /// The reserved bytes become readable in the current sub-buffer at the
+    /// next [`Ring::commit`] (the write path commits after copying; a
+    /// `reserve` client's slot is committed by its next reservation, by
+    /// which time it has filled it) or when the sub-buffer completes.
     pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
         let ss = self.geo.subbuf_size();
+        self.commit();
         let mut offset = self.c.offset.load(R);
         if offset.saturating_add(length) > ss {
             if !self.switch(length, hooks) {
@@ -337,6 +351,15 @@ impl<'a> Ring<'a> {
             self.add_record(index);
         }
         Some(index * ss + offset)
+    }
+
+    /// Makes everything reserved so far in the current sub-buffer readable.
+    /// Only the producer calls it, after filling its reservations.
+    pub fn commit(&self) {
+        let offset = self.c.offset.load(R);
+        if offset <= self.geo.subbuf_size() {
+            self.c.committed.store(offset, Ordering::Release);
+        }
     }
 
     /// Sets the write offset from the `subbuf_start` callback, reserving a
@@ -392,7 +415,7 @@ impl<'a> Ring<'a> {
 
     /// The producer's sub-buffer count and write offset, for display.
     pub fn producer_state(&self) -> (usize, usize) {
-        self.producer_snapshot().unwrap_or((
+        self.producer_snapshot().map(|(p, o, _)| (p, o)).unwrap_or((
             self.c.produced.load(Ordering::Acquire),
             self.c.offset.load(R),
         ))
@@ -409,14 +432,16 @@ impl<'a> Ring<'a> {
         }
     }
 
-    /// A consistent view of the producer: `(produced, offset)` where the
-    /// offset belongs to sub-buffer `produced` (or is the refused marker).
-    fn producer_snapshot(&self) -> Option<(usize, usize)> {
+    /// A consistent view of the producer: `(produced, offset, committed)`
+    /// where the committed extent belongs to sub-buffer `produced`: it is
+    /// reset before the count moves on, and only grows after.
+    fn producer_snapshot(&self) -> Option<(usize, usize, usize)> {
         for _ in 0..4 {
             let p1 = self.c.produced.load(Ordering::Acquire);
-            let offset = self.c.offset.load(Ordering::Acquire);
+            let committed = self.c.committed.load(Ordering::Acquire);
+            let offset = self.c.offset.load(R);
             if self.c.produced.load(Ordering::Acquire) == p1 {
-                return Some((p1, offset));
+                return Some((p1, offset, committed));
             }
         }
         // The producer keeps switching under us: report nothing for now.
@@ -443,7 +468,7 @@ impl<'a> Ring<'a> {
         }
         let ss = self.geo.subbuf_size();
         let n = self.geo.n_subbufs();
-        let (produced, offset) = self.producer_snapshot()?;
+        let (produced, offset, committed) = self.producer_snapshot()?;
         self.skip_consumed(produced);
         // A refused producer (offset past the end) writes nothing more, and
         // a full no-overwrite ring must not be skipped: only a ring whose
@@ -462,13 +487,10 @@ impl<'a> Ring<'a> {
         // Walk at most the whole ring from the read position.
         for _ in 0..=n {
             let end = if count == produced {
-                // The sub-buffer being written: up to the write offset. A
-                // refused producer writes none (its last one is produced).
-                if offset > ss {
-                    0
-                } else {
-                    offset
-                }
+                // The sub-buffer being written: what is committed in it (a
+                // refused producer has committed nothing: its last one is
+                // already produced).
+                committed.min(ss)
             } else {
                 ss - self.pad(self.geo.index(count)).min(ss)
             };

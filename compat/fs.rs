@@ -29,6 +29,10 @@ pub(crate) const fn this_module() -> *mut bindings::module {
 
 /// `FMODE_READ` (`include/linux/fs.h`; bindgen cannot read its `__force` cast).
 const FMODE_READ: u32 = 1 << 0;
+/// `FMODE_PREAD`.
+const FMODE_PREAD: u32 = 1 << 3;
+/// `FMODE_PWRITE`.
+const FMODE_PWRITE: u32 = 1 << 4;
 
 /// An open file, borrowed for the duration of a file operation.
 ///
@@ -59,6 +63,15 @@ impl File {
     pub(crate) fn private_data(&self) -> *mut c_void {
         // SAFETY: the file is valid; `private_data` is owned by the file's fops.
         unsafe { (*self.as_ptr()).private_data }
+    }
+
+    /// Refuses `pread`/`pwrite` (-ESPIPE). Unlike `nonseekable_open`, keeps
+    /// `FMODE_LSEEK`, which `sendfile` to a regular file requires of its
+    /// input in 6.12 (`splice_direct_to_actor`); `llseek` must then refuse
+    /// seeks itself.
+    pub(crate) fn forbid_positional_io(&self) {
+        // SAFETY: called from `open`, before the file is shared.
+        unsafe { (*self.as_ptr()).f_mode &= !(FMODE_PREAD | FMODE_PWRITE) };
     }
 
     /// Was the file opened for reading?

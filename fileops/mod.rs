@@ -39,6 +39,7 @@ pub(crate) static relay_rs_file_operations: FileOperations =
         splice_read: Some(relay_file_splice_read),
         unlocked_ioctl: Some(relay_file_ioctl),
         release: Some(relay_file_release),
+        llseek: Some(relay_file_llseek),
         // SAFETY: all-zero is a valid `file_operations` (every hook absent).
         ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
     });
@@ -75,8 +76,9 @@ unsafe extern "C" fn relay_file_open(
     let reference: Arc<Buffer> = buf.into();
     // SAFETY: `file` is valid during open; `private_data` is ours to set.
     unsafe { (*file).private_data = Arc::into_raw(reference).cast_mut().cast() };
-    // SAFETY: `inode` and `file` are valid during open.
-    unsafe { bindings::nonseekable_open(inode, file) }
+    // SAFETY: `file` is valid during open.
+    unsafe { File::from_raw(file) }.forbid_positional_io();
+    0
 }
 
 /// `f_op` hook.
@@ -210,4 +212,13 @@ unsafe extern "C" fn relay_file_splice_read(
         Ok(n) => n,
         Err(e) => e.to_errno() as isize,
     }
+}
+
+/// `f_op` hook: relay files are not seekable.
+extern "C" fn relay_file_llseek(
+    _file: *mut bindings::file,
+    _offset: bindings::loff_t,
+    _whence: c_int,
+) -> bindings::loff_t {
+    ESPIPE.to_errno().into()
 }

@@ -6,6 +6,11 @@
  * __relay_rs_write and relay_rs_reserve). relay_rs_sample/summary tells
  * user space how many records were written per CPU and how many the
  * channel dropped, so a reader can check that nothing was lost silently.
+ *
+ * By default the records are written at load time. With live=1, one kthread
+ * per CPU writes them while user space reads ("done" in the summary counts
+ * the finished ones). Writing "write CPU N" to relay_rs_sample/ctl logs N
+ * more records on CPU, "flush" flushes the channel.
  */
 #include <linux/module.h>
 #include <linux/debugfs.h>
@@ -14,6 +19,9 @@
 #include <linux/workqueue.h>
 #include <linux/cpu.h>
 #include <linux/irqflags.h>
+#include <linux/kthread.h>
+#include <linux/delay.h>
+#include <linux/uaccess.h>
 
 #include "../include/relay_rs.h"
 #include "relay_rs_sample_record.h"
@@ -34,22 +42,38 @@ static unsigned long n_subbufs = 8;
 module_param(n_subbufs, ulong, 0444);
 MODULE_PARM_DESC(n_subbufs, "number of sub-buffers per CPU");
 
+static bool live;
+module_param(live, bool, 0444);
+MODULE_PARM_DESC(live, "write from per-CPU kthreads while user space reads");
+
 static struct dentry *dir;
 static struct rchan *chan;
 static u64 written[NR_CPUS];
+static struct task_struct *writers[NR_CPUS];
+static atomic_t done = ATOMIC_INIT(0);
+static DEFINE_MUTEX(ctl_lock);
 
+struct job {
+	unsigned int cpu;
+	unsigned int count;
+};
+
+/* Writes job->count more records on job->cpu, where this runs. */
 static long write_records(void *arg)
 {
-	unsigned int cpu = (unsigned long)arg;
+	struct job *job = arg;
+	unsigned int cpu = job->cpu;
 	struct rrs_record *rec;
 	unsigned long flags;
+	unsigned int i;
 	void *slot;
 	u64 seq;
 
 	rec = kmalloc(record_size, GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
-	for (seq = 0; seq < nr_records; seq++) {
+	for (i = 0; i < job->count; i++) {
+		seq = written[cpu];
 		rrs_fill(rec, record_size, cpu, seq);
 		switch (seq % 3) {
 		case 0:
@@ -69,10 +93,53 @@ static long write_records(void *arg)
 			break;
 		}
 		written[cpu]++;
+		/* Live writers pause now and then so that readers keep up. */
+		if (live && i % 32 == 31)
+			usleep_range(20, 50);
 	}
 	kfree(rec);
 	return 0;
 }
+
+static int live_writer(void *arg)
+{
+	struct job job = { .cpu = (unsigned long)arg, .count = nr_records };
+
+	write_records(&job);
+	atomic_inc(&done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+static ssize_t ctl_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct job job;
+	char cmd[32];
+
+	if (count >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, count))
+		return -EFAULT;
+	cmd[count] = '\0';
+	if (!strncmp(cmd, "flush", 5)) {
+		relay_rs_flush(chan);
+		return count;
+	}
+	if (sscanf(cmd, "write %u %u", &job.cpu, &job.count) != 2 ||
+	    job.cpu >= nr_cpu_ids || !cpu_online(job.cpu))
+		return -EINVAL;
+	mutex_lock(&ctl_lock);
+	work_on_cpu(job.cpu, write_records, &job);
+	mutex_unlock(&ctl_lock);
+	return count;
+}
+
+static const struct file_operations ctl_fops = {
+	.owner = THIS_MODULE,
+	.write = ctl_write,
+};
 
 static int summary_show(struct seq_file *m, void *v)
 {
@@ -83,6 +150,7 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "lost_full %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL));
 	seq_printf(m, "lost_big %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG));
 	seq_printf(m, "record_size %u\n", record_size);
+	seq_printf(m, "done %d\n", atomic_read(&done));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
@@ -104,20 +172,41 @@ static int __init relay_rs_sample_init(void)
 		return -ENOMEM;
 	}
 	debugfs_create_file("summary", 0400, dir, NULL, &summary_fops);
+	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
-		ret = work_on_cpu(cpu, write_records, (void *)(unsigned long)cpu);
+		struct job job = { .cpu = cpu, .count = nr_records };
+
+		if (live) {
+			writers[cpu] = kthread_create_on_cpu(live_writer,
+							     (void *)(unsigned long)cpu,
+							     cpu, "relay_rs_w/%u");
+			if (IS_ERR(writers[cpu])) {
+				writers[cpu] = NULL;
+				pr_warn("relay_rs_sample: no writer on cpu %u\n", cpu);
+				continue;
+			}
+			wake_up_process(writers[cpu]);
+			continue;
+		}
+		ret = work_on_cpu(cpu, write_records, &job);
 		if (ret)
 			pr_warn("relay_rs_sample: cpu %u: %ld\n", cpu, ret);
 	}
 	cpus_read_unlock();
-	relay_rs_flush(chan);
+	if (!live)
+		relay_rs_flush(chan);
 	return 0;
 }
 
 static void __exit relay_rs_sample_exit(void)
 {
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		if (writers[cpu])
+			kthread_stop(writers[cpu]);
 	relay_rs_close(chan);
 	debugfs_remove(dir);
 }

@@ -16,7 +16,9 @@ root="$out/initramfs-$mode"
 timeout=${QEMU_TIMEOUT:-900}
 
 export PATH=$HOME/.cargo/bin:$PATH
-(cd "$top/tools/relay-check" && cargo build --release -q)
+for t in relay-check relay-read; do
+	(cd "$top/tools/$t" && cargo build --release -q)
+done
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
@@ -24,7 +26,9 @@ cp /bin/busybox "$root/bin/busybox"
 for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko; do
 	[ -f "$m" ] && cp "$m" "$root/modules/"
 done
-cp "$top/tools/relay-check/target/x86_64-unknown-linux-gnu/release/relay-check" "$root/bin/"
+for t in relay-check relay-read; do
+	cp "$top/tools/$t/target/x86_64-unknown-linux-gnu/release/$t" "$root/bin/"
+done
 cp "$top"/tests/guest/*.sh "$root/tests/"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh

@@ -21,6 +21,7 @@ pub struct HostBuffer {
     prev_padding: AtomicUsize,
     padding: Vec<AtomicUsize>,
     records: Vec<AtomicUsize>,
+    committed: AtomicUsize,
     /// Switch decisions: `None` is the default no-overwrite callback.
     pub overwrite: bool,
     pub lost_full: usize,
@@ -84,6 +85,7 @@ impl HostBuffer {
             prev_padding: AtomicUsize::new(0),
             padding: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
             records: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
+            committed: AtomicUsize::new(0),
             overwrite,
             lost_full: 0,
             lost_big: 0,
@@ -103,6 +105,7 @@ impl HostBuffer {
                 start: 0,
                 data: &self.data,
                 offset: &self.offset,
+                committed: &self.committed,
                 produced: &self.produced,
                 consumed: &self.consumed,
                 bytes_consumed: &self.bytes_consumed,
@@ -148,6 +151,7 @@ impl HostBuffer {
             Some(p) => {
                 assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
                 self.mem[p..p + rec.len()].copy_from_slice(rec);
+                self.ring().commit();
                 true
             }
             None => false,

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! relay-read: consumes every per-CPU file of a relay_rs channel
+//! concurrently, poll-driven, with read(2), mmap(2), splice(2) or
+//! sendfile(2), until the channel is closed and drained (or interrupted).
+//!
+//! ```text
+//! relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate]
+//!            [--out DIR | --merged FILE] [--stats] [--idle-exit MS]
+//! relay-read --poll-wait FILE MS     # prints the ms until POLLIN, or "timeout"
+//! relay-read --abuse FILE            # seeks, pread and bad mmaps must be refused
+//! ```
+//!
+//! `alternate` reads each file through two descriptors in turn, to check
+//! that consumption is shared and exact.
+
+use std::{
+    ffi::CString,
+    fs::{self, File, OpenOptions},
+    io::{self, Write},
+    os::fd::{AsRawFd, RawFd},
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// `include/uapi/relay_rs.h`.
+mod uapi {
+    const MAGIC: u64 = 0xb7;
+    const fn ioc(dir: u64, nr: u64, size: u64) -> u64 {
+        (dir << 30) | (size << 16) | (MAGIC << 8) | nr
+    }
+    pub const INFO: u64 = ioc(2, 1, 64);
+    pub const PADDING: u64 = ioc(1, 2, 24);
+    pub const CONSUMED: u64 = ioc(1, 3, 8);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Read,
+    Mmap,
+    Splice,
+    Sendfile,
+    Alternate,
+}
+
+enum Sink {
+    File(File),
+    Merged(Arc<Mutex<File>>),
+}
+
+impl Sink {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::File(f) => f.write_all(data),
+            Sink::Merged(m) => m.lock().unwrap().write_all(data),
+        }
+    }
+}
+
+fn cstr(p: &Path) -> CString {
+    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
+}
+
+fn open_ro(p: &Path) -> io::Result<RawFd> {
+    // SAFETY: a valid C string.
+    let fd = unsafe { libc::open(cstr(p).as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK) };
+    if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(fd)
+    }
+}
+
+/// Waits for POLLIN or POLLHUP; returns the revents (0 on timeout).
+fn wait(fd: RawFd, ms: i32) -> i16 {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut p, 1, ms) };
+    if r > 0 {
+        p.revents
+    } else {
+        0
+    }
+}
+
+/// One pass of the consumer: returns the bytes consumed.
+struct Consumer {
+    fd: RawFd,
+    fd2: RawFd,
+    mode: Mode,
+    buf: Vec<u8>,
+    map: *const u8,
+    map_len: usize,
+    pipe: [RawFd; 2],
+    out_fd: Option<RawFd>,
+}
+
+// SAFETY: the mapping is read-only and owned by the consumer's thread.
+unsafe impl Send for Consumer {}
+
+fn info(fd: RawFd) -> io::Result<[u64; 8]> {
+    let mut i = [0u64; 8];
+    // SAFETY: RELAY_RS_IOC_INFO writes 8 u64.
+    if unsafe { libc::ioctl(fd, uapi::INFO as _, i.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(i)
+}
+
+impl Consumer {
+    fn new(path: &Path, mode: Mode, out_fd: Option<RawFd>) -> io::Result<Self> {
+        let fd = open_ro(path)?;
+        let mut c = Consumer {
+            fd,
+            fd2: -1,
+            mode,
+            buf: vec![0; 1 << 20],
+            map: std::ptr::null(),
+            map_len: 0,
+            pipe: [-1, -1],
+            out_fd,
+        };
+        match mode {
+            Mode::Mmap => {
+                let len = info(fd)?[2] as usize;
+                // SAFETY: mapping a relay file read-only, whole, offset 0.
+                let p = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ,
+                        libc::MAP_SHARED,
+                        fd,
+                        0,
+                    )
+                };
+                if p == libc::MAP_FAILED {
+                    return Err(io::Error::last_os_error());
+                }
+                c.map = p as *const u8;
+                c.map_len = len;
+            }
+            Mode::Splice => {
+                // SAFETY: a two-fd array.
+                if unsafe { libc::pipe(c.pipe.as_mut_ptr()) } < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // SAFETY: growing our own pipe; failure is harmless.
+                unsafe { libc::fcntl(c.pipe[0], libc::F_SETPIPE_SZ, 1 << 20) };
+            }
+            Mode::Alternate => c.fd2 = open_ro(path)?,
+            _ => {}
+        }
+        Ok(c)
+    }
+
+    fn pass(&mut self, sink: &mut Sink) -> io::Result<u64> {
+        match self.mode {
+            Mode::Read => self.pass_read(self.fd, self.buf.len(), sink),
+            Mode::Alternate => {
+                let mut total = 0;
+                loop {
+                    let a = self.pass_read_once(self.fd, 100, sink)?;
+                    let b = self.pass_read_once(self.fd2, 37, sink)?;
+                    total += a + b;
+                    if a + b == 0 {
+                        return Ok(total);
+                    }
+                }
+            }
+            Mode::Mmap => self.pass_mmap(sink),
+            Mode::Splice => self.pass_splice(sink),
+            Mode::Sendfile => self.pass_sendfile(sink),
+        }
+    }
+
+    fn pass_read_once(&mut self, fd: RawFd, len: usize, sink: &mut Sink) -> io::Result<u64> {
+        // SAFETY: reading into our own buffer of at least `len` bytes.
+        let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), len) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::WouldBlock {
+                Ok(0)
+            } else {
+                Err(e)
+            };
+        }
+        sink.write(&self.buf[..n as usize])?;
+        Ok(n as u64)
+    }
+
+    fn pass_read(&mut self, fd: RawFd, len: usize, sink: &mut Sink) -> io::Result<u64> {
+        let mut total = 0;
+        loop {
+            let n = self.pass_read_once(fd, len, sink)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    fn pass_mmap(&mut self, sink: &mut Sink) -> io::Result<u64> {
+        let i = info(self.fd)?;
+        let (ss, n, produced, mut consumed, bc) = (i[0], i[1], i[3], i[4], i[5]);
+        if produced == consumed {
+            return Ok(0);
+        }
+        if produced - consumed > n {
+            // The producer lapped us (overwrite mode): start at the oldest
+            // sub-buffer that is still whole.
+            consumed = produced - n + 1;
+        }
+        let count = (produced - consumed).min(n);
+        let mut pad = vec![0u64; count as usize];
+        let arg = [consumed, count, pad.as_mut_ptr() as u64];
+        // SAFETY: RELAY_RS_IOC_PADDING reads 3 u64 and writes `count` u64.
+        if unsafe { libc::ioctl(self.fd, uapi::PADDING as _, arg.as_ptr()) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut total = 0;
+        for (k, p) in pad.iter().enumerate() {
+            let s = consumed + k as u64;
+            let start = ((s % n) * ss) as usize;
+            let skip = if k == 0 && i[4] == consumed {
+                bc as usize
+            } else {
+                0
+            };
+            let end = start + (ss - p.min(&ss)) as usize;
+            if start + skip < end && end <= self.map_len {
+                // SAFETY: within the read-only mapping of `map_len` bytes.
+                let data = unsafe {
+                    std::slice::from_raw_parts(self.map.add(start + skip), end - start - skip)
+                };
+                sink.write(data)?;
+                total += data.len() as u64;
+            }
+        }
+        let back = produced - i[4];
+        // SAFETY: RELAY_RS_IOC_CONSUMED reads one u64.
+        if unsafe { libc::ioctl(self.fd, uapi::CONSUMED as _, &back) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(total)
+    }
+
+    fn pass_splice(&mut self, sink: &mut Sink) -> io::Result<u64> {
+        let mut total = 0;
+        loop {
+            // SAFETY: splicing from the relay file into our pipe.
+            let n = unsafe {
+                libc::splice(
+                    self.fd,
+                    std::ptr::null_mut(),
+                    self.pipe[1],
+                    std::ptr::null_mut(),
+                    1 << 20,
+                    libc::SPLICE_F_NONBLOCK,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return if e.kind() == io::ErrorKind::WouldBlock {
+                    Ok(total)
+                } else {
+                    Err(e)
+                };
+            }
+            if n == 0 {
+                return Ok(total);
+            }
+            let mut left = n as usize;
+            while left > 0 {
+                let moved = match (self.out_fd, &mut *sink) {
+                    // Zero copy all the way into the output file.
+                    // SAFETY: splicing from our pipe into the output file.
+                    (Some(out), _) => unsafe {
+                        libc::splice(
+                            self.pipe[0],
+                            std::ptr::null_mut(),
+                            out,
+                            std::ptr::null_mut(),
+                            left,
+                            0,
+                        )
+                    },
+                    (None, sink) => {
+                        // SAFETY: reading our own pipe into our buffer.
+                        let r = unsafe {
+                            libc::read(
+                                self.pipe[0],
+                                self.buf.as_mut_ptr().cast(),
+                                left.min(self.buf.len()),
+                            )
+                        };
+                        if r > 0 {
+                            sink.write(&self.buf[..r as usize])?;
+                        }
+                        r
+                    }
+                };
+                if moved <= 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                left -= moved as usize;
+            }
+            total += n as u64;
+        }
+    }
+
+    fn pass_sendfile(&mut self, _sink: &mut Sink) -> io::Result<u64> {
+        let Some(out) = self.out_fd else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "sendfile needs --out",
+            ));
+        };
+        let mut total = 0;
+        loop {
+            // SAFETY: sendfile from the relay file into the output file.
+            let n = unsafe { libc::sendfile(out, self.fd, std::ptr::null_mut(), 1 << 20) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return if e.kind() == io::ErrorKind::WouldBlock {
+                    Ok(total)
+                } else {
+                    Err(e)
+                };
+            }
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n as u64;
+        }
+    }
+}
+
+fn consume(
+    path: PathBuf,
+    mode: Mode,
+    mut sink: Sink,
+    out_fd: Option<RawFd>,
+    bytes: Arc<AtomicU64>,
+    idle: Option<u64>,
+) -> io::Result<()> {
+    let mut c = Consumer::new(&path, mode, out_fd)?;
+    let mut last_data = Instant::now();
+    loop {
+        let rev = wait(c.fd, 100);
+        let n = c.pass(&mut sink)?;
+        bytes.fetch_add(n, Ordering::Relaxed);
+        if n > 0 {
+            last_data = Instant::now();
+        }
+        let hup = rev & (libc::POLLHUP | libc::POLLERR) != 0;
+        if (hup && n == 0) || STOP.load(Ordering::Relaxed) {
+            // One more pass after the hang-up: whatever the last flush made.
+            let n = c.pass(&mut sink)?;
+            bytes.fetch_add(n, Ordering::Relaxed);
+            if n == 0 || STOP.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+        }
+        if idle.is_some_and(|ms| last_data.elapsed() > Duration::from_millis(ms)) {
+            return Ok(());
+        }
+    }
+}
+
+fn cpu_files(dir: &Path, base: &str) -> Vec<(u32, PathBuf)> {
+    let mut v: Vec<(u32, PathBuf)> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let cpu = name.strip_prefix(base)?.parse().ok()?;
+                    Some((cpu, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `--poll-wait FILE MS`: how long until the file polls readable.
+fn poll_wait(file: &str, ms: i32) -> ExitCode {
+    let Ok(fd) = open_ro(Path::new(file)) else {
+        println!("poll-wait: cannot open {file}");
+        return ExitCode::FAILURE;
+    };
+    let t = Instant::now();
+    let rev = wait(fd, ms);
+    if rev & libc::POLLIN != 0 {
+        println!("pollin after {} ms", t.elapsed().as_millis());
+        ExitCode::SUCCESS
+    } else {
+        println!("timeout (revents {rev:#x})");
+        ExitCode::FAILURE
+    }
+}
+
+/// `--mmap-abuse FILE`: each bad mapping must fail, a good one must work.
+fn mmap_abuse(file: &str) -> ExitCode {
+    let fd = match open_ro(Path::new(file)) {
+        Ok(fd) => fd,
+        Err(e) => {
+            println!("mmap-abuse: {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let len = info(fd).map(|i| i[2] as usize).unwrap_or(0);
+    let page = 4096;
+    let mut ok = true;
+    // Not seekable: lseek and pread fail with ESPIPE.
+    // SAFETY: lseek on our own descriptor.
+    let r = unsafe { libc::lseek(fd, 0, libc::SEEK_SET) };
+    let e = io::Error::last_os_error().raw_os_error();
+    println!("abuse: lseek: {r} ({e:?})");
+    ok &= r < 0 && e == Some(libc::ESPIPE);
+    let mut b = [0u8; 8];
+    // SAFETY: pread into our own buffer.
+    let r = unsafe { libc::pread(fd, b.as_mut_ptr().cast(), 8, 0) };
+    let e = io::Error::last_os_error().raw_os_error();
+    println!("abuse: pread: {r} ({e:?})");
+    ok &= r < 0 && e == Some(libc::ESPIPE);
+    // SAFETY: a zero-length read into our own buffer.
+    let r = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 0) };
+    println!("abuse: zero-length read: {r}");
+    ok &= r == 0;
+    let try_map = |l: usize, prot: i32, flags: i32, off: i64| {
+        // SAFETY: mapping attempts on our own descriptor; unmapped if made.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), l, prot, flags, fd, off) };
+        if p == libc::MAP_FAILED {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(p)
+        }
+    };
+    let mut expect_fail = |what: &str, r: io::Result<*mut libc::c_void>| match r {
+        Ok(p) => {
+            println!("mmap-abuse: {what}: mapped, must be refused");
+            // SAFETY: unmapping what was just mapped.
+            unsafe { libc::munmap(p, len) };
+            ok = false;
+        }
+        Err(e) => println!("mmap-abuse: {what}: refused ({e})"),
+    };
+    expect_fail(
+        "short length",
+        try_map(len - page, libc::PROT_READ, libc::MAP_SHARED, 0),
+    );
+    expect_fail(
+        "long length",
+        try_map(len + page, libc::PROT_READ, libc::MAP_SHARED, 0),
+    );
+    expect_fail(
+        "non-zero offset",
+        try_map(len, libc::PROT_READ, libc::MAP_SHARED, page as i64),
+    );
+    expect_fail(
+        "PROT_WRITE shared",
+        try_map(len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, 0),
+    );
+    expect_fail(
+        "PROT_WRITE private",
+        try_map(
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE,
+            0,
+        ),
+    );
+    match try_map(len, libc::PROT_READ, libc::MAP_SHARED, 0) {
+        Ok(p) => {
+            // SAFETY: changing the protection of our own mapping.
+            let r = unsafe { libc::mprotect(p, len, libc::PROT_READ | libc::PROT_WRITE) };
+            if r == 0 {
+                println!("mmap-abuse: mprotect to writable: allowed, must be refused");
+                ok = false;
+            } else {
+                println!(
+                    "mmap-abuse: mprotect to writable: refused ({})",
+                    io::Error::last_os_error()
+                );
+            }
+            // SAFETY: touching every page of the read-only mapping.
+            let sum: u64 = (0..len)
+                .step_by(page)
+                .map(|o| unsafe { *(p as *const u8).add(o) } as u64)
+                .sum();
+            println!(
+                "mmap-abuse: whole read-only map works ({} pages, sum {sum})",
+                len / page
+            );
+            // SAFETY: unmapping our mapping.
+            unsafe { libc::munmap(p, len) };
+        }
+        Err(e) => {
+            println!("mmap-abuse: whole read-only map failed: {e}");
+            ok = false;
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--poll-wait") && args.len() == 3 {
+        return poll_wait(&args[1], args[2].parse().unwrap_or(1000));
+    }
+    if args.first().map(String::as_str) == Some("--abuse") && args.len() == 2 {
+        return mmap_abuse(&args[1]);
+    }
+    if args.len() < 2 {
+        eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS]");
+        return ExitCode::from(2);
+    }
+    let (dir, base) = (PathBuf::from(&args[0]), args[1].clone());
+    let (mut mode, mut out, mut merged, mut stats, mut idle) =
+        (Mode::Read, None, None, false, None);
+    let mut it = args[2..].iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--mode" => {
+                mode = match it.next().map(String::as_str) {
+                    Some("read") => Mode::Read,
+                    Some("mmap") => Mode::Mmap,
+                    Some("splice") => Mode::Splice,
+                    Some("sendfile") => Mode::Sendfile,
+                    Some("alternate") => Mode::Alternate,
+                    m => {
+                        eprintln!("relay-read: unknown mode {m:?}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            "--out" => out = it.next().map(PathBuf::from),
+            "--merged" => merged = it.next().map(PathBuf::from),
+            "--stats" => stats = true,
+            "--idle-exit" => idle = it.next().and_then(|s| s.parse().ok()),
+            _ => {
+                eprintln!("relay-read: unknown argument {a}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    // SAFETY: installing a handler that only stores to an atomic.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        )
+    };
+    let files = cpu_files(&dir, &base);
+    if files.is_empty() {
+        eprintln!("relay-read: no {}/{}<cpu> files", dir.display(), base);
+        return ExitCode::FAILURE;
+    }
+    let stats_path = dir.join(format!("{base}.stats"));
+    let last_stats = Arc::new(Mutex::new(
+        fs::read_to_string(&stats_path).unwrap_or_default(),
+    ));
+    let merged_file = merged
+        .as_ref()
+        .map(|m| Arc::new(Mutex::new(File::create(m).expect("merged output"))));
+    if let Some(o) = &out {
+        let _ = fs::create_dir_all(o);
+    }
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    let mut counters = Vec::new();
+    for (cpu, path) in &files {
+        let bytes = Arc::new(AtomicU64::new(0));
+        counters.push((*cpu, bytes.clone()));
+        let (sink, out_fd) = match (&out, &merged_file) {
+            (Some(o), _) => {
+                let f = OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true)
+                    .open(o.join(format!("{base}{cpu}")))
+                    .expect("output file");
+                let fd = f.as_raw_fd();
+                (Sink::File(f), Some(fd))
+            }
+            (None, Some(m)) => (Sink::Merged(m.clone()), None),
+            (None, None) => (
+                Sink::File(File::create("/dev/null").expect("/dev/null")),
+                None,
+            ),
+        };
+        let (path, cpu) = (path.clone(), *cpu);
+        handles.push(thread::spawn(move || {
+            if let Err(e) = consume(path, mode, sink, out_fd, bytes, idle) {
+                eprintln!("relay-read: cpu {cpu}: {e}");
+                return false;
+            }
+            true
+        }));
+    }
+    let tty = std::io::IsTerminal::is_terminal(&io::stderr());
+    while handles.iter().any(|h| !h.is_finished()) {
+        thread::sleep(Duration::from_millis(200));
+        if let Ok(s) = fs::read_to_string(&stats_path) {
+            *last_stats.lock().unwrap() = s;
+        }
+        if tty {
+            let total: u64 = counters
+                .iter()
+                .map(|(_, b)| b.load(Ordering::Relaxed))
+                .sum();
+            eprint!(
+                "\rrelay-read: {:.1} MB in {:.1} s  ",
+                total as f64 / 1e6,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let ok = handles.into_iter().all(|h| h.join().unwrap_or(false));
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    if tty {
+        eprintln!();
+    }
+    println!(
+        "{:>4} {:>12} {:>10}  (mode {:?})",
+        "cpu", "bytes", "MB/s", mode
+    );
+    let mut total = 0;
+    for (cpu, b) in &counters {
+        let b = b.load(Ordering::Relaxed);
+        total += b;
+        println!("{cpu:>4} {b:>12} {:>10.2}", b as f64 / 1e6 / secs);
+    }
+    println!(
+        "total {total} bytes in {secs:.2} s ({:.2} MB/s)",
+        total as f64 / 1e6 / secs
+    );
+    if stats {
+        let s = last_stats.lock().unwrap();
+        for line in s
+            .lines()
+            .filter(|l| l.starts_with("lost_") || l.starts_with("overwritten"))
+        {
+            println!("channel {line}");
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
