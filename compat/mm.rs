@@ -53,7 +53,7 @@ impl Vma {
     /// Offset of the mapping in the file, in pages.
     pub(crate) fn pgoff(&self) -> usize {
         // SAFETY: as for `len`.
-        unsafe { (*self.raw()).vm_pgoff as usize }
+        unsafe { (*self.raw()).vm_pgoff }
     }
 
     /// The VMA's flags.

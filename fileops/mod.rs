@@ -184,7 +184,7 @@ unsafe extern "C" fn relay_file_ioctl(
     // SAFETY: `file` is valid during ioctl.
     let file = unsafe { File::from_raw(file) };
     // SAFETY: `file` is an open relay file.
-    match unsafe { file_buffer(file) }.ioctl(cmd, arg as usize) {
+    match unsafe { file_buffer(file) }.ioctl(cmd, arg) {
         Ok(v) => v as _,
         Err(e) => e.to_errno() as _,
     }

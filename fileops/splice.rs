@@ -143,7 +143,7 @@ unsafe extern "C" fn relay_pipe_buf_release(
     let (page, bytes) = unsafe { ((*buf).page, (*buf).private) };
     // SAFETY: the buffer reference this pipe buffer holds.
     let rbuf = unsafe { Arc::from_raw(page_buffer(page)) };
-    rbuf.consume_in_flight(bytes as usize);
+    rbuf.consume_in_flight(bytes);
     // SAFETY: the page reference this pipe buffer holds.
     unsafe { bindings::relay_rs_glue_put_page(page) };
 }
