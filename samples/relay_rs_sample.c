@@ -204,7 +204,7 @@ static void __exit relay_rs_sample_exit(void)
 {
 	unsigned int cpu;
 
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
+	for_each_possible_cpu(cpu)
 		if (writers[cpu])
 			kthread_stop(writers[cpu]);
 	relay_rs_close(chan);
