@@ -51,6 +51,24 @@ static struct rchan *chan;
 static u64 written[NR_CPUS];
 static struct task_struct *writers[NR_CPUS];
 static atomic_t done = ATOMIC_INIT(0);
+static atomic_t mapped = ATOMIC_INIT(0);
+static atomic_t unmapped = ATOMIC_INIT(0);
+
+static void buf_mapped(struct rchan_buf *buf, struct file *filp)
+{
+	atomic_inc(&mapped);
+}
+
+static void buf_unmapped(struct rchan_buf *buf, struct file *filp)
+{
+	atomic_inc(&unmapped);
+}
+
+/* Only the mapping callbacks: the NULL entries get relay_rs' defaults. */
+static const struct rchan_callbacks sample_cb = {
+	.buf_mapped = buf_mapped,
+	.buf_unmapped = buf_unmapped,
+};
 static DEFINE_MUTEX(ctl_lock);
 
 struct job {
@@ -151,6 +169,7 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "lost_big %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG));
 	seq_printf(m, "record_size %u\n", record_size);
 	seq_printf(m, "done %d\n", atomic_read(&done));
+	seq_printf(m, "mapped %d unmapped %d\n", atomic_read(&mapped), atomic_read(&unmapped));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
@@ -165,8 +184,8 @@ static int __init relay_rs_sample_init(void)
 		return -EINVAL;
 	}
 	dir = debugfs_create_dir("relay_rs_sample", NULL);
-	/* NULL callbacks: default per-CPU debugfs files, no-overwrite mode. */
-	chan = relay_rs_open("cpu", dir, subbuf_size, n_subbufs, NULL, NULL);
+	/* Default per-CPU debugfs files, no-overwrite mode. */
+	chan = relay_rs_open("cpu", dir, subbuf_size, n_subbufs, &sample_cb, NULL);
 	if (!chan) {
 		debugfs_remove(dir);
 		return -ENOMEM;

@@ -85,6 +85,11 @@ consume_mode() {
 	relay-read $S cpu --mode $1 --out /tmp/out --idle-exit 300 &&
 		relay-check --no-loss --summary /tmp/sum /tmp/out/cpu[0-9]*
 	rc=$?
+	if [ "$1" = mmap ]; then
+		# Every mapping was announced and its end too (buf_mapped/unmapped).
+		n=$(ls $S | grep -c '^cpu[0-9]')
+		grep "^mapped $n unmapped $n$" $S/summary || { grep mapped $S/summary; rc=1; }
+	fi
 	rmmod relay_rs_sample
 	return $rc
 }

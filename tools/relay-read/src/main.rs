@@ -445,6 +445,27 @@ fn mmap_abuse(file: &str) -> ExitCode {
     let r = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 0) };
     println!("abuse: zero-length read: {r}");
     ok &= r == 0;
+    // Drained, a non-blocking splice has nothing to give: EAGAIN.
+    let mut big = vec![0u8; 1 << 16];
+    // SAFETY: reading into our own buffer until the file is empty.
+    while unsafe { libc::read(fd, big.as_mut_ptr().cast(), big.len()) } > 0 {}
+    let mut p = [0; 2];
+    // SAFETY: a two-fd array.
+    unsafe { libc::pipe(p.as_mut_ptr()) };
+    // SAFETY: splicing from the relay file into our pipe.
+    let r = unsafe {
+        libc::splice(
+            fd,
+            std::ptr::null_mut(),
+            p[1],
+            std::ptr::null_mut(),
+            4096,
+            libc::SPLICE_F_NONBLOCK,
+        )
+    };
+    let e = io::Error::last_os_error().raw_os_error();
+    println!("abuse: non-blocking splice when empty: {r} ({e:?})");
+    ok &= r < 0 && e == Some(libc::EAGAIN);
     let try_map = |l: usize, prot: i32, flags: i32, off: i64| {
         // SAFETY: mapping attempts on our own descriptor; unmapped if made.
         let p = unsafe { libc::mmap(std::ptr::null_mut(), l, prot, flags, fd, off) };
