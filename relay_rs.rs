@@ -14,6 +14,7 @@ mod buffer;
 mod channel;
 mod compat;
 mod fileops;
+mod hotplug;
 // The safe API for Rust client modules; relay_rs' own tests use it too.
 #[cfg(CONFIG_KUNIT)]
 #[path = "tests/kunit_rs.rs"]
@@ -34,6 +35,13 @@ struct RelayRs;
 
 impl kernel::Module for RelayRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        hotplug::init()?;
         Ok(RelayRs)
+    }
+}
+
+impl Drop for RelayRs {
+    fn drop(&mut self) {
+        hotplug::exit();
     }
 }

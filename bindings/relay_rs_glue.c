@@ -4,6 +4,7 @@
  * out-of-line copies of kernel static inlines. No logic lives here.
  */
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/cpumask.h>
 #include <linux/smp.h>
@@ -44,6 +45,13 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
+
+#ifdef CONFIG_KUNIT
+/* Testing only: fail the buffer allocation after this many (-1: never). */
+extern int relay_rs_fault_fail_after;
+module_param_named(fault_fail_after, relay_rs_fault_fail_after, int, 0600);
+MODULE_PARM_DESC(fault_fail_after, "testing: fail a buffer allocation after this many (-1: never)");
+#endif
 
 /* Serialises channel open/close/flush/reset with CPU hotplug. */
 static DEFINE_MUTEX(relay_rs_channels_mutex);

@@ -517,25 +517,30 @@ impl PinnedDrop for Buffer {
 /// the n-th next buffer allocation fail, and count live buffers.
 #[cfg(CONFIG_KUNIT)]
 pub(crate) mod fault {
-    use core::sync::atomic::{AtomicIsize, Ordering};
+    use core::sync::atomic::{AtomicI32, AtomicIsize, Ordering};
     use kernel::prelude::*;
 
     /// Buffers currently allocated.
     pub(crate) static LIVE_BUFFERS: AtomicIsize = AtomicIsize::new(0);
+
     /// Allocations to let through before one fails; negative: never fail.
-    static FAIL_AFTER: AtomicIsize = AtomicIsize::new(-1);
+    /// Also the module parameter `fault_fail_after` (C glue), so that guest
+    /// tests can make a CPU-up fail.
+    #[no_mangle]
+    #[allow(non_upper_case_globals)]
+    static relay_rs_fault_fail_after: AtomicI32 = AtomicI32::new(-1);
 
     /// Makes the allocation after `n` successful ones fail (once).
-    pub(crate) fn fail_after(n: isize) {
-        FAIL_AFTER.store(n, Ordering::SeqCst);
+    pub(crate) fn fail_after(n: i32) {
+        relay_rs_fault_fail_after.store(n, Ordering::SeqCst);
     }
 
     pub(super) fn should_fail() -> Result {
-        let left = FAIL_AFTER.load(Ordering::SeqCst);
+        let left = relay_rs_fault_fail_after.load(Ordering::SeqCst);
         if left < 0 {
             return Ok(());
         }
-        FAIL_AFTER.store(left - 1, Ordering::SeqCst);
+        relay_rs_fault_fail_after.store(left - 1, Ordering::SeqCst);
         if left == 0 {
             return Err(ENOMEM);
         }

@@ -121,14 +121,15 @@ impl Channel {
         )?;
 
         let _cpus = CpusReadLocked::new();
-        let _lock = ChannelsLocked::new();
+        let mut lock = ChannelsLocked::new();
         // SAFETY: under the channels lock, before any file exists.
         unsafe { chan.set_base_filename(base_filename, parent) };
-        for cpu in cpu::online_cpus() {
-            if let Err(e) = chan.open_buf(cpu) {
-                chan.close_bufs();
-                return Err(e);
-            }
+        let made = cpu::online_cpus()
+            .try_for_each(|cpu| chan.open_buf(cpu))
+            .and_then(|()| crate::hotplug::register(&mut lock, &chan));
+        if let Err(e) = made {
+            chan.close_bufs();
+            return Err(e);
         }
         if let Some(base) = base_filename {
             stats::create(&chan, base, parent);
@@ -175,10 +176,12 @@ impl Channel {
     ) -> Result {
         // SAFETY: under the channels lock; no file of this channel exists.
         unsafe { self.set_base_filename(Some(base), parent) };
+        // Every buffer gets its file, also those of CPUs that went offline
+        // since they were made (6.12 only covers online CPUs).
         let cpus: &mut dyn Iterator<Item = CpuId> = if self.is_global() {
             &mut CpuId::from_u32(0).into_iter()
         } else {
-            &mut cpu::online_cpus()
+            &mut cpu::possible_cpus().filter(|c| c.is_online() || self.buffer(*c).is_some())
         };
         for cpu in cpus {
             let buf = self.buffer(cpu).ok_or(EINVAL)?;
@@ -202,9 +205,10 @@ impl Channel {
 
     /// Runs `f` where it cannot race the buffer's producer: on the buffer's
     /// CPU with interrupts off, or directly for a global buffer (whose
-    /// producers the client serialises).
+    /// producers the client serialises) or an offline CPU's (hotplug is
+    /// held off by the caller).
     fn on_buffer_cpu(&self, cpu: CpuId, f: &mut impl FnMut()) -> Result {
-        if self.is_global() {
+        if self.is_global() || !cpu.is_online() {
             f();
             Ok(())
         } else {
@@ -237,7 +241,7 @@ impl Channel {
 
     /// Creates (or, in global mode, shares) the buffer of `cpu`
     /// (`relay_open_buf`). Called with the channels lock held.
-    fn open_buf(self: &Arc<Self>, cpu: CpuId) -> Result {
+    pub(crate) fn open_buf(self: &Arc<Self>, cpu: CpuId) -> Result {
         if self.is_global() {
             let cpu0 = CpuId::from_u32(0).ok_or(EINVAL)?;
             self.bufs.set(cpu, self.bufs.get(cpu0));
@@ -310,7 +314,8 @@ impl Channel {
     /// keep the remaining data, memory goes with the last reference.
     pub(crate) fn close(this: Arc<Self>) {
         {
-            let _lock = ChannelsLocked::new();
+            let mut lock = ChannelsLocked::new();
+            crate::hotplug::unregister(&mut lock, &this);
             stats::remove(&this);
             this.close_bufs();
             let toobig = this.last_toobig().load(Ordering::Relaxed);

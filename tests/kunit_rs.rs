@@ -461,7 +461,7 @@ extern "C" fn open_fails_cleanly_on_allocation_failure(_t: *mut bindings::kunit)
     use crate::buffer::fault;
     use core::sync::atomic::Ordering;
     let before = fault::LIVE_BUFFERS.load(Ordering::SeqCst);
-    for nth in 0..crate::compat::cpu::online_cpus().count() as isize {
+    for nth in 0..crate::compat::cpu::online_cpus().count() as i32 {
         fault::fail_after(nth);
         // SAFETY: buffer-only per-CPU channel.
         let chan = unsafe { relay_rs_open(null(), null_mut(), 4096, 4, null(), null_mut()) };

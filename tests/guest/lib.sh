@@ -9,6 +9,7 @@ check() {
 	shift
 	if "$@" >/tmp/check.out 2>&1; then
 		echo "RELAY_RS_CHECK ok $name"
+		grep -qw verbose /proc/cmdline && sed 's/^/    /' /tmp/check.out
 	else
 		echo "RELAY_RS_CHECK not ok $name"
 		sed 's/^/    /' /tmp/check.out

@@ -175,4 +175,6 @@ rust_sample() {
 check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
 
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
+
+. /tests/hotplug.sh
 check "rmmod relay_rs" rmmod relay_rs

@@ -3,7 +3,11 @@
 //! relay-check: verifies the checksummed records of the relay_rs samples
 //! (format in `samples/relay_rs_sample_record.h`) read back from relay files.
 //!
-//! Usage: relay-check [--summary FILE] [--no-loss] DATA...
+//! Usage: relay-check [--summary FILE] [--no-loss] [--any-order] DATA...
+//!
+//! `--any-order`: a CPU's records may be spread over several files (its
+//! writer migrated when its CPU went offline): check per CPU that no
+//! sequence number repeats, in any order.
 //!
 //! Every DATA file must be a sequence of intact records; within a file, the
 //! sequence numbers of each CPU must increase. With a summary (as written by
@@ -40,7 +44,7 @@ struct CpuStats {
 }
 
 /// Parses one data file; returns an error message at the first bad byte.
-fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>) -> Result<(), String> {
+fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>, any_order: bool) -> Result<(), String> {
     let mut off = 0;
     while off < data.len() {
         let rest = &data[off..];
@@ -74,7 +78,7 @@ fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>) -> Result<(), String>
             ));
         }
         let s = stats.entry(cpu).or_default();
-        if let Some(&last) = s.seqs.last() {
+        if let Some(&last) = s.seqs.last().filter(|_| !any_order) {
             if seq <= last {
                 return Err(format!("cpu {cpu}: seq {seq} after {last} at offset {off}"));
             }
@@ -115,11 +119,13 @@ fn main() -> ExitCode {
     let mut args = env::args().skip(1);
     let mut summary = None;
     let mut no_loss = false;
+    let mut any_order = false;
     let mut files = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--summary" => summary = args.next(),
             "--no-loss" => no_loss = true,
+            "--any-order" => any_order = true,
             _ => files.push(a),
         }
     }
@@ -128,7 +134,7 @@ fn main() -> ExitCode {
     for f in &files {
         match fs::read(f) {
             Ok(data) => {
-                if let Err(e) = parse(&data, &mut stats) {
+                if let Err(e) = parse(&data, &mut stats, any_order) {
                     println!("relay-check: {f}: {e}");
                     ok = false;
                 }
