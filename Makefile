@@ -2,44 +2,27 @@
 #
 # relay_rs. `make demo` and `make test` set up everything they need.
 # Build against your own kernel: make KDIR=/path/to/configured/6.12/tree
+#
+# make test runs on the debug kernel (KASAN, lockdep, kmemleak, ...:
+# kernel-config/debug.config); make demo on the plain one.
 
 TOP := $(CURDIR)
 export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup kernel modules demo test host-test check clean
+.PHONY: all setup modules demo test host-test check clean
 
 all: modules
 
 setup:
 	@$(TOP)/scripts/setup.sh
 
-ifeq ($(KDIR),)
-KDIR_CMD = $(TOP)/scripts/kernel.sh base
-else
-KDIR_CMD = echo $(KDIR)
-endif
+# $(call kdir,VARIANT): the kernel build directory to use.
+kdir = $(if $(KDIR),$(KDIR),$$($(TOP)/scripts/kernel.sh $(1)))
+# $(call build,KDIR): the modules, against that kernel.
+build = $(MAKE) -C $(1) M=$(TOP) LLVM=1 modules
 
 modules: setup
-	@kdir=$$($(KDIR_CMD)) && \
-	$(MAKE) -C $$kdir M=$(TOP) LLVM=1 modules
-
-# rustfmt, clippy and checkpatch, all of which must stay clean.
-check: setup
-	@kdir=$$($(KDIR_CMD)) && \
-	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs && \
-	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
-	touch $(TOP)/relay_rs.rs && \
-	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
-		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
-	for f in $(TOP)/include/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] $(TOP)/tests/*.c; do \
-		case $$f in *.mod.c) continue;; esac; \
-		$$kdir/source/scripts/checkpatch.pl --no-tree --quiet --terse -f $$f || exit 1; \
-	done; echo "check: rustfmt, clippy and checkpatch clean"
-
-clean:
-	@kdir=$$($(KDIR_CMD) 2>/dev/null) && [ -d "$$kdir" ] && \
-	$(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true
-	rm -rf host/target tools/relay-check/target
+	@kdir=$(call kdir,base) && $(call build,$$kdir)
 
 # Host tests of the pure ring logic; output kept for the report.
 host-test:
@@ -47,10 +30,30 @@ host-test:
 	@cd $(TOP)/host && cargo test --release 2>&1 | tee $(TOP)/build/host-test.log | \
 		grep -E '^test result|FAILED|panicked' || true
 
-demo: modules
-	@$(TOP)/tests/run-qemu.sh demo
+demo: setup
+	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
+	KDIR=$$kdir QEMU_MEM=512M $(TOP)/tests/run-qemu.sh demo
 	@python3 $(TOP)/tests/report.py demo $(TOP)/build/demo.log
 
-test: modules host-test
-	@$(TOP)/tests/run-qemu.sh test
+test: setup host-test
+	@kdir=$(call kdir,debug) && $(call build,$$kdir) && \
+	KDIR=$$kdir QEMU_MEM=1G $(TOP)/tests/run-qemu.sh test
 	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
+
+# rustfmt, clippy and checkpatch, all of which must stay clean.
+check: setup
+	@kdir=$(call kdir,base) && \
+	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs && \
+	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
+	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \
+	touch $(TOP)/relay_rs.rs && \
+	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
+		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
+	for f in $(TOP)/include/*.h $(TOP)/include/uapi/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] $(TOP)/tests/*.c; do \
+		case $$f in *.mod.c) continue;; esac; \
+		$$kdir/source/scripts/checkpatch.pl --no-tree --quiet --terse -f $$f || exit 1; \
+	done; echo "check: rustfmt, clippy and checkpatch clean"
+
+clean:
+	@kdir=$(call kdir,base) && $(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true
+	rm -rf $(TOP)/build $(TOP)/host/target $(TOP)/tools/*/target

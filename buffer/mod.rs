@@ -522,6 +522,8 @@ pub(crate) mod fault {
 
     /// Buffers currently allocated.
     pub(crate) static LIVE_BUFFERS: AtomicIsize = AtomicIsize::new(0);
+    /// Channels currently allocated.
+    pub(crate) static LIVE_CHANNELS: AtomicIsize = AtomicIsize::new(0);
 
     /// Allocations to let through before one fails; negative: never fail.
     /// Also the module parameter `fault_fail_after` (C glue), so that guest
@@ -535,7 +537,7 @@ pub(crate) mod fault {
         relay_rs_fault_fail_after.store(n, Ordering::SeqCst);
     }
 
-    pub(super) fn should_fail() -> Result {
+    pub(crate) fn should_fail() -> Result {
         let left = relay_rs_fault_fail_after.load(Ordering::SeqCst);
         if left < 0 {
             return Ok(());

@@ -27,7 +27,7 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     str::{CStr, CString},
-    sync::{Arc, ArcBorrow},
+    sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
 };
 
@@ -68,6 +68,7 @@ impl Drop for ChannelsLocked {
 /// reference (from [`Arc::into_raw`]) until the channel is closed. In global
 /// mode every non-NULL slot holds the same buffer.
 #[repr(C)]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Channel {
     raw: Opaque<bindings::rchan>,
     geo: Geometry,
@@ -75,6 +76,11 @@ pub(crate) struct Channel {
     bufs: PerCpuBufPtrs,
     /// The `<base>.stats` debugfs file, or NULL.
     stats_dentry: AtomicPtr<bindings::dentry>,
+    /// Whether the client's callbacks may still be called: the client (its
+    /// callback table and code) may be gone once `close` returned, while
+    /// mappings of its files live on. Cleared by `close`.
+    #[pin]
+    client: Mutex<bool>,
 }
 
 // SAFETY: the C fields are written before publication, under the channels
@@ -82,6 +88,14 @@ pub(crate) struct Channel {
 unsafe impl Send for Channel {}
 // SAFETY: as above.
 unsafe impl Sync for Channel {}
+
+#[pinned_drop]
+impl PinnedDrop for Channel {
+    fn drop(self: Pin<&mut Self>) {
+        #[cfg(CONFIG_KUNIT)]
+        crate::buffer::fault::LIVE_CHANNELS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Channel {
     /// Opens a channel with a buffer for every online CPU (`relay_open`).
@@ -97,6 +111,9 @@ impl Channel {
             pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
             EINVAL
         })?;
+        // The allocation that CVE-2019-19462 was about: it may fail too.
+        #[cfg(CONFIG_KUNIT)]
+        crate::buffer::fault::should_fail()?;
         let bufs = PerCpuBufPtrs::new()?;
         let raw = bindings::rchan {
             version: bindings::RELAYFS_CHANNEL_VERSION,
@@ -109,16 +126,20 @@ impl Channel {
             ..Default::default()
         };
         // INVARIANT: `raw` mirrors the other fields; no buffer exists yet.
-        let chan = Arc::new(
-            Self {
+        let chan = Arc::pin_init(
+            pin_init!(Self {
                 raw: Opaque::new(raw),
                 geo,
                 cb,
                 bufs,
                 stats_dentry: AtomicPtr::new(core::ptr::null_mut()),
-            },
+                client <- kernel::new_mutex!(true),
+            }),
             GFP_KERNEL,
         )?;
+
+        #[cfg(CONFIG_KUNIT)]
+        crate::buffer::fault::LIVE_CHANNELS.fetch_add(1, Ordering::Relaxed);
 
         let _cpus = CpusReadLocked::new();
         let mut lock = ChannelsLocked::new();
@@ -316,6 +337,8 @@ impl Channel {
         {
             let mut lock = ChannelsLocked::new();
             crate::hotplug::unregister(&mut lock, &this);
+            // From now on no client callback runs (and none is running).
+            *this.client.lock() = false;
             stats::remove(&this);
             this.close_bufs();
             let toobig = this.last_toobig().load(Ordering::Relaxed);
@@ -451,6 +474,15 @@ impl Channel {
     /// The channel's callbacks.
     pub(crate) fn callbacks(&self) -> &Callbacks {
         &self.cb
+    }
+
+    /// Runs `f` with the client's callbacks unless the channel was closed:
+    /// for callers that can outlive `close`, such as mappings of its files.
+    pub(crate) fn with_live_callbacks(&self, f: impl FnOnce(&Callbacks)) {
+        let live = self.client.lock();
+        if *live {
+            f(&self.cb);
+        }
     }
 
     fn is_global_field(&self) -> &AtomicI32 {

@@ -5,7 +5,8 @@
 //! Pages are served by a fault handler from the ring's page array. Every
 //! VMA holds a buffer reference (taken in `mmap` and `open`, dropped in
 //! `close`), so the ring outlives the channel while it is mapped, and the
-//! client's `buf_mapped`/`buf_unmapped` callbacks see every VMA come and go.
+//! client's `buf_mapped`/`buf_unmapped` callbacks see every VMA come and go
+//! (until the channel is closed: the client may be gone after that).
 
 use crate::{
     bindings,
@@ -54,7 +55,8 @@ impl Buffer {
         unsafe { vma.set_ops(&RELAY_VM_OPS.0, raw.cast_mut().cast()) };
         // SAFETY: `raw` is the reference just stored in the VMA.
         let buf = unsafe { Buffer::from_raw(raw.cast_mut().cast()) };
-        buf.channel().callbacks().buf_mapped(&buf, file);
+        buf.channel()
+            .with_live_callbacks(|cb| cb.buf_mapped(&buf, file));
         Ok(())
     }
 }
@@ -82,7 +84,8 @@ unsafe extern "C" fn relay_vm_open(vma: *mut bindings::vm_area_struct) {
     let reference: Arc<Buffer> = buf.into();
     // The copy's own reference; `private_data` already points at the buffer.
     let _ = Arc::into_raw(reference);
-    buf.channel().callbacks().buf_mapped(&buf, vma.file());
+    buf.channel()
+        .with_live_callbacks(|cb| cb.buf_mapped(&buf, vma.file()));
 }
 
 /// `vm_ops->close`: a relay VMA goes away.
@@ -95,7 +98,8 @@ unsafe extern "C" fn relay_vm_close(vma: *mut bindings::vm_area_struct) {
     let vma = unsafe { Vma::from_raw(vma) };
     // SAFETY: the VMA's reference, dropped exactly once here.
     let buf = unsafe { Arc::from_raw(vma.private_data().cast::<Buffer>()) };
-    buf.channel().callbacks().buf_unmapped(&buf, vma.file());
+    buf.channel()
+        .with_live_callbacks(|cb| cb.buf_unmapped(&buf, vma.file()));
 }
 
 /// `vm_ops->fault`: maps one page of the ring.

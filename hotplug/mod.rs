@@ -57,6 +57,11 @@ pub(crate) fn unregister(lock: &mut ChannelsLocked, chan: &Channel) {
     if let Some(i) = list.iter().position(|c| core::ptr::eq(&**c, chan)) {
         drop(swap_remove(list, i));
     }
+    if list.is_empty() {
+        // Give the capacity back: a static is never dropped, so whatever
+        // it holds at unload would leak.
+        *list = KVec::new();
+    }
 }
 
 /// Removes element `i` by moving the last one into its place (the 6.12
@@ -124,6 +129,13 @@ pub(crate) fn init() -> Result {
 
 /// Removes the hotplug state (module unload: no channel is open any more).
 pub(crate) fn exit() {
+    let mut lock = ChannelsLocked::new();
+    let list = open_channels(&mut lock);
+    if !list.is_empty() {
+        pr_warn!("unloaded with {} channels open\n", list.len());
+    }
+    *list = KVec::new();
+    drop(lock);
     let state = STATE.swap(-1, Ordering::AcqRel);
     if state >= 0 {
         // SAFETY: the state registered by `init`, removed once.

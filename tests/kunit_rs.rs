@@ -460,21 +460,27 @@ extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit)
 extern "C" fn open_fails_cleanly_on_allocation_failure(_t: *mut bindings::kunit) {
     use crate::buffer::fault;
     use core::sync::atomic::Ordering;
-    let before = fault::LIVE_BUFFERS.load(Ordering::SeqCst);
-    for nth in 0..crate::compat::cpu::online_cpus().count() as i32 {
+    let buffers = fault::LIVE_BUFFERS.load(Ordering::SeqCst);
+    let channels = fault::LIVE_CHANNELS.load(Ordering::SeqCst);
+    // Failure 0 is the per-CPU pointer array (CVE-2019-19462: relay_open
+    // dereferenced it and died holding relay_channels_mutex), then each
+    // CPU's buffer in turn.
+    for nth in 0..=crate::compat::cpu::online_cpus().count() as i32 {
         fault::fail_after(nth);
         // SAFETY: buffer-only per-CPU channel.
         let chan = unsafe { relay_rs_open(null(), null_mut(), 4096, 4, null(), null_mut()) };
         fault::fail_after(-1);
         expect!(chan.is_null());
         // Everything made before the failure is gone.
-        expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == before);
+        expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == buffers);
+        expect!(fault::LIVE_CHANNELS.load(Ordering::SeqCst) == channels);
     }
     // No lock is left held: opening again works (it would hang otherwise).
     let c = TestChan::open(4096, 4, &GLOBAL_CB);
     expect!(c.is_some());
     drop(c);
-    expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == before);
+    expect!(fault::LIVE_BUFFERS.load(Ordering::SeqCst) == buffers);
+    expect!(fault::LIVE_CHANNELS.load(Ordering::SeqCst) == channels);
 }
 
 /// `subbuf_start` that reserves an 8-byte header holding the previous padding.
@@ -630,9 +636,10 @@ mod safe_api {
         };
         let mut accepted = 0;
         for i in 0..6u8 {
+            let rec = record(i, 60);
             let mut guard = lock.lock();
             if let Some(slot) = c.reserve(&mut guard, 60) {
-                slot.copy_from_slice(&record(i, 60));
+                slot.copy_from_slice(&rec);
                 accepted += 1;
             }
         }

@@ -19,7 +19,8 @@ BAD = [
     (re.compile(r'Kernel panic'), 'kernel panic'),
     (re.compile(r'KASAN'), 'KASAN report'),
     (re.compile(r'UBSAN'), 'UBSAN report'),
-    (re.compile(r'possible (recursive|circular) locking|lockdep|inconsistent lock state'), 'lockdep report'),
+    (re.compile(r'possible (recursive|circular) locking|inconsistent lock state|'
+                r'suspicious RCU usage|lock held when returning'), 'lockdep report'),
     (re.compile(r'unreferenced object'), 'kmemleak report'),
     (re.compile(r'general protection fault|Unable to handle|BUG: unable'), 'kernel fault'),
     (re.compile(r'Call Trace:'), 'kernel stack trace'),

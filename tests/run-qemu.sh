@@ -50,7 +50,7 @@ chmod +x "$root/init"
 log="$out/$mode.log"
 echo "run-qemu: booting $mode (log: $log)" >&2
 set +e
-timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m 512M -nographic -no-reboot \
+timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m "${QEMU_MEM:-512M}" -nographic -no-reboot \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$out/initramfs-$mode.cpio.gz" \
 	-append "console=ttyS0 loglevel=7 panic=-1 $mode ${RELAY_RS_VERBOSE:+verbose}" </dev/null >"$log" 2>&1
 rc=$?

@@ -2,6 +2,11 @@
 # make test, guest side. KUnit suites run (and print KTAP) on insmod.
 . /tests/lib.sh
 
+# On the debug kernel: forget what boot left, scan at the end (any
+# "unreferenced object" report fails the run).
+KMEMLEAK=$D/kmemleak
+[ -e $KMEMLEAK ] && echo clear >$KMEMLEAK
+
 insmod /modules/relay_rs.ko || { echo "RELAY_RS_CHECK not ok insmod relay_rs"; exit 1; }
 [ -f /modules/relay_rs_kunit_c.ko ] && insmod /modules/relay_rs_kunit_c.ko
 
@@ -178,3 +183,13 @@ check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
 
 . /tests/hotplug.sh
 check "rmmod relay_rs" rmmod relay_rs
+
+# Everything is closed and unloaded: nothing may be left behind.
+if [ -e $KMEMLEAK ]; then
+	echo scan >$KMEMLEAK
+	sleep 1
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK >/tmp/leaks
+	cat /tmp/leaks
+	check "kmemleak: no leak reported" test ! -s /tmp/leaks
+fi
