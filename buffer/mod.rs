@@ -422,7 +422,7 @@ impl Buffer {
         let mut mask = 0;
         if file.is_readable() {
             table.register_wait(file, self.read_wait());
-            if !self.ring().is_empty() {
+            if self.ring().has_complete_data() {
                 mask |= events::EPOLLIN | events::EPOLLRDNORM;
             }
         }

@@ -230,6 +230,30 @@ impl<'a> Ring<'a> {
         self.ready() >= self.geo.n_subbufs()
     }
 
+    /// Is there a completed sub-buffer with unread data (poll's readiness)?
+    ///
+    /// Unlike 6.12, which counts any unconsumed sub-buffer, an all-padding
+    /// one (an empty flush) does not make the buffer readable: `read()`
+    /// would return 0 and a poll-driven reader would spin.
+    pub fn has_complete_data(&self) -> bool {
+        let ss = self.geo.subbuf_size();
+        let produced = self.c.produced.load(Ordering::Acquire);
+        let mut count = self.c.consumed.load(R);
+        let mut at = self.c.bytes_consumed.load(R);
+        for _ in 0..self.geo.n_subbufs() {
+            if count == produced {
+                return false;
+            }
+            if ss - self.pad(self.geo.index(count)).min(ss) > at {
+                return true;
+            }
+            count = count.wrapping_add(1);
+            at = 0;
+        }
+        // The producer lapped the reader (overwrite mode): data is there.
+        true
+    }
+
     /// True when no produced sub-buffer is unconsumed.
     pub fn is_empty(&self) -> bool {
         self.ready() == 0

@@ -80,9 +80,14 @@ fn empty_flush_is_all_padding() {
     b.flush();
     assert_eq!(b.produced(), 2);
     assert_eq!(b.padding(0), 64);
+    assert!(!b.ring().has_complete_data(), "padding only: not readable");
     assert!(b.read(usize::MAX).is_empty());
     // Both all-padding sub-buffers were consumed by that one read.
     assert!(b.ring().is_empty());
+    b.write(&rec(1, 10));
+    assert!(!b.ring().has_complete_data(), "current sub-buffer: not yet");
+    b.flush();
+    assert!(b.ring().has_complete_data());
 }
 
 #[test]

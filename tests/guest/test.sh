@@ -136,7 +136,32 @@ mmap_refusals() {
 	rmmod relay_rs_sample
 	return $rc
 }
-check "not seekable; mmap with wrong length, offset, PROT_WRITE, mprotect refused" mmap_refusals
+check "bad input: EFAULT, writes, non-root, full pipe, seeks, bad mmaps refused" mmap_refusals
+
+# Closing the channel wakes a reader sleeping in poll, with a hang-up.
+close_wakes_poller() {
+	insmod /modules/relay_rs_sample.ko nr_records=0 || return 1
+	relay-read --poll-wait $S/cpu0 10000 >/tmp/pw &
+	p=$!
+	sleep 0.3
+	rmmod relay_rs_sample
+	wait $p
+	rc=$?
+	cat /tmp/pw
+	[ $rc = 2 ]
+}
+check "close wakes a reader sleeping in poll (hang-up)" close_wakes_poller
+
+# A closed channel's file cannot be opened again, even through an open fd.
+reopen_closed() {
+	insmod /modules/relay_rs_sample.ko nr_records=10 || return 1
+	exec 3<$S/cpu0
+	rmmod relay_rs_sample
+	cat /proc/self/fd/3 >/dev/null 2>&1 && { exec 3<&-; echo "reopened"; return 1; }
+	exec 3<&-
+	return 0
+}
+check "a closed channel's file cannot be reopened" reopen_closed
 
 # A live producer on every CPU, a consumer per CPU until the channel closes:
 # records written = records read + records counted as lost.

@@ -411,6 +411,9 @@ fn poll_wait(file: &str, ms: i32) -> ExitCode {
     if rev & libc::POLLIN != 0 {
         println!("pollin after {} ms", t.elapsed().as_millis());
         ExitCode::SUCCESS
+    } else if rev & libc::POLLHUP != 0 {
+        println!("hang-up after {} ms", t.elapsed().as_millis());
+        ExitCode::from(2)
     } else {
         println!("timeout (revents {rev:#x})");
         ExitCode::FAILURE
@@ -445,8 +448,114 @@ fn mmap_abuse(file: &str) -> ExitCode {
     let r = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 0) };
     println!("abuse: zero-length read: {r}");
     ok &= r == 0;
+    let errno = || io::Error::last_os_error().raw_os_error();
+    // Bad destinations: EFAULT, and nothing consumed.
+    // SAFETY: read into NULL: the kernel must refuse it.
+    let r = unsafe { libc::read(fd, std::ptr::null_mut(), 100) };
+    println!("abuse: read into NULL: {r} ({:?})", errno());
+    ok &= r < 0 && errno() == Some(libc::EFAULT);
+    // SAFETY: a fresh read-only anonymous mapping, unmapped below.
+    let ro = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            page,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    // SAFETY: read into read-only memory: the kernel must refuse it.
+    let r = unsafe { libc::read(fd, ro.cast(), 100) };
+    println!("abuse: read into read-only memory: {r} ({:?})", errno());
+    ok &= r < 0 && errno() == Some(libc::EFAULT);
+    // SAFETY: unmapping our mapping.
+    unsafe { libc::munmap(ro, page) };
+    // Writes are refused, on this descriptor and on a writable one.
+    // SAFETY: writing from our own buffer.
+    let r = unsafe { libc::write(fd, b.as_ptr().cast(), 8) };
+    println!(
+        "abuse: write on the read-only descriptor: {r} ({:?})",
+        errno()
+    );
+    ok &= r < 0;
+    // SAFETY: a valid C string.
+    let wfd = unsafe { libc::open(cstr(Path::new(file)).as_ptr(), libc::O_WRONLY) };
+    if wfd >= 0 {
+        // SAFETY: writing from our own buffer.
+        let r = unsafe { libc::write(wfd, b.as_ptr().cast(), 8) };
+        println!(
+            "abuse: write on a write-only descriptor: {r} ({:?})",
+            errno()
+        );
+        ok &= r < 0;
+        // SAFETY: closing our descriptor.
+        unsafe { libc::close(wfd) };
+    }
+    // A non-root user cannot open the file (mode 0400).
+    // SAFETY: fork; the child only calls async-signal-safe functions.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        // SAFETY: dropping privileges and trying to open, in the child.
+        unsafe {
+            libc::setgid(65534);
+            libc::setuid(65534);
+            let f = libc::open(cstr(Path::new(file)).as_ptr(), libc::O_RDONLY);
+            let e = *libc::__errno_location();
+            libc::_exit(if f < 0 && e == libc::EACCES { 0 } else { 1 });
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our child.
+    unsafe { libc::waitpid(child, &mut status, 0) };
+    println!(
+        "abuse: open as uid 65534: {}",
+        if status == 0 {
+            "refused (EACCES)"
+        } else {
+            "NOT refused"
+        }
+    );
+    ok &= status == 0;
+    // Splice into a full pipe: EAGAIN, nothing consumed.
+    let mut p = [0; 2];
+    // SAFETY: a two-fd array.
+    unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_NONBLOCK) };
+    let junk = [0u8; 4096];
+    // SAFETY: filling our own pipe until it is full.
+    while unsafe { libc::write(p[1], junk.as_ptr().cast(), junk.len()) } > 0 {}
+    // SAFETY: splicing into our full pipe.
+    let r = unsafe {
+        libc::splice(
+            fd,
+            std::ptr::null_mut(),
+            p[1],
+            std::ptr::null_mut(),
+            4096,
+            libc::SPLICE_F_NONBLOCK,
+        )
+    };
+    println!("abuse: splice into a full pipe: {r} ({:?})", errno());
+    ok &= r < 0 && errno() == Some(libc::EAGAIN);
+    // SAFETY: closing our pipe.
+    unsafe {
+        libc::close(p[0]);
+        libc::close(p[1]);
+    }
+    // A huge count delivers what there is: exactly the produced bytes, so
+    // nothing was consumed by the refused attempts above.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat into our own struct.
+    unsafe { libc::fstat(fd, &mut st) };
+    let mut big = vec![0u8; 1 << 20];
+    // SAFETY: a count far beyond the data; the data fits our 1 MiB buffer.
+    let r = unsafe { libc::read(fd, big.as_mut_ptr().cast(), 1 << 30) };
+    println!(
+        "abuse: read with a 1 GiB count: {r} (i_size {})",
+        st.st_size
+    );
+    ok &= r == st.st_size as isize && r > 0;
     // Drained, a non-blocking splice has nothing to give: EAGAIN.
-    let mut big = vec![0u8; 1 << 16];
     // SAFETY: reading into our own buffer until the file is empty.
     while unsafe { libc::read(fd, big.as_mut_ptr().cast(), big.len()) } > 0 {}
     let mut p = [0; 2];
