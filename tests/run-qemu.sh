@@ -23,7 +23,7 @@ done
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
-for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko; do
+for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko "$top"/tests/*/*.ko; do
 	[ -f "$m" ] && cp "$m" "$root/modules/"
 done
 for t in relay-check relay-read; do

@@ -206,6 +206,17 @@ check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
 
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
 
+# The kernel's own relay as the oracle: identical random operations, the
+# same bytes and sizes out of both files.
+differential() {
+	insmod /modules/relay_rs_diff.ko || return 1
+	relay-check --diff $D/relay_rs_diff 60 300
+	rc=$?
+	rmmod relay_rs_diff
+	return $rc
+}
+check "differential test against the kernel's relay (60 random sequences)" differential
+
 . /tests/hotplug.sh
 check "rmmod relay_rs" rmmod relay_rs
 
