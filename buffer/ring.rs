@@ -309,8 +309,11 @@ impl<'a> Ring<'a> {
             self.c.prev_padding.store(pad, R);
             let produced = self.c.produced.load(R);
             self.set_pad(self.geo.index(produced), pad);
-            // Nothing of the next sub-buffer is readable yet; a consumer
-            // that sees the new count sees this too, never the old extent.
+            // No write position until `subbuf_start` accepts the next
+            // sub-buffer, and nothing of it readable yet: a consumer that
+            // sees the new count sees both, never the old extent nor an
+            // offset that would make a refused switch look like a lap.
+            self.c.offset.store(self.geo.refused_offset(), R);
             self.c.committed.store(0, Ordering::Release);
             // Publish the padding before the count that makes it readable.
             self.c
@@ -324,14 +327,19 @@ impl<'a> Ring<'a> {
         let old = self.c.data.load(R);
         let new_index = self.geo.index(self.c.produced.load(R));
         let new = self.subbuf_addr(new_index);
-        // Release: a consumer that sees this offset also sees the new count.
-        self.c.offset.store(0, Ordering::Release);
+        // The offset stays "refused" during the callback (it may set a
+        // header with `subbuf_start_reserve`) and becomes a position only
+        // if the callback accepts.
+        self.c.offset.store(self.geo.refused_offset(), R);
         if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
             self.c.offset.store(self.geo.refused_offset(), R);
             if length > 0 {
                 hooks.lost_full(length);
             }
             return false;
+        }
+        if self.c.offset.load(R) == self.geo.refused_offset() {
+            self.c.offset.store(0, Ordering::Release);
         }
         // The new sub-buffer still holds unread records if the producer
         // lapped the consumer: count them before they are overwritten.
