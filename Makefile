@@ -24,11 +24,19 @@ build = $(MAKE) -C $(1) M=$(TOP) LLVM=1 modules
 modules: setup
 	@kdir=$(call kdir,base) && $(call build,$$kdir)
 
-# Host tests of the pure ring logic; output kept for the report.
-host-test:
+# Host tests of the pure ring logic, then a bounded fuzzing run of it;
+# output kept for the report.
+FUZZ_SECONDS ?= 30
+host-test: setup
 	@mkdir -p $(TOP)/build
 	@cd $(TOP)/host && cargo test --release 2>&1 | tee $(TOP)/build/host-test.log | \
 		grep -E '^test result|FAILED|panicked' || true
+	@cd $(TOP)/host/fuzz && \
+	if cargo +nightly fuzz run ring_ops -- -max_total_time=$(FUZZ_SECONDS) >$(TOP)/build/fuzz.log 2>&1; then \
+		echo "test fuzz::ring_ops_$(FUZZ_SECONDS)s ... ok ($$(grep -o 'Done [0-9]* runs' $(TOP)/build/fuzz.log))"; \
+	else \
+		echo "test fuzz::ring_ops_$(FUZZ_SECONDS)s ... FAILED"; tail -20 $(TOP)/build/fuzz.log; \
+	fi | tee -a $(TOP)/build/host-test.log
 
 demo: setup
 	@kdir=$(call kdir,base) && $(call build,$$kdir) && \

@@ -6,6 +6,7 @@
 set -euo pipefail
 
 BINDGEN_VERSION=0.73.2
+CARGO_FUZZ_VERSION=0.13.2
 APT_PACKAGES="linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
 	libelf-dev libssl-dev cpio busybox-static qemu-system-x86 python3 libc6-dev"
 
@@ -38,4 +39,15 @@ if ! command -v bindgen >/dev/null ||
 	echo "setup: installing bindgen-cli $BINDGEN_VERSION"
 	cargo install --locked bindgen-cli --version "$BINDGEN_VERSION" ||
 		die "cargo install bindgen-cli $BINDGEN_VERSION failed"
+fi
+
+# The fuzz target of the ring logic (host/fuzz) needs nightly and cargo-fuzz.
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+	echo "setup: installing the nightly toolchain (for cargo fuzz)"
+	rustup toolchain install nightly --profile minimal || die "rustup toolchain install nightly failed"
+fi
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+	echo "setup: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+	cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" ||
+		die "cargo install cargo-fuzz $CARGO_FUZZ_VERSION failed"
 fi

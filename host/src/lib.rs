@@ -187,3 +187,80 @@ impl HostBuffer {
         self.padding[i].load(Ordering::Relaxed)
     }
 }
+
+/// One operation on a buffer, for the model checks.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Write a record of this many bytes.
+    Write(usize),
+    /// `relay_flush`.
+    Flush,
+    /// `read()` of at most this many bytes.
+    Read(usize),
+    /// `relay_reset`.
+    Reset,
+}
+
+/// A record whose bytes tell which write made it.
+pub fn record(seq: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (seq * 31 + i) as u8).collect()
+}
+
+/// Runs `ops` on a buffer and checks it against a reference model of a
+/// relay buffer: the bytes read are exactly the accepted records in order
+/// (no-overwrite mode; a reset discards what was not read), every write is
+/// accepted or counted as lost, a refusal happens only when the ring is
+/// full, nothing is read past the ring, and a read never exceeds its count.
+pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(), String> {
+    let mut b = HostBuffer::new(ss, n, overwrite);
+    let mut pending = std::collections::VecDeque::new();
+    let (mut writes, mut accepted) = (0, 0);
+    let check_read = |got: Vec<u8>, pending: &mut std::collections::VecDeque<u8>, k: usize| {
+        if got.len() > k {
+            return Err(format!("read {k} returned {}", got.len()));
+        }
+        if overwrite {
+            return Ok(());
+        }
+        if got.len() > pending.len() || !got.iter().zip(pending.iter()).all(|(a, b)| a == b) {
+            return Err(format!("read {k}: {} bytes that are not the next accepted ones", got.len()));
+        }
+        pending.drain(..got.len());
+        Ok(())
+    };
+    for (seq, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Write(len) => {
+                // An empty write carries nothing to lose: relay_rs counts
+                // neither it nor its refusal (nor a flush's, nor reserve(0)).
+                let counted = len > 0;
+                writes += usize::from(counted);
+                let r = record(seq, len);
+                if b.write(&r) {
+                    accepted += usize::from(counted);
+                    if !overwrite {
+                        pending.extend(r);
+                    }
+                }
+            }
+            Op::Flush => b.flush(),
+            Op::Reset => {
+                b.reset();
+                pending.clear();
+            }
+            Op::Read(k) => check_read(b.read(k), &mut pending, k)?,
+        }
+    }
+    b.flush();
+    check_read(b.read(usize::MAX), &mut pending, usize::MAX)?;
+    if !overwrite && !pending.is_empty() {
+        return Err(format!("{} accepted bytes never read", pending.len()));
+    }
+    if accepted + b.lost_full + b.lost_big != writes {
+        return Err(format!("{writes} writes != {accepted} accepted + {} + {} lost", b.lost_full, b.lost_big));
+    }
+    if b.refused_while_not_full != 0 {
+        return Err("a switch was refused while the ring was not full".into());
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! test of ordering, exactness and loss accounting.
 
 use proptest::prelude::*;
-use relay_rs_host::{ring::Geometry, ring::GeometryError, HostBuffer};
+use relay_rs_host::{check_ops, ring::Geometry, ring::GeometryError, HostBuffer, Op};
 
 fn rec(seq: u32, len: usize) -> Vec<u8> {
     (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
@@ -150,19 +150,13 @@ fn overwritten_records_are_counted() {
     assert_eq!(b.read(usize::MAX).len() / 32 + b.overwritten, 10);
 }
 
-#[derive(Debug, Clone)]
-enum Op {
-    Write(usize),
-    Flush,
-    Read(usize),
-}
-
 fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
         prop_oneof![
-            6 => (0..=max_len).prop_map(Op::Write),
-            1 => Just(Op::Flush),
-            2 => (1usize..300).prop_map(Op::Read),
+            12 => (0..=max_len).prop_map(Op::Write),
+            2 => Just(Op::Flush),
+            4 => (1usize..300).prop_map(Op::Read),
+            1 => Just(Op::Reset),
         ],
         1..200,
     )
@@ -171,38 +165,20 @@ fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-    /// No-overwrite mode: what is read is exactly the accepted records, in
-    /// order; every write is accepted or counted lost; a refusal happens
-    /// only when the ring is full; nothing is ever read past the ring.
+    /// No-overwrite mode against the reference model (`check_ops`).
     #[test]
     fn no_overwrite_is_exact(ss in 8usize..200, n in 1usize..6, ops in ops(220)) {
-        let mut b = HostBuffer::new(ss, n, false);
-        let (mut accepted, mut got) = (Vec::new(), Vec::new());
-        let mut writes = 0;
-        for (seq, op) in ops.iter().enumerate() {
-            match *op {
-                Op::Write(len) => {
-                    writes += 1;
-                    let r = rec(seq as u32, len);
-                    if b.write(&r) {
-                        accepted.extend(r);
-                    }
-                }
-                Op::Flush => b.flush(),
-                Op::Read(k) => {
-                    let chunk = b.read(k);
-                    prop_assert!(chunk.len() <= k);
-                    got.extend(chunk);
-                }
-            }
+        if let Err(e) = check_ops(ss, n, false, &ops) {
+            return Err(TestCaseError::fail(e));
         }
-        b.flush();
-        got.extend(b.read(usize::MAX));
-        prop_assert_eq!(got, accepted.clone());
-        let n_accepted = ops.iter().enumerate().filter(|(_, o)| matches!(o, Op::Write(_))).count()
-            - b.lost_full - b.lost_big;
-        prop_assert_eq!(n_accepted + b.lost_full + b.lost_big, writes);
-        prop_assert_eq!(b.refused_while_not_full, 0);
+    }
+
+    /// Overwrite mode: accounting, bounds and read sizes.
+    #[test]
+    fn overwrite_keeps_its_bounds(ss in 8usize..200, n in 1usize..6, ops in ops(220)) {
+        if let Err(e) = check_ops(ss, n, true, &ops) {
+            return Err(TestCaseError::fail(e));
+        }
     }
 
     /// Overwrite mode: reads are always a sequence of whole accepted records
