@@ -27,6 +27,8 @@ modules: setup
 # Host tests of the pure ring logic, then a bounded fuzzing run of it;
 # output kept for the report.
 FUZZ_SECONDS ?= 30
+# How long the guest stress run lasts.
+export STRESS_SECONDS ?= 120
 host-test: setup
 	@mkdir -p $(TOP)/build
 	@cd $(TOP)/host && cargo test --release 2>&1 | tee $(TOP)/build/host-test.log | \

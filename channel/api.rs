@@ -129,7 +129,9 @@ pub(crate) unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
 /// @chan: the channel
 ///
 /// Erases all data from all channel buffers and restarts them. The caller
-/// must make sure that nothing writes to the channel meanwhile.
+/// must make sure that nothing writes to the channel meanwhile, and call it
+/// from process context: it waits for pending reader wake-ups (as 6.12's
+/// relay_reset() does), so it may sleep.
 ///
 /// # Safety
 ///

@@ -52,7 +52,7 @@ echo "run-qemu: booting $mode (log: $log)" >&2
 set +e
 timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m "${QEMU_MEM:-512M}" -nographic -no-reboot \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$out/initramfs-$mode.cpio.gz" \
-	-append "console=ttyS0 loglevel=7 panic=-1 $mode ${RELAY_RS_VERBOSE:+verbose}" </dev/null >"$log" 2>&1
+	-append "console=ttyS0 loglevel=7 panic=-1 $mode stress=${STRESS_SECONDS:-120} ${RELAY_RS_VERBOSE:+verbose}" </dev/null >"$log" 2>&1
 rc=$?
 set -e
 [ $rc = 124 ] && echo "RELAY_RS_TIMEOUT after ${timeout}s" >>"$log"

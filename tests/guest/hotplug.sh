@@ -121,3 +121,5 @@ check "hotplug: data written before offline is read back, buffer reused" hp_offl
 check "hotplug: injected allocation failure refuses the CPU cleanly" hp_fault
 check "hotplug: 50 cycles of CPUs 1-3 with live writers, reader and channel churn" hp_stress
 check "hotplug: unload and reload relay_rs with CPUs offline" hp_reload
+
+. /tests/stress.sh

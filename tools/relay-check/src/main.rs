@@ -3,7 +3,7 @@
 //! relay-check: verifies the checksummed records of the relay_rs samples
 //! (format in `samples/relay_rs_sample_record.h`) read back from relay files.
 //!
-//! Usage: relay-check [--summary FILE] [--no-loss] [--any-order] DATA...
+//! Usage: relay-check [--summary FILE] [--no-loss] [--any-order] [--max-torn N] DATA...
 //!        relay-check --diff DIR SEEDS OPS
 //!
 //! `--diff`: the differential test against the kernel's relay. For each
@@ -11,6 +11,10 @@
 //! (module relay_rs_diff), applies OPS random writes, flushes, resets and
 //! reads, and compares what DIR/c0 (kernel relay) and DIR/rs0 (relay_rs)
 //! return, byte for byte, and their sizes, after every step.
+//!
+//! `--max-torn N`: up to N records may be cut short (a reset discarded the
+//! rest while it was being read); they are skipped, every other record must
+//! be intact and none may repeat.
 //!
 //! `--any-order`: a CPU's records may be spread over several files (its
 //! writer migrated when its CPU went offline): check per CPU that no
@@ -56,11 +60,45 @@ struct CpuStats {
     seqs: Vec<u64>,
 }
 
-/// Parses one data file; returns an error message at the first bad byte.
-fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>, any_order: bool) -> Result<(), String> {
+/// Parses one data file; with `torn`, a bad record is counted there and
+/// skipped up to the next record header instead of failing (a reset cut it
+/// short).
+fn parse_from(
+    data: &[u8],
+    stats: &mut BTreeMap<u32, CpuStats>,
+    any_order: bool,
+    mut torn: Option<&mut usize>,
+) -> Result<(), String> {
     let mut off = 0;
     while off < data.len() {
-        let rest = &data[off..];
+        match parse_one(&data[off..], off, stats, any_order) {
+            Ok(len) => off += len,
+            Err(e) => {
+                let Some(t) = torn.as_deref_mut() else {
+                    return Err(e);
+                };
+                *t += 1;
+                off += 1;
+                while off + 4 <= data.len() && le32(&data[off..]) != MAGIC {
+                    off += 1;
+                }
+                if off + 4 > data.len() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the record at the start of `rest` (at `off` in its file).
+fn parse_one(
+    rest: &[u8],
+    off: usize,
+    stats: &mut BTreeMap<u32, CpuStats>,
+    any_order: bool,
+) -> Result<usize, String> {
+    {
         if rest.len() < HDR {
             return Err(format!("truncated header at offset {off}"));
         }
@@ -99,9 +137,8 @@ fn parse(data: &[u8], stats: &mut BTreeMap<u32, CpuStats>, any_order: bool) -> R
         s.records += 1;
         s.bytes += len as u64;
         s.seqs.push(seq);
-        off += len;
+        Ok(len)
     }
-    Ok(())
 }
 
 struct Summary {
@@ -282,21 +319,26 @@ fn main() -> ExitCode {
     let mut summary = None;
     let mut no_loss = false;
     let mut any_order = false;
+    let mut max_torn = None;
     let mut files = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--summary" => summary = args.next(),
             "--no-loss" => no_loss = true,
             "--any-order" => any_order = true,
+            "--resync" => max_torn = Some(usize::MAX),
+            "--max-torn" => max_torn = args.next().and_then(|n| n.parse().ok()),
             _ => files.push(a),
         }
     }
     let mut stats = BTreeMap::new();
     let mut ok = true;
+    let mut torn = 0;
     for f in &files {
         match fs::read(f) {
             Ok(data) => {
-                if let Err(e) = parse(&data, &mut stats, any_order) {
+                let t = max_torn.map(|_| &mut torn);
+                if let Err(e) = parse_from(&data, &mut stats, any_order, t) {
                     println!("relay-check: {f}: {e}");
                     ok = false;
                 }
