@@ -47,7 +47,7 @@ demo: setup
 
 test: setup host-test
 	@kdir=$(call kdir,debug) && $(call build,$$kdir) && \
-	KDIR=$$kdir QEMU_MEM=1G $(TOP)/tests/run-qemu.sh test
+	KDIR=$$kdir QEMU_MEM=2G $(TOP)/tests/run-qemu.sh test
 	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
 
 # rustfmt, clippy and checkpatch, all of which must stay clean.

@@ -9,19 +9,62 @@ pub mod ring;
 use ring::{Counters, Geometry, Ring, SwitchHooks};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A relay buffer in user memory: counters, padding and the ring bytes.
-pub struct HostBuffer {
-    pub geo: Geometry,
-    pub mem: Vec<u8>,
+/// The counters a kernel `rchan_buf` (and relay_rs' `Buffer`) holds for
+/// the ring, as atomics.
+pub struct Cells {
     data: AtomicUsize,
     offset: AtomicUsize,
+    committed: AtomicUsize,
     produced: AtomicUsize,
     consumed: AtomicUsize,
     bytes_consumed: AtomicUsize,
     prev_padding: AtomicUsize,
     padding: Vec<AtomicUsize>,
     records: Vec<AtomicUsize>,
-    committed: AtomicUsize,
+}
+
+impl Cells {
+    /// Zeroed counters for `n_subbufs` sub-buffers.
+    pub fn new(n_subbufs: usize) -> Self {
+        let z = || (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect();
+        Cells {
+            data: AtomicUsize::new(0),
+            offset: AtomicUsize::new(0),
+            committed: AtomicUsize::new(0),
+            produced: AtomicUsize::new(0),
+            consumed: AtomicUsize::new(0),
+            bytes_consumed: AtomicUsize::new(0),
+            prev_padding: AtomicUsize::new(0),
+            padding: z(),
+            records: z(),
+        }
+    }
+
+    /// The ring over these counters (the ring starts at address 0).
+    pub fn ring(&self, geo: Geometry) -> Ring<'_> {
+        Ring::new(
+            geo,
+            Counters {
+                start: 0,
+                data: &self.data,
+                offset: &self.offset,
+                committed: &self.committed,
+                produced: &self.produced,
+                consumed: &self.consumed,
+                bytes_consumed: &self.bytes_consumed,
+                prev_padding: &self.prev_padding,
+                padding: &self.padding,
+                records: &self.records,
+            },
+        )
+    }
+}
+
+/// A relay buffer in user memory: counters, padding and the ring bytes.
+pub struct HostBuffer {
+    pub geo: Geometry,
+    pub mem: Vec<u8>,
+    cells: Cells,
     /// Switch decisions: `None` is the default no-overwrite callback.
     pub overwrite: bool,
     pub lost_full: usize,
@@ -77,15 +120,7 @@ impl HostBuffer {
         let mut b = Self {
             geo,
             mem: vec![0; geo.ring_size()],
-            data: AtomicUsize::new(0),
-            offset: AtomicUsize::new(0),
-            produced: AtomicUsize::new(0),
-            consumed: AtomicUsize::new(0),
-            bytes_consumed: AtomicUsize::new(0),
-            prev_padding: AtomicUsize::new(0),
-            padding: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
-            records: (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect(),
-            committed: AtomicUsize::new(0),
+            cells: Cells::new(n_subbufs),
             overwrite,
             lost_full: 0,
             lost_big: 0,
@@ -99,21 +134,7 @@ impl HostBuffer {
 
     /// The ring over this buffer's counters (the ring starts at address 0).
     pub fn ring(&self) -> Ring<'_> {
-        Ring::new(
-            self.geo,
-            Counters {
-                start: 0,
-                data: &self.data,
-                offset: &self.offset,
-                committed: &self.committed,
-                produced: &self.produced,
-                consumed: &self.consumed,
-                bytes_consumed: &self.bytes_consumed,
-                prev_padding: &self.prev_padding,
-                padding: &self.padding,
-                records: &self.records,
-            },
-        )
+        self.cells.ring(self.geo)
     }
 
     fn run<R>(&mut self, f: impl FnOnce(&Ring<'_>, &mut Hooks<'_, '_>) -> R) -> R {
@@ -180,11 +201,11 @@ impl HostBuffer {
     }
 
     pub fn produced(&self) -> usize {
-        self.produced.load(Ordering::Relaxed)
+        self.cells.produced.load(Ordering::Relaxed)
     }
 
     pub fn padding(&self, i: usize) -> usize {
-        self.padding[i].load(Ordering::Relaxed)
+        self.cells.padding[i].load(Ordering::Relaxed)
     }
 }
 
@@ -223,7 +244,10 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
             return Ok(());
         }
         if got.len() > pending.len() || !got.iter().zip(pending.iter()).all(|(a, b)| a == b) {
-            return Err(format!("read {k}: {} bytes that are not the next accepted ones", got.len()));
+            return Err(format!(
+                "read {k}: {} bytes that are not the next accepted ones",
+                got.len()
+            ));
         }
         pending.drain(..got.len());
         Ok(())
@@ -257,7 +281,10 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
         return Err(format!("{} accepted bytes never read", pending.len()));
     }
     if accepted + b.lost_full + b.lost_big != writes {
-        return Err(format!("{writes} writes != {accepted} accepted + {} + {} lost", b.lost_full, b.lost_big));
+        return Err(format!(
+            "{writes} writes != {accepted} accepted + {} + {} lost",
+            b.lost_full, b.lost_big
+        ));
     }
     if b.refused_while_not_full != 0 {
         return Err("a switch was refused while the ring was not full".into());

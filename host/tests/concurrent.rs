@@ -5,10 +5,13 @@
 //! atomic bytes, so a protocol bug shows up as corrupted records rather than
 //! as undefined behaviour. Records carry a sequence number and a checksum.
 
-use relay_rs_host::ring::{Counters, Geometry, Ring, SwitchHooks};
+use relay_rs_host::{
+    ring::{Geometry, Ring, SwitchHooks},
+    Cells,
+};
 use std::{
     sync::{
-        atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::*},
+        atomic::{AtomicBool, AtomicU8, Ordering::*},
         Arc,
     },
     thread,
@@ -16,15 +19,7 @@ use std::{
 
 struct Shared {
     geo: Geometry,
-    data: AtomicUsize,
-    offset: AtomicUsize,
-    committed: AtomicUsize,
-    produced: AtomicUsize,
-    consumed: AtomicUsize,
-    bytes_consumed: AtomicUsize,
-    prev_padding: AtomicUsize,
-    padding: Vec<AtomicUsize>,
-    records: Vec<AtomicUsize>,
+    cells: Cells,
     mem: Vec<AtomicU8>,
     done: AtomicBool,
 }
@@ -32,39 +27,16 @@ struct Shared {
 impl Shared {
     fn new(ss: usize, n: usize) -> Self {
         let geo = Geometry::new(ss, n, 1 << 16).unwrap();
-        let z = |k| (0..k).map(|_| AtomicUsize::new(0)).collect();
         Shared {
             geo,
-            data: AtomicUsize::new(0),
-            offset: AtomicUsize::new(0),
-            committed: AtomicUsize::new(0),
-            produced: AtomicUsize::new(0),
-            consumed: AtomicUsize::new(0),
-            bytes_consumed: AtomicUsize::new(0),
-            prev_padding: AtomicUsize::new(0),
-            padding: z(n),
-            records: z(n),
+            cells: Cells::new(n),
             mem: (0..geo.ring_size()).map(|_| AtomicU8::new(0)).collect(),
             done: AtomicBool::new(false),
         }
     }
 
     fn ring(&self) -> Ring<'_> {
-        Ring::new(
-            self.geo,
-            Counters {
-                start: 0,
-                data: &self.data,
-                offset: &self.offset,
-                committed: &self.committed,
-                produced: &self.produced,
-                consumed: &self.consumed,
-                bytes_consumed: &self.bytes_consumed,
-                prev_padding: &self.prev_padding,
-                padding: &self.padding,
-                records: &self.records,
-            },
-        )
+        self.cells.ring(self.geo)
     }
 }
 

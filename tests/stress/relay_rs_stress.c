@@ -114,7 +114,7 @@ static enum hrtimer_restart hrt_fn(struct hrtimer *t)
 		return HRTIMER_NORESTART;
 	for (ch = 0; ch < 3; ch++)
 		one(ch, pw->cpu, 1, false, s);
-	hrtimer_forward_now(t, ns_to_ktime(300 * NSEC_PER_USEC));
+	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_MSEC));
 	return HRTIMER_RESTART;
 }
 
@@ -144,7 +144,7 @@ static int writer_fn(void *arg)
 
 	if (!s)
 		return -ENOMEM;
-	hrtimer_start(&pw->hrt, ns_to_ktime(300 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED);
+	hrtimer_start(&pw->hrt, ns_to_ktime(NSEC_PER_MSEC), HRTIMER_MODE_REL_PINNED);
 	mod_timer(&pw->timer, jiffies + 1);
 	while (!kthread_should_stop()) {
 		if (!READ_ONCE(stopped)) {
@@ -152,8 +152,9 @@ static int writer_fn(void *arg)
 				one(ch, pw->cpu, 0, n % 2, s);
 			n++;
 		}
-		if (n % 8 == 0)
-			usleep_range(100, 200);
+		/* Bounded volume: the guest keeps what the readers get in RAM. */
+		if (n % 2 == 0)
+			usleep_range(200, 400);
 	}
 	kfree(s);
 	return 0;
