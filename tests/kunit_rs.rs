@@ -551,6 +551,37 @@ extern "C" fn overwrite_conservation(_t: *mut bindings::kunit) {
     expect!(got[got.len() - 32..] == record(24, 32)[..]);
 }
 
+/// The 2023 out-of-bounds trigger ("relayfs: fix out-of-bounds access in
+/// relay_file_read"): the last produced and the last consumed byte both at
+/// the end of the last sub-buffer, then a switch before the next read. With
+/// KASAN's vmalloc checks any access past the ring is reported.
+extern "C" fn read_at_ring_end_after_switch(_t: *mut bindings::kunit) {
+    let Some(c) = TestChan::open(64, 4, &GLOBAL_OVERWRITE_CB) else {
+        expect!(false);
+        return;
+    };
+    let buf = c.buffer();
+    for round in 0..3u8 {
+        // Fill every sub-buffer exactly and read it all: the reader ends at
+        // the very end of the ring.
+        for i in 0..4u8 {
+            c.write(&record(round * 4 + i, 64));
+        }
+        let got = read_all(&buf);
+        expect!(got.len() == 4 * 64);
+        expect!(got[192..] == record(round * 4 + 3, 64)[..]);
+        // A switch now (as a writer in softirq would between two steps of a
+        // read), then read again: nothing, and nothing past the ring.
+        // SAFETY: an open channel.
+        unsafe { relay_rs_flush(c.chan) };
+        expect!(read_all(&buf).is_empty());
+        c.write(&record(99, 10));
+        expect!(read_all(&buf)[..] == record(99, 10)[..]);
+        // SAFETY: an open channel, no concurrent producer.
+        unsafe { relay_rs_reset(c.chan) };
+    }
+}
+
 // ---- the safe Rust API (include/relay_rs.rs) ----
 
 mod safe_api {
@@ -680,7 +711,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 17] = [
+static mut CASES: [bindings::kunit_case; 18] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -713,6 +744,10 @@ static mut CASES: [bindings::kunit_case; 17] = [
     ),
     case(c"subbuf_start_reserve_header", subbuf_start_reserve_header),
     case(c"overwrite_conservation", overwrite_conservation),
+    case(
+        c"read_at_ring_end_after_switch",
+        read_at_ring_end_after_switch,
+    ),
     case(
         c"safe_api_callbacks_and_private_data",
         safe_api::callbacks_and_private_data,
