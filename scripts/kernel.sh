@@ -73,5 +73,9 @@ if [ ! -f "$build/.relay_rs_built" ]; then
 	fi
 	[ -f "$build/Module.symvers" ] || { echo "kernel.sh: no Module.symvers" >&2; exit 1; }
 	touch "$build/.relay_rs_built"
+	# Older builds of this variant (other fragments or toolchain) are dead weight.
+	for old in "$cache/kernel-$variant-"*; do
+		[ "$old" = "$build" ] || rm -rf "$old"
+	done
 fi
 echo "$build"
