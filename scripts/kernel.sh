@@ -11,6 +11,8 @@
 set -euo pipefail
 
 variant=${1:-base}
+# Bump when the build steps below change (the key then changes too).
+RECIPE=1
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${RELAY_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay_rs}
 jobs=${JOBS:-$(nproc)}
@@ -30,7 +32,7 @@ key=$( {
 	rustc --version
 	bindgen --version
 	clang --version | head -1
-	cat "$0"
+	echo "recipe $RECIPE"
 } | sha256sum | cut -c1-12)
 
 src="$cache/src-$srcver"
