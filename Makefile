@@ -7,9 +7,10 @@
 # kernel-config/debug.config); make demo on the plain one.
 
 TOP := $(CURDIR)
+, := ,
 export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup modules demo test host-test check clean
+.PHONY: all setup modules demo test host-test bench check clean
 
 all: modules
 
@@ -49,6 +50,15 @@ test: setup host-test
 	@kdir=$(call kdir,debug) && $(call build,$$kdir) && \
 	KDIR=$$kdir QEMU_MEM=2G $(TOP)/tests/run-qemu.sh test
 	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
+
+# Write-path benchmark against the kernel's relay, on the plain kernel, in
+# one boot; BENCH_ICOUNT=1 runs QEMU with -icount (instruction counts as time).
+bench: setup
+	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
+	KDIR=$$kdir QEMU_MEM=1G QEMU_EXTRA="$(if $(BENCH_ICOUNT),-icount shift=0$(,)sleep=off)" \
+		$(TOP)/tests/run-qemu.sh bench
+	@python3 $(TOP)/bench/report.py $(TOP)/build/bench.log $(TOP)/bench/results \
+		$(if $(BENCH_ICOUNT),icount,walltime)
 
 # rustfmt, clippy and checkpatch, all of which must stay clean.
 check: setup

@@ -23,7 +23,7 @@ done
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
-for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko "$top"/tests/*/*.ko; do
+for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko "$top"/tests/*/*.ko "$top"/bench/*.ko; do
 	[ -f "$m" ] && cp "$m" "$root/modules/"
 done
 for t in relay-check relay-read; do
@@ -50,7 +50,8 @@ chmod +x "$root/init"
 log="$out/$mode.log"
 echo "run-qemu: booting $mode (log: $log)" >&2
 set +e
-timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m "${QEMU_MEM:-512M}" -nographic -no-reboot \
+# shellcheck disable=SC2086
+timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 4 -m "${QEMU_MEM:-512M}" -nographic -no-reboot ${QEMU_EXTRA:-} \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$out/initramfs-$mode.cpio.gz" \
 	-append "console=ttyS0 loglevel=7 panic=-1 $mode stress=${STRESS_SECONDS:-120} ${RELAY_RS_VERBOSE:+verbose}" </dev/null >"$log" 2>&1
 rc=$?
