@@ -168,7 +168,7 @@ static int flusher_fn(void *arg)
 		spin_lock_irqsave(&g_lock, flags);
 		relay_rs_flush(chans[CH_G]);
 		spin_unlock_irqrestore(&g_lock, flags);
-		msleep(10);
+		usleep_range(10000, 11000);
 	}
 	return 0;
 }
@@ -202,7 +202,7 @@ static int churner_fn(void *arg)
 			relay_rs_flush(c);
 			relay_rs_close(c);
 		}
-		msleep(5);
+		usleep_range(5000, 6000);
 	}
 	return 0;
 }
