@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kernel's relay, with its inline fast paths, as its C users get it. */
-#include <linux/preempt.h>
-#include <linux/irqflags.h>
-#include <linux/string.h>
 #include <linux/debugfs.h>
 #include <linux/relay.h>
-#include "bench.h"
-
-static struct rchan *chan;
 
 /* Overwrite mode: nobody reads, every switch succeeds. */
 static int overwrite(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
@@ -27,48 +21,18 @@ static int remove(struct dentry *d)
 	return 0;
 }
 
-static const struct rchan_callbacks cb = {
+static const struct rchan_callbacks c_cb = {
 	.subbuf_start = overwrite,
 	.create_buf_file = create,
 	.remove_buf_file = remove,
 };
 
-int bench_c_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
-{
-	chan = relay_open("bc", dir, subbuf_size, n_subbufs, &cb, NULL);
-	return chan ? 0 : -ENOMEM;
-}
-
-void bench_c_loop(enum bench_path path, const void *rec, size_t len, unsigned int count)
-{
-	unsigned long flags;
-	unsigned int i;
-	void *slot;
-
-	switch (path) {
-	case PATH_WRITE:
-		for (i = 0; i < count; i++)
-			relay_write(chan, rec, len);
-		break;
-	case PATH_UNLOCKED:
-		preempt_disable();
-		for (i = 0; i < count; i++)
-			__relay_write(chan, rec, len);
-		preempt_enable();
-		break;
-	default:
-		for (i = 0; i < count; i++) {
-			local_irq_save(flags);
-			slot = relay_reserve(chan, len);
-			if (slot)
-				memcpy(slot, rec, len);
-			local_irq_restore(flags);
-		}
-		break;
-	}
-}
-
-void bench_c_close(void)
-{
-	relay_close(chan);
-}
+#define BENCH(name)	bench_c_##name
+#define BENCH_NAME	"bc"
+#define BENCH_CB	c_cb
+#define R_OPEN		relay_open
+#define R_WRITE		relay_write
+#define R___WRITE	__relay_write
+#define R_RESERVE	relay_reserve
+#define R_CLOSE		relay_close
+#include "bench_loop.h"

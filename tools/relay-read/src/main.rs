@@ -544,6 +544,7 @@ fn mmap_abuse(file: &str) -> ExitCode {
     }
     // A huge count delivers what there is: exactly the produced bytes, so
     // nothing was consumed by the refused attempts above.
+    // SAFETY: `stat` is plain data, valid when zeroed.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fstat into our own struct.
     unsafe { libc::fstat(fd, &mut st) };
