@@ -101,11 +101,6 @@ bool relay_rs_glue_cpu_possible(unsigned int cpu)
 	return cpu_possible(cpu);
 }
 
-unsigned int relay_rs_glue_smp_processor_id(void)
-{
-	return smp_processor_id();
-}
-
 unsigned long relay_rs_glue_irq_save(void)
 {
 	unsigned long flags;

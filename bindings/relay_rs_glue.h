@@ -25,7 +25,6 @@ void relay_rs_glue_free_buf_ptrs(struct rchan_buf **pcpu);
 unsigned int relay_rs_glue_nr_cpu_ids(void);
 bool relay_rs_glue_cpu_online(unsigned int cpu);
 bool relay_rs_glue_cpu_possible(unsigned int cpu);
-unsigned int relay_rs_glue_smp_processor_id(void);
 
 void relay_rs_glue_channels_lock(void);
 void relay_rs_glue_channels_unlock(void);

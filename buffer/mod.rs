@@ -294,8 +294,14 @@ impl Buffer {
     }
 
     /// Reserves `length` bytes; `None` if the record was dropped and counted.
+    ///
+    /// The client fills the slot after this returns, so the slot becomes
+    /// readable when the next reservation commits it (the client has filled
+    /// it by then, as the relay API requires) or its sub-buffer completes.
     pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
-        let pos = self.ring().reserve(length, &mut Hooks(self))?;
+        let ring = self.ring();
+        ring.commit();
+        let pos = ring.reserve(length, &mut Hooks(self))?;
         // `pos + length` is within the ring by `Ring::reserve`'s contract.
         Some(self.mem.addr().wrapping_add(pos))
     }

@@ -364,12 +364,9 @@ impl<'a> Ring<'a> {
     /// if the record was dropped. Only the producer of this buffer calls it.
     ///
     /// The reserved bytes become readable in the current sub-buffer at the
-    /// next [`Ring::commit`] (the write path commits after copying; a
-    /// `reserve` client's slot is committed by its next reservation, by
-    /// which time it has filled it) or when the sub-buffer completes.
+    /// next [`Ring::commit`] or when the sub-buffer completes.
     pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
         let ss = self.geo.subbuf_size();
-        self.commit();
         let mut offset = self.c.offset.load(R);
         if offset.saturating_add(length) > ss {
             if !self.switch(length, hooks) {

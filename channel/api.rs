@@ -406,18 +406,9 @@ pub(crate) unsafe extern "C" fn relay_rs_create_buf_file_default(
     buf: *mut bindings::rchan_buf,
     _is_global: *mut c_int,
 ) -> *mut bindings::dentry {
-    if filename.is_null() {
-        return core::ptr::null_mut();
-    }
-    // SAFETY: a C string (caller contract).
-    let name = unsafe { CStr::from_char_ptr(filename) };
-    match crate::compat::debugfs::create_file_unsafe(
-        name,
-        mode,
-        parent,
-        buf.cast(),
-        crate::fileops::file_operations(),
-    ) {
+    // SAFETY: a non-NULL `filename` is a C string (caller contract).
+    let name = (!filename.is_null()).then(|| unsafe { CStr::from_char_ptr(filename) });
+    match crate::fileops::create_default_file(name, mode, parent, buf) {
         Ok(d) => d,
         Err(e) => e.to_ptr(),
     }

@@ -93,16 +93,7 @@ impl Callbacks {
                 let d = unsafe { f(name_ptr, parent, mode, buf.as_raw(), is_global) };
                 kernel::error::from_err_ptr(d)
             }
-            None => match name {
-                Some(name) => debugfs::create_file_unsafe(
-                    name,
-                    mode,
-                    parent,
-                    buf.as_raw().cast(),
-                    fileops::file_operations(),
-                ),
-                None => Ok(core::ptr::null_mut()),
-            },
+            None => fileops::create_default_file(name, mode, parent, buf.as_raw()),
         }
     }
 

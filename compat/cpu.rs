@@ -50,14 +50,6 @@ impl CpuId {
         // SAFETY: `self.0 < nr_cpu_ids` by the type invariant.
         unsafe { bindings::relay_rs_glue_cpu_possible(self.0) }
     }
-
-    /// The CPU the caller runs on; `_ctx` proves the caller cannot migrate.
-    pub(crate) fn current(_ctx: &impl PinnedToCpu) -> Self {
-        // SAFETY: preemption or interrupts are off, as `_ctx` proves.
-        let id = unsafe { bindings::relay_rs_glue_smp_processor_id() };
-        // INVARIANT: the current CPU id is below `nr_cpu_ids`.
-        Self(id)
-    }
 }
 
 /// All possible CPUs.

@@ -44,9 +44,24 @@ pub(crate) static relay_rs_file_operations: FileOperations =
         ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
     });
 
-/// The table, for the default `create_buf_file`.
-pub(crate) fn file_operations() -> &'static bindings::file_operations {
-    &relay_rs_file_operations.0
+/// The default `create_buf_file`: a debugfs file with these operations
+/// reading `buf` (none for a buffer-only channel, which has no `name`).
+pub(crate) fn create_default_file(
+    name: Option<&kernel::str::CStr>,
+    mode: u16,
+    parent: *mut bindings::dentry,
+    buf: *mut bindings::rchan_buf,
+) -> Result<*mut bindings::dentry> {
+    match name {
+        Some(name) => crate::compat::debugfs::create_file_unsafe(
+            name,
+            mode,
+            parent,
+            buf.cast(),
+            &relay_rs_file_operations.0,
+        ),
+        None => Ok(core::ptr::null_mut()),
+    }
 }
 
 /// Borrows the buffer behind an open relay file.

@@ -114,6 +114,20 @@ struct Consumer {
 // SAFETY: the mapping is read-only and owned by the consumer's thread.
 unsafe impl Send for Consumer {}
 
+/// A syscall's byte count: `None` when it would block (nothing now), the
+/// error for any other failure.
+fn ready(n: isize) -> io::Result<Option<isize>> {
+    if n >= 0 {
+        return Ok(Some(n));
+    }
+    let e = io::Error::last_os_error();
+    if e.kind() == io::ErrorKind::WouldBlock {
+        Ok(None)
+    } else {
+        Err(e)
+    }
+}
+
 fn info(fd: RawFd) -> io::Result<[u64; 8]> {
     let mut i = [0u64; 8];
     // SAFETY: RELAY_RS_IOC_INFO writes 8 u64.
@@ -193,14 +207,9 @@ impl Consumer {
     fn pass_read_once(&mut self, fd: RawFd, len: usize, sink: &mut Sink) -> io::Result<u64> {
         // SAFETY: reading into our own buffer of at least `len` bytes.
         let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), len) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::WouldBlock {
-                Ok(0)
-            } else {
-                Err(e)
-            };
-        }
+        let Some(n) = ready(n)? else {
+            return Ok(0);
+        };
         sink.write(&self.buf[..n as usize])?;
         Ok(n as u64)
     }
@@ -275,14 +284,9 @@ impl Consumer {
                     libc::SPLICE_F_NONBLOCK,
                 )
             };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::WouldBlock {
-                    Ok(total)
-                } else {
-                    Err(e)
-                };
-            }
+            let Some(n) = ready(n)? else {
+                return Ok(total);
+            };
             if n == 0 {
                 return Ok(total);
             }
@@ -336,14 +340,9 @@ impl Consumer {
         loop {
             // SAFETY: sendfile from the relay file into the output file.
             let n = unsafe { libc::sendfile(out, self.fd, std::ptr::null_mut(), 1 << 20) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::WouldBlock {
-                    Ok(total)
-                } else {
-                    Err(e)
-                };
-            }
+            let Some(n) = ready(n)? else {
+                return Ok(total);
+            };
             if n == 0 {
                 return Ok(total);
             }
