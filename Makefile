@@ -51,14 +51,24 @@ test: setup host-test
 	KDIR=$$kdir QEMU_MEM=2G $(TOP)/tests/run-qemu.sh test
 	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
 
-# Write-path benchmark against the kernel's relay, on the plain kernel, in
-# one boot; BENCH_ICOUNT=1 runs QEMU with -icount (instruction counts as time).
+# Benchmark against the kernel's relay, on the plain kernel: one boot per
+# QEMU mode, wall time (TCG) and instruction counts (-icount), each printing
+# its tables; CSVs and plots go to bench/results/. BENCH_MODES selects.
+BENCH_MODES ?= walltime icount
 bench: setup
+	@$(TOP)/scripts/setup.sh --bench
 	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
-	KDIR=$$kdir QEMU_MEM=1G QEMU_EXTRA="$(if $(BENCH_ICOUNT),-icount shift=0$(,)sleep=off)" \
-		$(TOP)/tests/run-qemu.sh bench
-	@python3 $(TOP)/bench/report.py $(TOP)/build/bench.log $(TOP)/bench/results \
-		$(if $(BENCH_ICOUNT),icount,walltime)
+	for mode in $(BENCH_MODES); do \
+		case $$mode in \
+		walltime) extra= ;; \
+		icount) extra="-icount shift=0,sleep=off" ;; \
+		*) echo "bench: unknown mode $$mode" >&2; exit 2 ;; \
+		esac; \
+		KDIR=$$kdir QEMU_MEM=1G QEMU_EXTRA="$$extra" RUN_LOG=bench-$$mode \
+			$(TOP)/tests/run-qemu.sh bench && \
+		python3 $(TOP)/bench/report.py $(TOP)/build/bench-$$mode.log \
+			$(TOP)/bench/results $$mode || exit 1; \
+	done
 
 # rustfmt, clippy and checkpatch, all of which must stay clean.
 check: setup

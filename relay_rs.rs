@@ -15,13 +15,24 @@ mod channel;
 mod compat;
 mod fileops;
 mod hotplug;
-// The safe API for Rust client modules; relay_rs' own tests use it too.
 #[cfg(CONFIG_KUNIT)]
 #[path = "tests/kunit_rs.rs"]
 mod kunit_tests;
-#[cfg(CONFIG_KUNIT)]
+// The safe API for Rust client modules; relay_rs' own tests use it too, and
+// its inline write paths' view of the C structures is checked here.
 #[path = "include/relay_rs.rs"]
 mod relay_rs_api;
+
+const _: () = {
+    use core::mem::offset_of;
+    use relay_rs_api::RAW_OFFSETS as API;
+    assert!(API[0] == offset_of!(bindings::rchan, subbuf_size));
+    assert!(API[1] == offset_of!(bindings::rchan, buf));
+    assert!(API[2] == offset_of!(bindings::rchan_buf, data));
+    assert!(API[3] == offset_of!(bindings::rchan_buf, offset));
+    assert!(API[4] == offset_of!(bindings::rchan_buf, committed));
+    assert!(API[5] == offset_of!(bindings::rchan_buf, records));
+};
 
 module! {
     type: RelayRs,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * relay_rs benchmark: the same write loops over the kernel's relay
- * (bench_c.c) and relay_rs (bench_rs.c); bench_main.c times them.
+ * (bench_c.c), relay_rs from C (bench_rs.c) and relay_rs from Rust
+ * (bench_rust.rs); bench_main.c times them and drives the readers' channels.
  */
 #ifndef _RELAY_RS_BENCH_H
 #define _RELAY_RS_BENCH_H
@@ -19,5 +20,20 @@ void bench_c_close(void);
 int bench_rs_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void bench_rs_loop(enum bench_path path, const void *rec, size_t len, unsigned int count);
 void bench_rs_close(void);
+
+int bench_rust_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
+void bench_rust_loop(enum bench_path path, const void *rec, size_t len, unsigned int count);
+void bench_rust_close(void);
+
+/* Readers: a no-overwrite channel of fixed-size records (bench_loop.h). */
+struct bench_rd_ops {
+	int (*open)(struct dentry *dir, const char *name, size_t subbuf_size,
+		    size_t n_subbufs);
+	void (*write)(const void *rec, size_t len);
+	void (*flush)(void);
+	void (*close)(void);
+	unsigned long (*lost)(void);
+};
+extern const struct bench_rd_ops bench_c_rd, bench_rs_rd;
 
 #endif /* _RELAY_RS_BENCH_H */

@@ -34,5 +34,8 @@ static const struct rchan_callbacks c_cb = {
 #define R_WRITE		relay_write
 #define R___WRITE	__relay_write
 #define R_RESERVE	relay_reserve
+#define R_FLUSH		relay_flush
+#define R_BUF_FULL	relay_buf_full
 #define R_CLOSE		relay_close
+#define BENCH_FILE_CBS	.create_buf_file = create, .remove_buf_file = remove,
 #include "bench_loop.h"

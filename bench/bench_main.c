@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * relay_rs_bench: write-path cost of the kernel's relay and of relay_rs,
- * measured side by side in one boot. Writing "run" to relay_rs_bench/ctl
- * runs every (path, record size, geometry) case for ROUNDS rounds, the two
- * implementations interleaved A B A B; relay_rs_bench/results then holds
- * one CSV line per measurement: impl,path,size,subbuf,n_subbufs,round,ns_per_record
- * (one CPU, overwrite mode, no reader, preemption and interrupts as each
- * path needs them).
+ * relay_rs_bench: the kernel's relay against relay_rs, measured side by side
+ * in one boot, driven through debugfs (relay_rs_bench/ctl):
+ *
+ * "run": the write paths. Every (CPUs, geometry, record size, path) case is
+ * timed for ROUNDS rounds, the implementations interleaved A B C D: the C
+ * relay (inline, as its C users get it), relay_rs from C (its header),
+ * relay_rs from Rust (its safe API) and a bare memcpy into a vmap'd ring of
+ * the same geometry (the floor). Overwrite mode, no reader; one CPU, then
+ * every online CPU at once (kthreads bound to their CPUs, released
+ * together). relay_rs_bench/results holds one CSV line per measurement:
+ * impl,path,size,subbuf,n_subbufs,cpus,round,ns_per_record
+ *
+ * "fill c|rs": opens the readers' channel "rd" (no-overwrite, 4 MiB x 16),
+ * fills every CPU's buffer and flushes; "live c|rs MS": the same channel
+ * with a writer per CPU writing as fast as it can for MS milliseconds (the
+ * last one to stop flushes); "close": flushes and closes it.
+ * relay_rs_bench/rd_stats then tells records attempted and lost.
  */
 #include <linux/module.h>
 #include <linux/debugfs.h>
@@ -14,20 +24,32 @@
 #include <linux/slab.h>
 #include <linux/ktime.h>
 #include <linux/uaccess.h>
+#include <linux/kthread.h>
+#include <linux/vmalloc.h>
+#include <linux/mm.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/delay.h>
 #include "bench.h"
 
-#define ROUNDS	11
+#define ROUNDS		11
+#define RD_SUBBUF	(4 * 1024 * 1024)
+#define RD_N		16
+#define RD_REC		512
 
 static unsigned int records = 20000;
 module_param(records, uint, 0444);
 MODULE_PARM_DESC(records, "records per timed block");
 
+enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_MEMCPY, NR_IMPLS };
+static const char *const impl_names[NR_IMPLS] = { "c_relay", "relay_rs", "relay_rs_rust",
+						   "memcpy" };
 static const char *const path_names[NR_PATHS] = { "write", "__write", "reserve" };
 static const size_t sizes[] = { 8, 64, 256, 1024, 4000 };
 static const struct { size_t size, n; } geos[] = { { 4096, 8 }, { 262144, 8 } };
 
 struct result {
-	u8 impl, path, size, geo, round;
+	u8 impl, path, size, geo, cpus, round;
 	u64 ns_per_k;	/* ns per 1000 records */
 };
 
@@ -35,61 +57,260 @@ static struct dentry *dir;
 static struct result *results;
 static unsigned int nr_results;
 static DEFINE_MUTEX(lock);
+static u8 *rec;
 
-static u64 timed(bool rs, enum bench_path path, const void *rec, size_t len)
+/* The memcpy baseline: per CPU, a vmap'd ring and a write position. */
+struct ring {
+	struct page **pages;
+	unsigned int nr_pages;
+	u8 *mem;
+	size_t subbuf, n, sub, off;
+};
+static struct ring rings[NR_CPUS];
+
+static void ring_free(struct ring *r)
+{
+	unsigned int i;
+
+	if (r->mem)
+		vunmap(r->mem);
+	for (i = 0; r->pages && i < r->nr_pages; i++)
+		if (r->pages[i])
+			__free_page(r->pages[i]);
+	kfree(r->pages);
+	memset(r, 0, sizeof(*r));
+}
+
+static int ring_alloc(struct ring *r, size_t subbuf, size_t n)
+{
+	unsigned int i;
+
+	r->nr_pages = DIV_ROUND_UP(subbuf * n, PAGE_SIZE);
+	r->pages = kcalloc(r->nr_pages, sizeof(*r->pages), GFP_KERNEL);
+	if (!r->pages)
+		goto fail;
+	for (i = 0; i < r->nr_pages; i++) {
+		r->pages[i] = alloc_page(GFP_KERNEL);
+		if (!r->pages[i])
+			goto fail;
+	}
+	r->mem = vmap(r->pages, r->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!r->mem)
+		goto fail;
+	r->subbuf = subbuf;
+	r->n = n;
+	return 0;
+fail:
+	ring_free(r);
+	return -ENOMEM;
+}
+
+static void memcpy_loop(struct ring *r, const void *src, size_t len, unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (unlikely(r->off + len > r->subbuf)) {
+			r->sub = r->sub + 1 == r->n ? 0 : r->sub + 1;
+			r->off = 0;
+		}
+		memcpy(r->mem + r->sub * r->subbuf + r->off, src, len);
+		r->off += len;
+	}
+}
+
+static void run_loop(enum impl impl, enum bench_path path, size_t len, unsigned int count)
+{
+	switch (impl) {
+	case IMPL_C:
+		bench_c_loop(path, rec, len, count);
+		break;
+	case IMPL_RS:
+		bench_rs_loop(path, rec, len, count);
+		break;
+	case IMPL_RUST:
+		bench_rust_loop(path, rec, len, count);
+		break;
+	default:
+		memcpy_loop(&rings[raw_smp_processor_id()], rec, len, count);
+		break;
+	}
+}
+
+/* One timed block on this CPU: ns per 1000 records. */
+static u64 timed(enum impl impl, enum bench_path path, size_t len)
 {
 	u64 t0 = ktime_get_ns();
 
-	if (rs)
-		bench_rs_loop(path, rec, len, records);
-	else
-		bench_c_loop(path, rec, len, records);
+	run_loop(impl, path, len, records);
 	return (ktime_get_ns() - t0) * 1000 / records;
+}
+
+/* Workers: one kthread per online CPU, running the current job together. */
+static struct {
+	enum impl impl;
+	enum bench_path path;
+	size_t len;
+	unsigned long gen;
+	atomic_t ready, done;
+	u64 ns[NR_CPUS];
+} job;
+static DECLARE_WAIT_QUEUE_HEAD(job_wq);
+static DECLARE_WAIT_QUEUE_HEAD(done_wq);
+static struct task_struct *workers[NR_CPUS];
+static unsigned int nr_workers;
+
+static int worker_fn(void *arg)
+{
+	unsigned int cpu = (unsigned long)arg;
+	unsigned long seen = 0;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(job_wq, READ_ONCE(job.gen) != seen ||
+					 kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		seen = READ_ONCE(job.gen);
+		smp_rmb();
+		/* Released together: wait until every worker is here. */
+		atomic_inc(&job.ready);
+		while (atomic_read(&job.ready) < nr_workers)
+			cpu_relax();
+		job.ns[cpu] = timed(job.impl, job.path, job.len);
+		atomic_inc(&job.done);
+		wake_up(&done_wq);
+	}
+	return 0;
+}
+
+static void workers_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_cpu_ids; i++) {
+		if (workers[i])
+			kthread_stop(workers[i]);
+		workers[i] = NULL;
+	}
+	nr_workers = 0;
+}
+
+static int workers_start(void)
+{
+	unsigned int cpu;
+	struct task_struct *t;
+
+	for_each_online_cpu(cpu) {
+		t = kthread_create_on_cpu(worker_fn, (void *)(unsigned long)cpu, cpu,
+					  "relay_rs_bench/%u");
+		if (IS_ERR(t)) {
+			workers_stop();
+			return PTR_ERR(t);
+		}
+		workers[cpu] = t;
+		nr_workers++;
+	}
+	for_each_online_cpu(cpu)
+		wake_up_process(workers[cpu]);
+	return 0;
+}
+
+/* One block on every worker at once: mean ns per 1000 records per CPU. */
+static u64 timed_all(enum impl impl, enum bench_path path, size_t len)
+{
+	unsigned int cpu;
+	u64 sum = 0;
+
+	job.impl = impl;
+	job.path = path;
+	job.len = len;
+	atomic_set(&job.ready, 0);
+	atomic_set(&job.done, 0);
+	smp_wmb();
+	WRITE_ONCE(job.gen, job.gen + 1);
+	wake_up_all(&job_wq);
+	wait_event(done_wq, atomic_read(&job.done) == nr_workers);
+	for_each_online_cpu(cpu)
+		sum += job.ns[cpu];
+	return div_u64(sum, nr_workers);
+}
+
+static void close_all(void)
+{
+	unsigned int cpu;
+
+	bench_c_close();
+	bench_rs_close();
+	bench_rust_close();
+	for_each_possible_cpu(cpu)
+		ring_free(&rings[cpu]);
+}
+
+static int open_all(unsigned int g)
+{
+	unsigned int cpu;
+	int ret;
+
+	ret = bench_c_open(dir, geos[g].size, geos[g].n);
+	if (ret)
+		return ret;
+	ret = bench_rs_open(dir, geos[g].size, geos[g].n);
+	if (!ret)
+		ret = bench_rust_open(dir, geos[g].size, geos[g].n);
+	for_each_online_cpu(cpu)
+		if (!ret)
+			ret = ring_alloc(&rings[cpu], geos[g].size, geos[g].n);
+	if (ret)
+		close_all();
+	return ret;
 }
 
 static int run(void)
 {
-	unsigned int g, s, p, r, max;
-	u8 *rec;
+	unsigned int g, s, p, r, i, c, max;
+	int ret;
 
-	max = ARRAY_SIZE(geos) * ARRAY_SIZE(sizes) * NR_PATHS * ROUNDS * 2;
+	max = ARRAY_SIZE(geos) * ARRAY_SIZE(sizes) * NR_PATHS * ROUNDS * NR_IMPLS * 2;
 	kfree(results);
 	results = kcalloc(max, sizeof(*results), GFP_KERNEL);
-	rec = kmalloc(4096, GFP_KERNEL);
-	if (!results || !rec) {
-		kfree(rec);
+	if (!results)
 		return -ENOMEM;
-	}
-	memset(rec, 0x5a, 4096);
 	nr_results = 0;
-	for (g = 0; g < ARRAY_SIZE(geos); g++) {
-		if (bench_c_open(dir, geos[g].size, geos[g].n))
-			goto fail;
-		if (bench_rs_open(dir, geos[g].size, geos[g].n)) {
-			bench_c_close();
-			goto fail;
-		}
-		for (s = 0; s < ARRAY_SIZE(sizes); s++)
-			for (p = 0; p < NR_PATHS; p++) {
-				/* Warm both up, then A B A B ... */
-				timed(false, p, rec, sizes[s]);
-				timed(true, p, rec, sizes[s]);
-				for (r = 0; r < ROUNDS; r++) {
-					results[nr_results++] = (struct result){ 0, p, s, g, r,
-						timed(false, p, rec, sizes[s]) };
-					results[nr_results++] = (struct result){ 1, p, s, g, r,
-						timed(true, p, rec, sizes[s]) };
+	ret = workers_start();
+	if (ret)
+		return ret;
+	for (c = 0; c < 2; c++) {
+		bool all = c == 1;
+
+		for (g = 0; g < ARRAY_SIZE(geos); g++) {
+			ret = open_all(g);
+			if (ret)
+				goto out;
+			for (s = 0; s < ARRAY_SIZE(sizes); s++)
+				for (p = 0; p < NR_PATHS; p++) {
+					/* The memcpy floor once per size, with the write path. */
+					unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
+
+					for (r = 0; r <= ROUNDS; r++)
+						for (i = 0; i < n; i++) {
+							u64 ns = all ? timed_all(i, p, sizes[s]) :
+								       timed(i, p, sizes[s]);
+
+							/* Round 0 warms every implementation up. */
+							if (r)
+								results[nr_results++] = (struct result){
+									i, p, s, g,
+									all ? nr_workers : 1,
+									r - 1, ns };
+						}
 					cond_resched();
 				}
-			}
-		bench_c_close();
-		bench_rs_close();
+			close_all();
+		}
 	}
-	kfree(rec);
-	return 0;
-fail:
-	kfree(rec);
-	return -ENOMEM;
+out:
+	workers_stop();
+	return ret;
 }
 
 static int results_show(struct seq_file *m, void *v)
@@ -100,26 +321,156 @@ static int results_show(struct seq_file *m, void *v)
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
 
-		seq_printf(m, "%s,%s,%zu,%zu,%zu,%u,%llu.%03llu\n", r->impl ? "relay_rs" : "c_relay",
+		seq_printf(m, "%s,%s,%zu,%zu,%zu,%u,%u,%llu.%03llu\n", impl_names[r->impl],
 			   path_names[r->path], sizes[r->size], geos[r->geo].size, geos[r->geo].n,
-			   r->round, r->ns_per_k / 1000, r->ns_per_k % 1000);
+			   r->cpus, r->round, r->ns_per_k / 1000, r->ns_per_k % 1000);
 	}
 	mutex_unlock(&lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(results);
 
+/* ---- readers' channel ---- */
+
+static const struct bench_rd_ops *rd;
+static atomic_long_t rd_attempted;
+static atomic_t rd_running;
+static struct task_struct *rd_writers[NR_CPUS];
+static unsigned long rd_until;
+
+/* Record: a sequence number, then a byte pattern of it. */
+static void rd_fill_record(u8 *r, u64 seq)
+{
+	memset(r, (u8)seq, RD_REC);
+	memcpy(r, &seq, sizeof(seq));
+}
+
+static long rd_fill_cpu(void *arg)
+{
+	u8 *r = kmalloc(RD_REC, GFP_KERNEL);
+	unsigned int i, n = RD_SUBBUF / RD_REC * RD_N;
+
+	if (!r)
+		return -ENOMEM;
+	/* Exactly enough to fill the buffer: no record is refused. */
+	for (i = 0; i < n; i++) {
+		rd_fill_record(r, i);
+		rd->write(r, RD_REC);
+		atomic_long_inc(&rd_attempted);
+	}
+	kfree(r);
+	return 0;
+}
+
+static int rd_writer_fn(void *arg)
+{
+	u8 *r = kmalloc(RD_REC, GFP_KERNEL);
+	u64 seq = 0;
+
+	while (r && !kthread_should_stop() && time_before(jiffies, rd_until)) {
+		unsigned int i;
+
+		for (i = 0; i < 64; i++) {
+			rd_fill_record(r, seq++);
+			rd->write(r, RD_REC);
+			atomic_long_inc(&rd_attempted);
+		}
+		cond_resched();
+	}
+	kfree(r);
+	/* The last writer completes the sub-buffers, for whole-sub-buffer readers. */
+	if (atomic_dec_and_test(&rd_running))
+		rd->flush();
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 50);
+	return 0;
+}
+
+static void rd_writers_stop(void)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (rd_writers[cpu])
+			kthread_stop(rd_writers[cpu]);
+		rd_writers[cpu] = NULL;
+	}
+}
+
+static int rd_cmd(const char *cmd)
+{
+	unsigned int cpu, ms;
+	char impl[4];
+	int ret;
+
+	if (!strncmp(cmd, "close", 5)) {
+		if (!rd)
+			return -EINVAL;
+		rd_writers_stop();
+		rd->close();
+		return 0;
+	}
+	if (sscanf(cmd, "fill %3s", impl) == 1)
+		ms = 0;
+	else if (sscanf(cmd, "live %3s %u", impl, &ms) != 2 || !ms)
+		return -EINVAL;
+	if (rd)
+		rd_writers_stop();
+	rd = !strcmp(impl, "c") ? &bench_c_rd : !strcmp(impl, "rs") ? &bench_rs_rd : NULL;
+	if (!rd)
+		return -EINVAL;
+	atomic_long_set(&rd_attempted, 0);
+	ret = rd->open(dir, "rd", RD_SUBBUF, RD_N);
+	if (ret)
+		return ret;
+	if (!ms) {
+		for_each_online_cpu(cpu)
+			work_on_cpu(cpu, rd_fill_cpu, NULL);
+		rd->flush();
+		return 0;
+	}
+	rd_until = jiffies + msecs_to_jiffies(ms);
+	atomic_set(&rd_running, num_online_cpus());
+	for_each_online_cpu(cpu) {
+		struct task_struct *t = kthread_create_on_cpu(rd_writer_fn, NULL, cpu,
+							      "relay_rs_rd/%u");
+
+		if (IS_ERR(t))
+			return PTR_ERR(t);
+		rd_writers[cpu] = t;
+		wake_up_process(t);
+	}
+	return 0;
+}
+
+static int rd_stats_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "attempted=%ld lost=%lu record=%u\n", atomic_long_read(&rd_attempted),
+		   rd ? rd->lost() : 0, RD_REC);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rd_stats);
+
 static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t count, loff_t *ppos)
 {
-	char cmd[8] = {};
+	char cmd[32] = {};
 	int ret;
 
 	if (copy_from_user(cmd, ubuf, min(count, sizeof(cmd) - 1)))
 		return -EFAULT;
-	if (strncmp(cmd, "run", 3))
-		return -EINVAL;
 	mutex_lock(&lock);
-	ret = run();
+	if (!strncmp(cmd, "run", 3)) {
+		rec = kmalloc(4096, GFP_KERNEL);
+		ret = -ENOMEM;
+		if (rec) {
+			memset(rec, 0x5a, 4096);
+			ret = run();
+		}
+		kfree(rec);
+		rec = NULL;
+	} else {
+		ret = rd_cmd(cmd);
+	}
 	mutex_unlock(&lock);
 	return ret ?: count;
 }
@@ -134,11 +485,13 @@ static int __init relay_rs_bench_init(void)
 	dir = debugfs_create_dir("relay_rs_bench", NULL);
 	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
 	debugfs_create_file("results", 0400, dir, NULL, &results_fops);
+	debugfs_create_file("rd_stats", 0400, dir, NULL, &rd_stats_fops);
 	return 0;
 }
 
 static void __exit relay_rs_bench_exit(void)
 {
+	rd_writers_stop();
 	debugfs_remove(dir);
 	kfree(results);
 }

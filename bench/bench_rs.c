@@ -21,5 +21,8 @@ static const struct rchan_callbacks rs_cb = {
 #define R_WRITE		relay_rs_write
 #define R___WRITE	__relay_rs_write
 #define R_RESERVE	relay_rs_reserve
+#define R_FLUSH		relay_rs_flush
+#define R_BUF_FULL	relay_rs_buf_full
 #define R_CLOSE		relay_rs_close
+#define BENCH_FILE_CBS
 #include "bench_loop.h"

@@ -2,63 +2,191 @@
 # SPDX-License-Identifier: GPL-2.0
 """Summarises a relay_rs benchmark console log (build/bench.log).
 
-Each case (write path, record size, geometry) was timed in interleaved
-rounds, C relay then relay_rs; the ratio relay_rs / C is taken per round and
-reported as median and spread. Writes the raw CSV and the summary under
-bench/results/.
+Writers: each case (CPUs, write path, record size, geometry) was timed in
+interleaved rounds, one block per implementation per round; the ratio to the
+C relay is taken per round and reported as median and spread. Readers: MB/s
+per consumer, its ratio to the C relay's read() with the same buffer size,
+and conservation (records read + lost = attempted). Writes CSVs and a plot
+under bench/results/ (MODE: walltime or icount).
 """
 import csv
 import os
 import statistics
 import sys
 
+IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'memcpy']
 
-def main():
-    log, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-    rows, inside = [], False
+
+def parse(log):
+    writes, reads, section = [], [], None
     with open(log, errors='replace') as f:
         for line in f:
             line = line.strip()
-            if line == 'RELAY_RS_BENCH_BEGIN':
-                inside = True
-            elif line == 'RELAY_RS_BENCH_END':
-                inside = False
-            elif inside and line.count(',') == 6:
-                rows.append(line.split(','))
-    if not rows:
+            if line in ('RELAY_RS_BENCH_BEGIN', 'RELAY_RS_READ_BEGIN'):
+                section = line
+            elif line in ('RELAY_RS_BENCH_END', 'RELAY_RS_READ_END'):
+                section = None
+            elif section == 'RELAY_RS_BENCH_BEGIN' and line.count(',') == 7:
+                writes.append(line.split(','))
+            elif section == 'RELAY_RS_READ_BEGIN' and line.startswith('RDBENCH '):
+                reads.append(line[8:].split(','))
+    return writes, reads
+
+
+def write_table(writes, outdir, mode):
+    cases = {}
+    for impl, path, size, sb, n, cpus, rnd, ns in writes:
+        key = (int(cpus), path, int(size), int(sb), int(n))
+        cases.setdefault(key, {}).setdefault(int(rnd), {})[impl] = float(ns)
+    summary, medians = [], {}
+    print('writers (%s): median ns/record, ratio to C relay per round (median, min-max)' % mode)
+    print('%4s %-8s %5s %7s %8s %8s %8s %7s %13s %13s' % (
+        'cpus', 'path', 'size', 'subbufs', 'C', 'rs(C)', 'rs(Rust)', 'memcpy',
+        'rs(C)/C', 'rs(Rust)/C'))
+    for key in sorted(cases):
+        rounds = [r for r in cases[key].values() if 'c_relay' in r and r['c_relay'] > 0]
+        med = {i: statistics.median(r[i] for r in rounds) for i in IMPLS
+               if all(i in r for r in rounds)}
+        ratio = {}
+        for i in ('relay_rs', 'relay_rs_rust'):
+            rs = [r[i] / r['c_relay'] for r in rounds if i in r]
+            ratio[i] = (statistics.median(rs), min(rs), max(rs))
+        cpus, path, size, sb, n = key
+        geo = '%dKx%d' % (sb // 1024, n)
+        medians[key] = med
+        fmt = lambda t: '%.2f %.2f-%.2f' % t
+        print('%4d %-8s %5d %7s %8.1f %8.1f %8.1f %7s %13s %13s' % (
+            cpus, path, size, geo, med['c_relay'], med['relay_rs'], med['relay_rs_rust'],
+            '%.1f' % med['memcpy'] if 'memcpy' in med else '-',
+            fmt(ratio['relay_rs']), fmt(ratio['relay_rs_rust'])))
+        summary.append([cpus, path, size, geo] +
+                       ['%.1f' % med[i] if i in med else '' for i in IMPLS] +
+                       ['%.3f' % v for v in ratio['relay_rs'] + ratio['relay_rs_rust']])
+    with open(os.path.join(outdir, 'summary-%s.csv' % mode), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in IMPLS] +
+                   ['rs_c_median', 'rs_c_min', 'rs_c_max',
+                    'rs_rust_median', 'rs_rust_min', 'rs_rust_max'])
+        w.writerows(summary)
+    over = [s for s in summary if float(s[8]) > 1.0 or float(s[11]) > 1.0]
+    print('writers (%s): %d cases, median ratio to C above 1.00 in %d' % (
+        mode, len(summary), len(over)))
+    # Scaling: per-record cost on all CPUs over one CPU, per implementation.
+    allc = sorted({k[0] for k in medians if k[0] > 1})
+    if allc:
+        print('scaling, per-record cost on %d CPUs / 1 CPU (median over cases; lower is better):'
+              % allc[-1])
+        for i in IMPLS:
+            s = [medians[k][i] / medians[(1,) + k[1:]][i] for k in medians
+                 if k[0] == allc[-1] and i in medians[k] and (1,) + k[1:] in medians]
+            if s:
+                print('  %-14s %.2f' % (i, statistics.median(s)))
+    return medians
+
+
+def read_table(reads, outdir, mode):
+    if not reads:
+        return
+    groups, order = {}, []
+    for impl, phase, m, bs, nbytes, secs, att, lost, rec in reads:
+        key = (impl, phase, m, int(bs))
+        if key not in groups:
+            order.append(key)
+        nbytes, att, lost, rec = int(nbytes), int(att), int(lost), int(rec)
+        groups.setdefault(key, []).append({
+            'mbs': nbytes / 1e6 / max(float(secs), 1e-9), 'bytes': nbytes, 'att': att,
+            'lost': lost, 'ok': nbytes % rec == 0 and nbytes // rec + lost == att,
+            'missing': att - lost - nbytes // rec})
+    med = {k: statistics.median(r['mbs'] for r in v) for k, v in groups.items()}
+    print('readers (%s): median MB/s of %d rounds; ratio to the C relay\'s read() in the same'
+          ' phase (1 MiB buffer for mmap and splice)' % (mode, len(next(iter(groups.values())))))
+    print('%-8s %-6s %-7s %8s %9s %7s %11s %s' % (
+        'impl', 'phase', 'mode', 'bufsize', 'MB/s', 'ratio', 'lost (med)',
+        'conservation: read + lost = attempted'))
+    out = []
+    for key in order:
+        impl, phase, m, bs = key
+        runs = groups[key]
+        ref = med.get(('c', phase, 'read', bs if m == 'read' else 1048576))
+        ratio = med[key] / ref if ref else float('nan')
+        bad = [r for r in runs if not r['ok']]
+        verdict = 'ok in %d/%d runs' % (len(runs) - len(bad), len(runs))
+        if bad:
+            verdict += '; unaccounted records: %s' % ', '.join(str(r['missing']) for r in bad)
+        print('%-8s %-6s %-7s %8d %9.1f %7.2f %11d %s' % (
+            'C relay' if impl == 'c' else 'relay_rs', phase, m, bs, med[key], ratio,
+            statistics.median(r['lost'] for r in runs), verdict))
+        out.append([impl, phase, m, bs, '%.1f' % med[key], '%.3f' % ratio,
+                    statistics.median(r['lost'] for r in runs), len(runs) - len(bad), len(runs)])
+    with open(os.path.join(outdir, 'readers-%s.csv' % mode), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['impl', 'phase', 'mode', 'bufsize', 'median_mb_per_s', 'ratio_to_c_read',
+                    'median_lost', 'conserved_runs', 'runs'])
+        w.writerows(out)
+
+
+def plot(medians, outdir, mode):
+    try:
+        import matplotlib
+    except ImportError:
+        # Debian's python3-matplotlib, when python3 is another interpreter.
+        sys.path.append('/usr/lib/python3/dist-packages')
+        try:
+            import matplotlib
+        except ImportError:
+            print('bench: matplotlib missing, no plot (scripts/setup.sh --bench installs it)')
+            return
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    cpus = sorted({k[0] for k in medians})
+    paths = ['write', '__write', 'reserve']
+    geos = sorted({(k[3], k[4]) for k in medians})
+    fig, axes = plt.subplots(len(cpus) * len(geos), len(paths), squeeze=False,
+                             figsize=(4.2 * len(paths), 3.2 * len(cpus) * len(geos)))
+    style = {'c_relay': ('C relay', 'o-'), 'relay_rs': ('relay_rs from C', 's-'),
+             'relay_rs_rust': ('relay_rs from Rust', '^-'), 'memcpy': ('memcpy floor', 'k:')}
+    for row, (c, g) in enumerate((c, g) for c in cpus for g in geos):
+        for col, p in enumerate(paths):
+            ax = axes[row][col]
+            keys = sorted(k for k in medians if k[0] == c and k[1] == p and (k[3], k[4]) == g)
+            for i in IMPLS:
+                xs = [k[2] for k in keys if i in medians[k]]
+                ys = [medians[k][i] for k in keys if i in medians[k]]
+                if xs:
+                    ax.plot(xs, ys, style[i][1], label=style[i][0], markersize=4)
+            ax.set_xscale('log', base=2)
+            ax.set_yscale('log')
+            ax.set_title('%s, %d CPU%s, %dKx%d' % (p, c, 's' if c > 1 else '', g[0] // 1024,
+                                                   g[1]), fontsize=9)
+            ax.set_xlabel('record bytes', fontsize=8)
+            ax.set_ylabel('ns/record' if mode == 'walltime' else 'insns/record (icount)',
+                          fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.grid(True, which='both', alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle('relay_rs vs C relay, write cost per record (%s, median of rounds)' % mode,
+                 fontsize=10)
+    fig.tight_layout()
+    path = os.path.join(outdir, 'writers-%s.png' % mode)
+    fig.savefig(path, dpi=90)
+    print('bench: plot in %s' % path)
+
+
+def main():
+    log, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    writes, reads = parse(log)
+    if not writes:
         print('bench: no results (see %s)' % log)
         return 1
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, 'raw-%s.csv' % mode), 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['impl', 'path', 'size', 'subbuf', 'n_subbufs', 'round', 'ns_per_record'])
-        w.writerows(rows)
-    cases = {}
-    for impl, path, size, sb, n, rnd, ns in rows:
-        key = (path, int(size), int(sb), int(n))
-        cases.setdefault(key, {}).setdefault(int(rnd), {})[impl] = float(ns)
-    summary = []
-    print('%-8s %6s %9s %10s %10s %8s %15s' % ('path', 'size', 'subbufs', 'C ns/rec', 'rs ns/rec',
-                                                'rs/C', 'spread'))
-    for key in sorted(cases):
-        rounds = [r for r in cases[key].values() if 'c_relay' in r and 'relay_rs' in r]
-        ratios = [r['relay_rs'] / r['c_relay'] for r in rounds if r['c_relay'] > 0]
-        c = statistics.median(r['c_relay'] for r in rounds)
-        rs = statistics.median(r['relay_rs'] for r in rounds)
-        med = statistics.median(ratios)
-        path, size, sb, n = key
-        geo = '%dKx%d' % (sb // 1024, n)
-        print('%-8s %6d %9s %10.1f %10.1f %8.2f %7.2f-%-7.2f' % (path, size, geo, c, rs, med,
-                                                              min(ratios), max(ratios)))
-        summary.append([path, size, geo, '%.1f' % c, '%.1f' % rs, '%.3f' % med,
-                        '%.3f' % min(ratios), '%.3f' % max(ratios)])
-    with open(os.path.join(outdir, 'summary-%s.csv' % mode), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['path', 'size', 'geometry', 'c_ns_per_record', 'rs_ns_per_record',
-                    'median_ratio', 'min_ratio', 'max_ratio'])
-        w.writerows(summary)
-    over = [s for s in summary if float(s[5]) > 1.0]
-    print('bench (%s): %d cases, median ratio relay_rs/C above 1.00 in %d' % (mode, len(summary), len(over)))
+        w.writerow(['impl', 'path', 'size', 'subbuf', 'n_subbufs', 'cpus', 'round',
+                    'ns_per_record'])
+        w.writerows(writes)
+    medians = write_table(writes, outdir, mode)
+    read_table(reads, outdir, mode)
+    plot(medians, outdir, mode)
     return 0
 
 

@@ -36,15 +36,41 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_reset);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbufs_consumed);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_full);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_switch_subbuf);
-EXPORT_RUST_SYMBOL_GPL(relay_rs_write);
-EXPORT_RUST_SYMBOL_GPL(__relay_rs_write);
-EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_write_slow);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve_slow);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_private_data);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
+
+#if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
+/*
+ * The Rust API (include/relay_rs.rs) inlines these on native x86-64; other
+ * architectures' Rust clients call them here.
+ */
+unsigned long relay_rs_local_irq_save(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	return flags;
+}
+EXPORT_SYMBOL_GPL(relay_rs_local_irq_save);
+
+void relay_rs_local_irq_restore(unsigned long flags)
+{
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL_GPL(relay_rs_local_irq_restore);
+
+struct rchan_buf *relay_rs_this_cpu_buf(struct rchan *chan)
+{
+	return *this_cpu_ptr(chan->buf);
+}
+EXPORT_SYMBOL_GPL(relay_rs_this_cpu_buf);
+#endif
 
 #ifdef CONFIG_KUNIT
 /* Testing only: fail the buffer allocation after this many (-1: never). */
@@ -114,29 +140,9 @@ void relay_rs_glue_irq_restore(unsigned long flags)
 	local_irq_restore(flags);
 }
 
-void relay_rs_glue_preempt_disable(void)
-{
-	preempt_disable();
-}
-
-void relay_rs_glue_preempt_enable(void)
-{
-	preempt_enable();
-}
-
 void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq)
 {
 	init_waitqueue_head(wq);
-}
-
-bool relay_rs_glue_waitqueue_active(struct wait_queue_head *wq)
-{
-	/*
-	 * The caller (Ring::switch_subbuf) issues a full barrier between
-	 * publishing subbufs_produced and this check, pairing with the
-	 * barrier in prepare_to_wait()/poll_wait().
-	 */
-	return waitqueue_active(wq);
 }
 
 void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq)

@@ -31,11 +31,8 @@ void relay_rs_glue_channels_unlock(void);
 
 unsigned long relay_rs_glue_irq_save(void);
 void relay_rs_glue_irq_restore(unsigned long flags);
-void relay_rs_glue_preempt_disable(void);
-void relay_rs_glue_preempt_enable(void);
 
 void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq);
-bool relay_rs_glue_waitqueue_active(struct wait_queue_head *wq);
 void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq);
 void relay_rs_glue_poll_wait(struct file *file, struct wait_queue_head *wq,
 			     struct poll_table_struct *pt);

@@ -66,10 +66,10 @@ pub(crate) struct Buffer {
     geo: Geometry,
     mem: VmappedPages,
     padding: KVVec<AtomicUsize>,
-    /// Records written into each sub-buffer, for overwrite loss accounting.
+    /// Records in each completed sub-buffer, for overwrite loss accounting.
     records: KVVec<AtomicUsize>,
-    /// Committed extent of the current sub-buffer ([`Ring::commit`]).
-    committed: AtomicUsize,
+    /// Records written before the current sub-buffer ([`Counters::sub_start`]).
+    sub_start: AtomicUsize,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -119,7 +119,7 @@ impl Buffer {
                 mem,
                 padding,
                 records,
-                committed: AtomicUsize::new(0),
+                sub_start: AtomicUsize::new(0),
                 read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
@@ -175,6 +175,7 @@ impl Buffer {
     }
 
     /// The ring view of this buffer's counters.
+    #[inline(always)]
     pub(crate) fn ring(&self) -> Ring<'_> {
         let r = self.raw.get();
         // SAFETY: the fields belong to `raw`, which lives as long as `self`;
@@ -185,12 +186,14 @@ impl Buffer {
                 start: self.mem.addr() as usize,
                 data: atomic(addr_of_mut!((*r).data)),
                 offset: atomic(addr_of_mut!((*r).offset)),
-                committed: &self.committed,
+                committed: atomic(addr_of_mut!((*r).committed)),
                 produced: atomic(addr_of_mut!((*r).subbufs_produced)),
                 consumed: atomic(addr_of_mut!((*r).subbufs_consumed)),
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
                 prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
                 padding: &self.padding,
+                written: atomic(addr_of_mut!((*r).records)),
+                sub_start: &self.sub_start,
                 records: &self.records,
             }
         };
@@ -296,22 +299,28 @@ impl Buffer {
     /// Reserves `length` bytes; `None` if the record was dropped and counted.
     ///
     /// The client fills the slot after this returns, so the slot becomes
-    /// readable when the next reservation commits it (the client has filled
-    /// it by then, as the relay API requires) or its sub-buffer completes.
+    /// readable at the next reservation (the client has filled it by then,
+    /// as the relay API requires) or when its sub-buffer completes. The
+    /// slow path of `relay_rs_reserve()`: the inline fast path does the
+    /// same when the record fits.
+    #[inline(always)]
     pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
         let ring = self.ring();
-        ring.commit();
-        let pos = ring.reserve(length, &mut Hooks(self))?;
-        // `pos + length` is within the ring by `Ring::reserve`'s contract.
+        let pos = ring.room(length, &mut Hooks(self))?;
+        ring.reserved(length);
+        // `pos + length` is within the ring by `Ring::room`'s contract.
         Some(self.mem.addr().wrapping_add(pos))
     }
 
-    /// Copies one record into the buffer, or drops and counts it.
+    /// Copies one record into the buffer, or drops and counts it. The slow
+    /// path of `relay_rs_write()`: the inline fast path does the same when
+    /// the record fits.
+    #[inline(always)]
     pub(crate) fn write(&self, data: &[u8]) {
         let ring = self.ring();
-        if let Some(pos) = ring.reserve(data.len(), &mut Hooks(self)) {
-            // SAFETY: `reserve` returned `data.len()` writable bytes at `pos`
-            // inside the mapping, which no consumer reads before the commit.
+        if let Some(pos) = ring.room(data.len(), &mut Hooks(self)) {
+            // SAFETY: `room` found `data.len()` writable bytes at `pos` inside
+            // the mapping, which no consumer reads before `wrote`.
             unsafe {
                 core::ptr::copy_nonoverlapping(
                     data.as_ptr(),
@@ -319,7 +328,7 @@ impl Buffer {
                     data.len(),
                 )
             };
-            ring.commit();
+            ring.wrote(data.len());
         }
     }
 

@@ -98,11 +98,6 @@ impl Geometry {
     pub fn index(&self, count: usize) -> usize {
         count % self.n_subbufs
     }
-
-    /// The sub-buffer that ring offset `pos` lies in.
-    pub fn subbuf_of(&self, pos: usize) -> usize {
-        (pos / self.subbuf_size) % self.n_subbufs
-    }
 }
 
 /// Views of the counters of one C `struct rchan_buf`.
@@ -113,11 +108,12 @@ pub struct Counters<'a> {
     pub start: usize,
     /// `data`: address of the current sub-buffer.
     pub data: &'a AtomicUsize,
-    /// `offset`: write offset in the current sub-buffer.
+    /// `offset`: write offset in the current sub-buffer. A write moves it
+    /// after its copy, so it is also the readable extent, unless:
     pub offset: &'a AtomicUsize,
-    /// Bytes of the current sub-buffer that are written and may be read
-    /// (relay_rs' own, not in C): `offset` moves at reservation, this only
-    /// once the bytes are there.
+    /// `committed` (relay_rs' own field): the readable extent while a
+    /// reservation may be unfilled (its start, as everything before it is
+    /// filled), else [`NO_RESERVATION`].
     pub committed: &'a AtomicUsize,
     /// `subbufs_produced`.
     pub produced: &'a AtomicUsize,
@@ -129,9 +125,17 @@ pub struct Counters<'a> {
     pub prev_padding: &'a AtomicUsize,
     /// `padding[n_subbufs]`: unused bytes at the end of each sub-buffer.
     pub padding: &'a [AtomicUsize],
-    /// Records written into each sub-buffer (relay_rs' own, not in C).
+    /// `records` (relay_rs' own field): records written since the reset,
+    /// counted by the producer after each accepted write or reservation.
+    pub written: &'a AtomicUsize,
+    /// `written` when the current sub-buffer was started.
+    pub sub_start: &'a AtomicUsize,
+    /// Records in each completed sub-buffer, for overwrite loss accounting.
     pub records: &'a [AtomicUsize],
 }
+
+/// `committed` when no reservation is pending (`RELAY_RS_NO_RESERVATION`).
+pub const NO_RESERVATION: usize = usize::MAX;
 
 /// What a producer's sub-buffer switch reports to its owner.
 pub trait SwitchHooks {
@@ -171,6 +175,7 @@ impl<'a> Ring<'a> {
     ///
     /// `counters.padding` should hold `n_subbufs` entries; a shorter array
     /// reads as zero padding past its end and is never indexed out of bounds.
+    #[inline(always)]
     pub fn new(geo: Geometry, counters: Counters<'a>) -> Self {
         // INVARIANT: `data` and `offset` are only written by this type, and
         // `reset` establishes them.
@@ -181,6 +186,7 @@ impl<'a> Ring<'a> {
         self.c.padding.get(index).map_or(0, |p| p.load(R))
     }
 
+    #[inline(always)]
     fn set_pad(&self, index: usize, value: usize) {
         if let Some(p) = self.c.padding.get(index) {
             p.store(value, R);
@@ -188,6 +194,7 @@ impl<'a> Ring<'a> {
     }
 
     /// Takes the record count of sub-buffer `index`, leaving 0.
+    #[inline(always)]
     fn take_records(&self, index: usize) -> usize {
         self.c.records.get(index).map_or(0, |r| {
             let n = r.load(R);
@@ -196,25 +203,16 @@ impl<'a> Ring<'a> {
         })
     }
 
-    fn add_record(&self, index: usize) {
+    #[inline(always)]
+    fn set_records(&self, index: usize, value: usize) {
         if let Some(r) = self.c.records.get(index) {
-            // Only this buffer's producer writes it: no read-modify-write needed.
-            r.store(r.load(R).wrapping_add(1), R);
+            r.store(value, R);
         }
     }
 
     /// The ring's geometry.
     pub fn geometry(&self) -> Geometry {
         self.geo
-    }
-
-    fn subbuf_addr(&self, index: usize) -> usize {
-        self.c.start + self.geo.index(index) * self.geo.subbuf_size()
-    }
-
-    fn write_subbuf(&self) -> usize {
-        self.geo
-            .subbuf_of(self.c.data.load(R).wrapping_sub(self.c.start))
     }
 
     /// Number of produced sub-buffers not yet consumed.
@@ -268,7 +266,9 @@ impl<'a> Ring<'a> {
         self.c.bytes_consumed.store(0, R);
         self.c.data.store(self.c.start, R);
         self.c.offset.store(0, R);
-        self.c.committed.store(0, R);
+        self.c.committed.store(NO_RESERVATION, R);
+        self.c.written.store(0, R);
+        self.c.sub_start.store(0, R);
         self.c.prev_padding.store(0, R);
         for p in self.c.padding.iter().chain(self.c.records) {
             p.store(0, R);
@@ -297,6 +297,7 @@ impl<'a> Ring<'a> {
     /// Unlike 6.12's return value this tells a successful switch for a
     /// zero-length reservation from a refused one, so `reserve(0)` returns
     /// the new sub-buffer instead of NULL right after a refusal ends.
+    #[inline(always)]
     fn switch(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
         if length > ss {
@@ -304,17 +305,22 @@ impl<'a> Ring<'a> {
             return false;
         }
         let offset = self.c.offset.load(R);
+        let produced = self.c.produced.load(R);
+        // The sub-buffer to start: the one after the current, unless the
+        // last switch was refused (then the current one is already produced).
+        let mut new_index = self.geo.index(produced);
         if offset != self.geo.refused_offset() {
             let pad = ss.saturating_sub(offset);
             self.c.prev_padding.store(pad, R);
-            let produced = self.c.produced.load(R);
-            self.set_pad(self.geo.index(produced), pad);
+            self.set_pad(new_index, pad);
+            let written = self.c.written.load(R);
+            self.set_records(new_index, written.wrapping_sub(self.c.sub_start.load(R)));
             // No write position until `subbuf_start` accepts the next
             // sub-buffer, and nothing of it readable yet: a consumer that
             // sees the new count sees both, never the old extent nor an
             // offset that would make a refused switch look like a lap.
             self.c.offset.store(self.geo.refused_offset(), R);
-            self.c.committed.store(0, Ordering::Release);
+            self.c.committed.store(NO_RESERVATION, Ordering::Release);
             // Publish the padding before the count that makes it readable.
             self.c
                 .produced
@@ -323,10 +329,15 @@ impl<'a> Ring<'a> {
             // Order the count against the waitqueue check (smp_mb in 6.12).
             fence(Ordering::SeqCst);
             hooks.wake_readers();
+            new_index = if new_index + 1 == self.geo.n_subbufs() {
+                0
+            } else {
+                new_index + 1
+            };
         }
         let old = self.c.data.load(R);
-        let new_index = self.geo.index(self.c.produced.load(R));
-        let new = self.subbuf_addr(new_index);
+        // `new_index < n_subbufs`: no reduction needed.
+        let new = self.c.start + new_index * ss;
         // The offset stays "refused" during the callback (it may set a
         // header with `subbuf_start_reserve`) and becomes a position only
         // if the callback accepts.
@@ -344,6 +355,7 @@ impl<'a> Ring<'a> {
         // The new sub-buffer still holds unread records if the producer
         // lapped the consumer: count them before they are overwritten.
         let old_records = self.take_records(new_index);
+        self.c.sub_start.store(self.c.written.load(R), R);
         let produced = self.c.produced.load(R);
         if old_records > 0 && produced.wrapping_sub(self.c.consumed.load(R)) >= self.geo.n_subbufs()
         {
@@ -359,13 +371,15 @@ impl<'a> Ring<'a> {
         true
     }
 
-    /// Reserves `length` bytes at the write position, switching sub-buffers
-    /// if needed. Returns the ring offset of the reserved bytes, or `None`
-    /// if the record was dropped. Only the producer of this buffer calls it.
-    ///
-    /// The reserved bytes become readable in the current sub-buffer at the
-    /// next [`Ring::commit`] or when the sub-buffer completes.
-    pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
+    /// Finds room for `length` bytes at the write position, switching
+    /// sub-buffers if needed. Returns the ring offset of the room, or `None`
+    /// if the record was dropped (and counted). Nothing is claimed yet: the
+    /// producer fills the room and calls [`Ring::wrote`], or calls
+    /// [`Ring::reserved`] and fills it later. Only the producer of this
+    /// buffer calls it (the inline fast paths of `include/relay_rs.h` do
+    /// the same when the record fits).
+    #[inline(always)]
+    pub fn room(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
         let ss = self.geo.subbuf_size();
         let mut offset = self.c.offset.load(R);
         if offset.saturating_add(length) > ss {
@@ -374,21 +388,36 @@ impl<'a> Ring<'a> {
             }
             offset = self.c.offset.load(R);
         }
-        self.c.offset.store(offset + length, Ordering::Release);
-        let index = self.write_subbuf();
-        if length > 0 {
-            self.add_record(index);
-        }
-        Some(index * ss + offset)
+        // `data` is the current sub-buffer's address (type invariant).
+        Some(self.c.data.load(R).wrapping_sub(self.c.start) + offset)
     }
 
-    /// Makes everything reserved so far in the current sub-buffer readable.
-    /// Only the producer calls it, after filling its reservations.
-    pub fn commit(&self) {
+    /// Claims and publishes the `length` bytes that [`Ring::room`] found,
+    /// once the producer copied them there.
+    #[inline(always)]
+    pub fn wrote(&self, length: usize) {
         let offset = self.c.offset.load(R);
-        if offset <= self.geo.subbuf_size() {
-            self.c.committed.store(offset, Ordering::Release);
-        }
+        self.c.offset.store(offset + length, Ordering::Release);
+        self.count_record();
+    }
+
+    /// Claims the `length` bytes that [`Ring::room`] found for a producer
+    /// that fills them later: readers see up to their start until the next
+    /// reservation or switch (by then the relay API requires them filled).
+    #[inline(always)]
+    pub fn reserved(&self, length: usize) {
+        let offset = self.c.offset.load(R);
+        // Both release: the bytes before the slot are filled.
+        self.c.committed.store(offset, Ordering::Release);
+        self.c.offset.store(offset + length, Ordering::Release);
+        self.count_record();
+    }
+
+    #[inline(always)]
+    fn count_record(&self) {
+        // Only this buffer's producer writes it: no read-modify-write needed.
+        let w = self.c.written.load(R);
+        self.c.written.store(w.wrapping_add(1), R);
     }
 
     /// Sets the write offset from the `subbuf_start` callback, reserving a
@@ -461,16 +490,30 @@ impl<'a> Ring<'a> {
         }
     }
 
-    /// A consistent view of the producer: `(produced, offset, committed)`
-    /// where the committed extent belongs to sub-buffer `produced`: it is
-    /// reset before the count moves on, and only grows after.
+    /// A consistent view of the producer: `(produced, offset, readable)`
+    /// where `readable` is the readable extent of sub-buffer `produced`
+    /// (the producer resets it before the count moves on, and it only grows
+    /// after).
     fn producer_snapshot(&self) -> Option<(usize, usize, usize)> {
         for _ in 0..4 {
             let p1 = self.c.produced.load(Ordering::Acquire);
+            // The offset before `committed`: a reservation stores
+            // `committed` before it moves the offset (release).
+            let offset = self.c.offset.load(Ordering::Acquire);
             let committed = self.c.committed.load(Ordering::Acquire);
-            let offset = self.c.offset.load(R);
             if self.c.produced.load(Ordering::Acquire) == p1 {
-                return Some((p1, offset, committed));
+                let readable = match committed {
+                    NO_RESERVATION => offset,
+                    c => c.min(offset),
+                };
+                // A refused producer (offset past the end) has nothing
+                // readable in sub-buffer `produced`: its last one is produced.
+                let readable = if readable > self.geo.subbuf_size() {
+                    0
+                } else {
+                    readable
+                };
+                return Some((p1, offset, readable));
             }
         }
         // The producer keeps switching under us: report nothing for now.
@@ -497,7 +540,7 @@ impl<'a> Ring<'a> {
         }
         let ss = self.geo.subbuf_size();
         let n = self.geo.n_subbufs();
-        let (produced, offset, committed) = self.producer_snapshot()?;
+        let (produced, offset, readable) = self.producer_snapshot()?;
         self.skip_consumed(produced);
         // A refused producer (offset past the end) writes nothing more, and
         // a full no-overwrite ring must not be skipped: only a ring whose
@@ -516,10 +559,8 @@ impl<'a> Ring<'a> {
         // Walk at most the whole ring from the read position.
         for _ in 0..=n {
             let end = if count == produced {
-                // The sub-buffer being written: what is committed in it (a
-                // refused producer has committed nothing: its last one is
-                // already produced).
-                committed.min(ss)
+                // The sub-buffer being written: what is readable in it.
+                readable
             } else {
                 ss - self.pad(self.geo.index(count)).min(ss)
             };

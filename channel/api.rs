@@ -7,7 +7,7 @@ use super::{callbacks::Callbacks, Channel};
 use crate::{
     bindings,
     buffer::Buffer,
-    compat::cpu::{CpuId, IrqDisabled, PinnedToCpu, PreemptDisabled},
+    compat::cpu::CpuId,
 };
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::str::CStr;
@@ -204,101 +204,55 @@ pub(crate) unsafe extern "C" fn relay_rs_switch_subbuf(
     unsafe { Buffer::from_raw(buf) }.switch_subbuf(length)
 }
 
-/// Writes one record to the current CPU's buffer.
+/// relay_rs_write_slow - write a record that needs relay_rs' attention
+/// @buf: the current CPU's buffer (the global one for a global channel)
+/// @data: data to be written
+/// @length: number of bytes to write
+///
+/// The out-of-line part of the inline relay_rs_write() and
+/// __relay_rs_write(): switches sub-buffers and writes the record, or drops
+/// and counts it.
 ///
 /// # Safety
 ///
-/// `chan` is an open channel; `data` is readable for `length` bytes.
-unsafe fn write_here(
-    chan: *mut bindings::rchan,
+/// `buf` is a buffer of an open channel and the caller is its producer
+/// (on its CPU with preemption or interrupts off, or holding the client's
+/// lock for a global buffer); `data` is readable for `length` bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_write_slow(
+    buf: *mut bindings::rchan_buf,
     data: *const c_void,
     length: usize,
-    ctx: &impl PinnedToCpu,
 ) {
-    if chan.is_null() {
-        return;
-    }
-    // SAFETY: an open channel (caller contract).
-    let chan = unsafe { Channel::borrow(chan) };
-    let Some(buf) = chan.this_cpu_buffer(ctx) else {
-        return;
-    };
     let data: &[u8] = if length == 0 {
         &[]
     } else {
         // SAFETY: `data` is readable for `length` bytes (caller contract).
         unsafe { core::slice::from_raw_parts(data.cast(), length) }
     };
-    buf.write(data);
+    // SAFETY: a live buffer whose producer we are (caller contract).
+    unsafe { Buffer::from_raw(buf) }.write(data);
 }
 
-/// relay_rs_write - write data into the channel
-/// @chan: relay channel
-/// @data: data to be written
-/// @length: number of bytes to write
-///
-/// Writes to the current CPU's buffer with local interrupts disabled, so it
-/// may be called from any context, including hard interrupts.
-///
-/// # Safety
-///
-/// `chan` is NULL or an open channel; `data` is readable for `length` bytes.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn relay_rs_write(
-    chan: *mut bindings::rchan,
-    data: *const c_void,
-    length: usize,
-) {
-    let irq = IrqDisabled::new();
-    // SAFETY: forwarded caller contract.
-    unsafe { write_here(chan, data, length, &irq) };
-}
-
-/// __relay_rs_write - write data into the channel, without IRQ protection
-/// @chan: relay channel
-/// @data: data to be written
-/// @length: number of bytes to write
-///
-/// Disables preemption only; the caller must not write to the same channel
-/// from interrupt context.
-///
-/// # Safety
-///
-/// As for [`relay_rs_write`].
-#[no_mangle]
-pub(crate) unsafe extern "C" fn __relay_rs_write(
-    chan: *mut bindings::rchan,
-    data: *const c_void,
-    length: usize,
-) {
-    let preempt = PreemptDisabled::new();
-    // SAFETY: forwarded caller contract.
-    unsafe { write_here(chan, data, length, &preempt) };
-}
-
-/// relay_rs_reserve - reserve slot in channel buffer
-/// @chan: relay channel
+/// relay_rs_reserve_slow - reserve a slot that needs relay_rs' attention
+/// @buf: the current CPU's buffer (the global one for a global channel)
 /// @length: number of bytes to reserve
 ///
-/// Returns pointer to reserved slot, %NULL if full or too big (counted).
-/// The caller fills the slot before anything else writes to the buffer.
+/// The out-of-line part of the inline relay_rs_reserve(): switches
+/// sub-buffers and reserves the slot. Returns the slot, or %NULL if the
+/// record was dropped (counted).
 ///
 /// # Safety
 ///
-/// `chan` is NULL or an open channel.
+/// As for [`relay_rs_write_slow`].
 #[no_mangle]
-pub(crate) unsafe extern "C" fn relay_rs_reserve(
-    chan: *mut bindings::rchan,
+pub(crate) unsafe extern "C" fn relay_rs_reserve_slow(
+    buf: *mut bindings::rchan_buf,
     length: usize,
 ) -> *mut c_void {
-    if chan.is_null() {
-        return core::ptr::null_mut();
-    }
-    let preempt = PreemptDisabled::new();
-    // SAFETY: an open channel (caller contract).
-    let chan = unsafe { Channel::borrow(chan) };
-    chan.this_cpu_buffer(&preempt)
-        .and_then(|buf| buf.reserve(length))
+    // SAFETY: a live buffer whose producer we are (caller contract).
+    unsafe { Buffer::from_raw(buf) }
+        .reserve(length)
         .map_or(core::ptr::null_mut(), |p| p.cast())
 }
 

@@ -96,27 +96,6 @@ impl Drop for IrqDisabled {
 
 impl PinnedToCpu for IrqDisabled {}
 
-/// Preemption disabled until drop.
-pub(crate) struct PreemptDisabled(PhantomData<*mut ()>);
-
-impl PreemptDisabled {
-    /// Disables preemption.
-    pub(crate) fn new() -> Self {
-        // SAFETY: always safe; balanced in `drop` (the guard is `!Send`).
-        unsafe { bindings::relay_rs_glue_preempt_disable() };
-        Self(PhantomData)
-    }
-}
-
-impl Drop for PreemptDisabled {
-    fn drop(&mut self) {
-        // SAFETY: balances the `preempt_disable` in `new`.
-        unsafe { bindings::relay_rs_glue_preempt_enable() };
-    }
-}
-
-impl PinnedToCpu for PreemptDisabled {}
-
 /// CPU hotplug held off (`cpus_read_lock`) until drop.
 pub(crate) struct CpusReadLocked(PhantomData<*mut ()>);
 

@@ -89,8 +89,9 @@ impl File {
 /// `dentry` must be a live, positive dentry, and the caller must be the
 /// only writer of that inode's size.
 pub(crate) unsafe fn inode_add_size(dentry: *mut bindings::dentry, bytes: usize) {
-    // SAFETY: `dentry` is live and positive (caller contract).
-    let inode = unsafe { bindings::relay_rs_glue_d_inode(dentry) };
+    // SAFETY: `dentry` is live and positive (caller contract), so its
+    // inode pointer is set and stable (what `d_inode()` reads).
+    let inode = unsafe { (*dentry).d_inode };
     // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
     unsafe { (*inode).i_size += bytes as i64 };
 }

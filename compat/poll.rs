@@ -51,8 +51,16 @@ impl WaitQueue {
 
     /// Does anybody wait? (The caller orders this check after its update.)
     pub(crate) fn is_active(&self) -> bool {
-        // SAFETY: initialised by the type invariant.
-        unsafe { bindings::relay_rs_glue_waitqueue_active(self.0.get()) }
+        // `waitqueue_active()`: is the list non-empty? The caller issued
+        // the full barrier that pairs with the one in `prepare_to_wait()`
+        // and `poll_wait()`.
+        let wq = self.0.get();
+        // SAFETY: initialised by the type invariant, so `head` is a valid
+        // list head; its `next` is read once, as `list_empty()` does.
+        unsafe {
+            let head = core::ptr::addr_of_mut!((*wq).head);
+            core::ptr::read_volatile(core::ptr::addr_of!((*head).next)) != head
+        }
     }
 
     /// Wakes interruptible waiters; must not be called from a producer's context.

@@ -22,6 +22,10 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/irqflags.h>
+#include <linux/string.h>
+#include <asm/barrier.h>
 
 #define RELAYFS_CHANNEL_VERSION		7
 
@@ -45,7 +49,15 @@ struct rchan_buf {
 	size_t bytes_consumed;		/* bytes consumed in cur read subbuf */
 	size_t early_bytes;		/* bytes consumed before VFS inited */
 	unsigned int cpu;		/* this buf's cpu */
+	/* relay_rs' own fields, after 6.12's */
+	size_t committed;		/* readable extent of the current
+					 * sub-buffer while a reservation may be
+					 * unfilled, else RELAY_RS_NO_RESERVATION */
+	size_t records;			/* records written since the last reset */
 } ____cacheline_aligned;
+
+/* rchan_buf.committed: no reservation pending, offset is the readable extent. */
+#define RELAY_RS_NO_RESERVATION	((size_t)-1)
 
 /* Relay channel. Layout of Linux 6.12. */
 struct rchan {
@@ -103,9 +115,8 @@ void relay_rs_subbufs_consumed(struct rchan *chan, unsigned int cpu,
 int relay_rs_buf_full(struct rchan_buf *buf);
 size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 
-void relay_rs_write(struct rchan *chan, const void *data, size_t length);
-void __relay_rs_write(struct rchan *chan, const void *data, size_t length);
-void *relay_rs_reserve(struct rchan *chan, size_t length);
+void relay_rs_write_slow(struct rchan_buf *buf, const void *data, size_t length);
+void *relay_rs_reserve_slow(struct rchan_buf *buf, size_t length);
 int relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
 void *relay_rs_buf_private_data(struct rchan_buf *buf);
 unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
@@ -122,6 +133,101 @@ struct dentry *relay_rs_create_buf_file_default(const char *filename,
 size_t relay_rs_stats(struct rchan *chan, int flags);
 
 extern const struct file_operations relay_rs_file_operations;
+
+/*
+ * The write paths are inline, as in 6.12's <linux/relay.h>: a record that
+ * fits the current sub-buffer costs a copy and two stores. Anything else (a
+ * sub-buffer switch, a refused or oversized record) is relay_rs' business,
+ * in the out-of-line relay_rs_write_slow() and relay_rs_reserve_slow().
+ *
+ * The offset moves only after the copy, so a reader of the current
+ * sub-buffer never sees bytes that are not there yet. Lengths are those of
+ * real objects: a length that wraps offset + length is undefined, as in 6.12.
+ */
+static __always_inline void relay_rs_write_buf(struct rchan *chan,
+					       struct rchan_buf *buf,
+					       const void *data, size_t length)
+{
+	size_t offset = buf->offset;
+
+	if (unlikely(offset + length > chan->subbuf_size)) {
+		relay_rs_write_slow(buf, data, length);
+		return;
+	}
+	memcpy(buf->data + offset, data, length);
+	/* The bytes first, then the offset that makes them readable. */
+	smp_store_release(&buf->offset, offset + length);
+	buf->records++;
+}
+
+/**
+ * relay_rs_write - write data into the channel
+ * @chan: relay channel
+ * @data: data to be written
+ * @length: number of bytes to write
+ *
+ * Writes to the current CPU's buffer with local interrupts disabled, so it
+ * may be called from any context, including hard interrupts. A record that
+ * does not fit is dropped and counted (relay_rs_stats()).
+ */
+static inline void relay_rs_write(struct rchan *chan, const void *data,
+				  size_t length)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	relay_rs_write_buf(chan, *this_cpu_ptr(chan->buf), data, length);
+	local_irq_restore(flags);
+}
+
+/**
+ * __relay_rs_write - write data into the channel, without IRQ protection
+ * @chan: relay channel
+ * @data: data to be written
+ * @length: number of bytes to write
+ *
+ * Disables preemption only: the caller must not write to the same channel
+ * from interrupt context.
+ */
+static inline void __relay_rs_write(struct rchan *chan, const void *data,
+				    size_t length)
+{
+	preempt_disable();
+	relay_rs_write_buf(chan, *this_cpu_ptr(chan->buf), data, length);
+	preempt_enable();
+}
+
+/**
+ * relay_rs_reserve - reserve slot in channel buffer
+ * @chan: relay channel
+ * @length: number of bytes to reserve
+ *
+ * Returns pointer to reserved slot, %NULL if full or too big (counted).
+ * As in 6.12, the caller keeps the CPU (disables preemption or interrupts,
+ * or holds its lock for a global channel) until it has filled the slot.
+ * Readers see the slot from the next reservation or sub-buffer switch on,
+ * never before it is filled.
+ */
+static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
+{
+	struct rchan_buf *buf;
+	size_t offset;
+	void *slot;
+
+	buf = *get_cpu_ptr(chan->buf);
+	offset = buf->offset;
+	if (unlikely(offset + length > chan->subbuf_size)) {
+		slot = relay_rs_reserve_slow(buf, length);
+	} else {
+		slot = buf->data + offset;
+		/* Everything before the slot is filled: readable. */
+		smp_store_release(&buf->committed, offset);
+		smp_store_release(&buf->offset, offset + length);
+		buf->records++;
+	}
+	put_cpu_ptr(chan->buf);
+	return slot;
+}
 
 /*
  * Source compatibility: a client written for 6.12's <linux/relay.h> builds

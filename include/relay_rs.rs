@@ -41,7 +41,10 @@
 
 #![allow(dead_code)]
 
-use core::marker::PhantomData;
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicUsize, Ordering},
+};
 use kernel::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
@@ -49,17 +52,64 @@ use kernel::{
     sync::lock::{spinlock::SpinLockBackend, Guard},
 };
 
-/// C `struct rchan`, opaque here.
+/// C `struct rchan`: the fields up to `buf`, which the inline write paths
+/// read (the layout of `include/relay_rs.h`, checked against it at build
+/// time inside relay_rs).
 #[repr(C)]
 pub(crate) struct RawChan {
-    _opaque: [u8; 0],
+    version: u32,
+    subbuf_size: usize,
+    n_subbufs: usize,
+    alloc_size: usize,
+    cb: *const RawCallbacks,
+    kref: kernel::bindings::kref,
+    private_data: *mut c_void,
+    last_toobig: usize,
+    /// `struct rchan_buf * __percpu *`: this CPU's buffer pointer is at
+    /// this address plus the CPU's per-CPU offset.
+    buf: *mut *mut RawBuf,
+    // Further fields are not accessed from here.
 }
 
-/// C `struct rchan_buf`, opaque here.
+/// C `struct rchan_buf`, through relay_rs' two own fields at its end (the
+/// layout of `include/relay_rs.h`, checked at build time inside relay_rs).
 #[repr(C)]
 pub(crate) struct RawBuf {
-    _opaque: [u8; 0],
+    start: *mut u8,
+    data: *mut u8,
+    offset: usize,
+    subbufs_produced: usize,
+    subbufs_consumed: usize,
+    chan: *mut RawChan,
+    read_wait: kernel::bindings::wait_queue_head,
+    /// `struct irq_work`: a `struct __call_single_node`, a function pointer
+    /// and a `struct rcuwait` on 64-bit.
+    wakeup_work: [usize; 4],
+    dentry: *mut c_void,
+    kref: kernel::bindings::kref,
+    page_array: *mut c_void,
+    page_count: u32,
+    finalized: u32,
+    padding: *mut usize,
+    prev_padding: usize,
+    bytes_consumed: usize,
+    early_bytes: usize,
+    cpu: u32,
+    committed: usize,
+    records: usize,
 }
+
+/// Offsets of the fields the inline write paths use: `rchan.subbuf_size`,
+/// `rchan.buf`, `rchan_buf.data`, `.offset`, `.committed`, `.records`
+/// (relay_rs checks them against the C header at build time).
+pub(crate) const RAW_OFFSETS: [usize; 6] = [
+    core::mem::offset_of!(RawChan, subbuf_size),
+    core::mem::offset_of!(RawChan, buf),
+    core::mem::offset_of!(RawBuf, data),
+    core::mem::offset_of!(RawBuf, offset),
+    core::mem::offset_of!(RawBuf, committed),
+    core::mem::offset_of!(RawBuf, records),
+];
 
 /// C `struct rchan_callbacks` (relay_rs' layout: 6.12's three, then the
 /// seed's two mapping callbacks).
@@ -100,8 +150,8 @@ extern "C" {
     fn relay_rs_close(chan: *mut RawChan);
     fn relay_rs_flush(chan: *mut RawChan);
     fn relay_rs_reset(chan: *mut RawChan);
-    fn relay_rs_write(chan: *mut RawChan, data: *const c_void, length: usize);
-    fn relay_rs_reserve(chan: *mut RawChan, length: usize) -> *mut c_void;
+    fn relay_rs_write_slow(buf: *mut RawBuf, data: *const c_void, length: usize);
+    fn relay_rs_reserve_slow(buf: *mut RawBuf, length: usize) -> *mut c_void;
     fn relay_rs_stats(chan: *mut RawChan, flags: c_int) -> usize;
     fn relay_rs_buf_full(buf: *mut RawBuf) -> c_int;
     fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
@@ -128,6 +178,123 @@ pub(crate) unsafe trait PinsCpu {}
 // SAFETY: a held spinlock keeps preemption disabled (non-PREEMPT_RT kernels,
 // which are the only ones relay_rs supports).
 unsafe impl<T: ?Sized> PinsCpu for Guard<'_, T, SpinLockBackend> {}
+
+/// Local interrupts disabled on this CPU until drop (`local_irq_save()`),
+/// which also pins the task to the CPU.
+pub(crate) struct IrqsDisabled {
+    flags: usize,
+    _not_send: PhantomData<*mut ()>,
+}
+
+// SAFETY: interrupts, hence preemption, stay off until the guard drops.
+unsafe impl PinsCpu for IrqsDisabled {}
+
+/// The inline parts of `local_irq_save()`, `local_irq_restore()` and
+/// `this_cpu_ptr()` that the write fast paths need. Rust cannot inline the
+/// kernel's C inline functions, so on x86-64 (native, not Xen PV, whose
+/// paravirt operations are not the native instructions) they are written
+/// out here; elsewhere relay_rs' exported copies are called.
+mod arch {
+    use super::{RawBuf, RawChan};
+
+    #[cfg(all(target_arch = "x86_64", not(CONFIG_XEN_PV)))]
+    mod imp {
+        use super::{RawBuf, RawChan};
+        use core::arch::asm;
+
+        /// `X86_EFLAGS_IF`.
+        const IF: usize = 1 << 9;
+
+        pub(crate) fn irq_save() -> usize {
+            let flags: usize;
+            // SAFETY: reads EFLAGS and clears IF, exactly as the kernel's
+            // `native_save_fl()` plus `native_irq_disable()`; the compiler
+            // must not move memory accesses across it (no `nomem`).
+            unsafe { asm!("pushfq", "pop {}", "cli", out(reg) flags) };
+            flags
+        }
+
+        pub(crate) fn irq_restore(flags: usize) {
+            if flags & IF != 0 {
+                // SAFETY: re-enables interrupts that `irq_save` found
+                // enabled, as `arch_local_irq_restore()` does.
+                unsafe { asm!("sti", options(nostack)) };
+            }
+        }
+
+        /// This CPU's buffer of `chan`.
+        ///
+        /// # Safety
+        ///
+        /// `chan` is an open channel; the caller is pinned to its CPU.
+        pub(crate) unsafe fn this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf {
+            let off: usize;
+            // SAFETY: x86-64 per-CPU data is `%gs`-relative with a zero-based
+            // section in 6.12, so this is `this_cpu_read(this_cpu_off)`.
+            unsafe {
+                asm!(
+                    "mov {}, qword ptr gs:[{}]",
+                    out(reg) off,
+                    sym kernel::bindings::this_cpu_off,
+                    options(nostack, readonly, preserves_flags)
+                )
+            };
+            // SAFETY: `chan->buf` is a per-CPU pointer of an open channel
+            // (caller contract); adding this CPU's offset gives its slot,
+            // which holds this CPU's buffer while the channel is open.
+            unsafe { *(*chan).buf.cast::<u8>().wrapping_add(off).cast::<*mut RawBuf>() }
+        }
+    }
+
+    #[cfg(not(all(target_arch = "x86_64", not(CONFIG_XEN_PV))))]
+    mod imp {
+        use super::{RawBuf, RawChan};
+
+        extern "C" {
+            fn relay_rs_local_irq_save() -> usize;
+            fn relay_rs_local_irq_restore(flags: usize);
+            fn relay_rs_this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf;
+        }
+
+        pub(crate) fn irq_save() -> usize {
+            // SAFETY: no preconditions.
+            unsafe { relay_rs_local_irq_save() }
+        }
+
+        pub(crate) fn irq_restore(flags: usize) {
+            // SAFETY: `flags` came from `irq_save` on this CPU.
+            unsafe { relay_rs_local_irq_restore(flags) }
+        }
+
+        /// # Safety
+        ///
+        /// `chan` is an open channel; the caller is pinned to its CPU.
+        pub(crate) unsafe fn this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf {
+            // SAFETY: forwarded caller contract.
+            unsafe { relay_rs_this_cpu_buf(chan) }
+        }
+    }
+
+    pub(super) use imp::*;
+}
+
+impl IrqsDisabled {
+    /// Disables local interrupts (`local_irq_save()`).
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        Self {
+            flags: arch::irq_save(),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for IrqsDisabled {
+    #[inline(always)]
+    fn drop(&mut self) {
+        arch::irq_restore(self.flags);
+    }
+}
 
 /// Client callbacks. Every method has relay's default behaviour.
 pub(crate) trait Callbacks: Sized + 'static {
@@ -321,9 +488,39 @@ impl<T: Callbacks> Channel<T> {
 
     /// Writes one record to the current CPU's buffer, from any context; a
     /// record that does not fit is dropped and counted.
+    #[inline]
     pub(crate) fn write(&self, data: &[u8]) {
-        // SAFETY: an open channel (invariant); `data` is readable.
-        unsafe { relay_rs_write(self.raw, data.as_ptr().cast(), data.len()) };
+        let mut irqs = IrqsDisabled::new();
+        self.write_pinned(&mut irqs, data);
+    }
+
+    /// Writes one record to the current CPU's buffer (`__relay_write()`),
+    /// for a caller that already keeps the CPU and never writes to this
+    /// channel from interrupt context; a record that does not fit is
+    /// dropped and counted.
+    #[inline]
+    pub(crate) fn write_pinned(&self, _pinned: &mut impl PinsCpu, data: &[u8]) {
+        // SAFETY: an open channel (invariant), and `_pinned` keeps us on
+        // this CPU with its buffer's other producers held off.
+        let buf = unsafe { arch::this_cpu_buf(self.raw) };
+        // SAFETY: an open channel's buffer, of which we are the producer
+        // (see above); `subbuf_size` never changes.
+        unsafe {
+            let offset = (*buf).offset;
+            // No overflow: `offset` is at most `subbuf_size + 1 <= 2^32` and
+            // a slice is at most `isize::MAX` bytes.
+            let end = offset.wrapping_add(data.len());
+            if end > (*self.raw).subbuf_size {
+                relay_rs_write_slow(buf, data.as_ptr().cast(), data.len());
+                return;
+            }
+            // The record fits the current sub-buffer: the inline fast path
+            // of include/relay_rs.h, in Rust.
+            core::ptr::copy_nonoverlapping(data.as_ptr(), (*buf).data.add(offset), data.len());
+            // The bytes first, then the offset that makes them readable.
+            AtomicUsize::from_ptr(&raw mut (*buf).offset).store(end, Ordering::Release);
+            (*buf).records = (*buf).records.wrapping_add(1);
+        }
     }
 
     /// Reserves `len` bytes in the current CPU's buffer (the global one for
@@ -338,8 +535,24 @@ impl<T: Callbacks> Channel<T> {
         _pinned: &'a mut impl PinsCpu,
         len: usize,
     ) -> Option<&'a mut [u8]> {
-        // SAFETY: an open channel (invariant).
-        let p = unsafe { relay_rs_reserve(self.raw, len) };
+        // SAFETY: an open channel (invariant), and `_pinned` keeps us on
+        // this CPU with its buffer's other producers held off.
+        let buf = unsafe { arch::this_cpu_buf(self.raw) };
+        // SAFETY: an open channel's buffer, of which we are the producer.
+        let p = unsafe {
+            let offset = (*buf).offset;
+            match offset.checked_add(len) {
+                Some(end) if end <= (*self.raw).subbuf_size => {
+                // Everything before the slot is filled: readable. Then the
+                // offset, after `committed` (release).
+                    AtomicUsize::from_ptr(&raw mut (*buf).committed).store(offset, Ordering::Release);
+                    AtomicUsize::from_ptr(&raw mut (*buf).offset).store(end, Ordering::Release);
+                    (*buf).records = (*buf).records.wrapping_add(1);
+                    (*buf).data.add(offset).cast()
+                }
+                _ => relay_rs_reserve_slow(buf, len),
+            }
+        };
         if p.is_null() {
             return None;
         }

@@ -12,6 +12,19 @@ APT_PACKAGES="linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev flex bis
 
 die() { echo "setup: $*" >&2; exit 1; }
 
+# --bench: only what make bench adds (the plot).
+if [ "${1:-}" = --bench ]; then
+	dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null | grep -q "install ok installed" &&
+		exit 0
+	echo "setup: installing python3-matplotlib (bench plots)"
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-matplotlib >/dev/null ||
+		die "apt-get install python3-matplotlib failed"
+	exit 0
+fi
+
 missing=""
 for p in $APT_PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

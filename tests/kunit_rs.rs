@@ -96,6 +96,30 @@ unsafe extern "C" fn create_global(
     null_mut()
 }
 
+/// Writes `data` to this CPU's buffer through the out-of-line path (the
+/// inline ones are covered by the C suite and the Rust API tests).
+///
+/// # Safety
+///
+/// `chan` is an open channel.
+unsafe fn write_raw(chan: *mut bindings::rchan, data: &[u8]) {
+    let irqs = crate::compat::cpu::IrqDisabled::new();
+    // SAFETY: an open channel (caller contract).
+    let chan = unsafe { Channel::borrow(chan) };
+    if let Some(buf) = chan.this_cpu_buffer(&irqs) {
+        // SAFETY: this CPU's buffer, of which we are the producer with
+        // interrupts off; `data` is a slice.
+        unsafe { relay_rs_write_slow(buf.as_raw(), data.as_ptr().cast(), data.len()) };
+    }
+}
+
+/// `relay_rs_reserve_slow` on `buf` with interrupts off.
+fn reserve_raw(buf: &Buffer, length: usize) -> *mut c_void {
+    let _irqs = crate::compat::cpu::IrqDisabled::new();
+    // SAFETY: a live buffer; the test is its only producer.
+    unsafe { relay_rs_reserve_slow(buf.as_raw(), length) }
+}
+
 /// `subbuf_start` of an overwrite ("flight recorder") channel.
 extern "C" fn always_switch(
     _: *mut bindings::rchan_buf,
@@ -166,8 +190,8 @@ impl TestChan {
     }
 
     fn write(&self, data: &[u8]) {
-        // SAFETY: an open channel; `data` is readable.
-        unsafe { relay_rs_write(self.chan, data.as_ptr().cast(), data.len()) };
+        // SAFETY: an open channel.
+        unsafe { write_raw(self.chan, data) };
     }
 
     fn buffer(&self) -> Arc<Buffer> {
@@ -283,8 +307,7 @@ extern "C" fn no_overwrite_refuses_and_counts(_t: *mut bindings::kunit) {
     expect!(unsafe { relay_rs_buf_full(buf.as_raw()) } == 1);
     expect!(c.stats(bindings::RELAY_RS_STATS_BUF_FULL) == 3);
     // reserve(0) is how i915 probes for room: NULL while full.
-    // SAFETY: an open channel.
-    expect!(unsafe { relay_rs_reserve(c.chan, 0) }.is_null());
+    expect!(reserve_raw(&buf, 0).is_null());
     let got = read_all(&buf);
     expect!(got.len() == 128);
     expect!(got[..64] == record(0, 64)[..] && got[64..] == record(1, 64)[..]);
@@ -420,9 +443,8 @@ extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit)
     }
     let rec = record(1, 100);
     {
-        let _p = crate::compat::cpu::PreemptDisabled::new();
-        // SAFETY: an open channel; preemption is off.
-        unsafe { __relay_rs_write(chan, rec.as_ptr().cast(), rec.len()) };
+        // SAFETY: an open channel.
+        unsafe { write_raw(chan, &rec) };
     }
     // SAFETY: an open channel.
     unsafe { relay_rs_flush(chan) };

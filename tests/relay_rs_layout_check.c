@@ -26,7 +26,9 @@
 	static_assert(sizeof(struct type) == sizeof(struct rrs_##type) && \
 		      __alignof__(struct type) == __alignof__(struct rrs_##type))
 
-SAME_SHAPE(rchan_buf);
+/* relay_rs appends two fields; relay_rs alone allocates buffers. */
+static_assert(__alignof__(struct rchan_buf) == __alignof__(struct rrs_rchan_buf) &&
+	      offsetof(struct rrs_rchan_buf, committed) >= offsetofend(struct rchan_buf, cpu));
 SAME(rchan_buf, start);
 SAME(rchan_buf, data);
 SAME(rchan_buf, offset);

@@ -3,9 +3,11 @@
 #
 # Boots the cached kernel in QEMU (TCG, 4 CPUs) with a busybox initramfs
 # holding relay_rs, its client modules, the guest tools and the guest
-# script for MODE, and saves the serial console to build/MODE.log.
+# script for MODE, and saves the serial console to build/MODE.log (or
+# build/$RUN_LOG.log).
 #
-# Usage: tests/run-qemu.sh demo|test      Environment: KDIR, QEMU_TIMEOUT.
+# Usage: tests/run-qemu.sh demo|test|bench   Environment: KDIR, QEMU_TIMEOUT,
+# QEMU_MEM, QEMU_EXTRA, RUN_LOG, STRESS_SECONDS.
 set -euo pipefail
 
 mode=$1
@@ -47,7 +49,7 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out/initramfs-$mode.cpio.gz")
 
-log="$out/$mode.log"
+log="$out/${RUN_LOG:-$mode}.log"
 echo "run-qemu: booting $mode (log: $log)" >&2
 set +e
 # shellcheck disable=SC2086

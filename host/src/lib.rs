@@ -15,6 +15,8 @@ pub struct Cells {
     data: AtomicUsize,
     offset: AtomicUsize,
     committed: AtomicUsize,
+    written: AtomicUsize,
+    sub_start: AtomicUsize,
     produced: AtomicUsize,
     consumed: AtomicUsize,
     bytes_consumed: AtomicUsize,
@@ -30,7 +32,9 @@ impl Cells {
         Cells {
             data: AtomicUsize::new(0),
             offset: AtomicUsize::new(0),
-            committed: AtomicUsize::new(0),
+            committed: AtomicUsize::new(ring::NO_RESERVATION),
+            written: AtomicUsize::new(0),
+            sub_start: AtomicUsize::new(0),
             produced: AtomicUsize::new(0),
             consumed: AtomicUsize::new(0),
             bytes_consumed: AtomicUsize::new(0),
@@ -54,6 +58,8 @@ impl Cells {
                 bytes_consumed: &self.bytes_consumed,
                 prev_padding: &self.prev_padding,
                 padding: &self.padding,
+                written: &self.written,
+                sub_start: &self.sub_start,
                 records: &self.records,
             },
         )
@@ -168,11 +174,11 @@ impl HostBuffer {
 
     /// Writes `rec`; true if it was accepted.
     pub fn write(&mut self, rec: &[u8]) -> bool {
-        match self.run(|r, h| r.reserve(rec.len(), h)) {
+        match self.run(|r, h| r.room(rec.len(), h)) {
             Some(p) => {
                 assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
                 self.mem[p..p + rec.len()].copy_from_slice(rec);
-                self.ring().commit();
+                self.ring().wrote(rec.len());
                 true
             }
             None => false,

@@ -85,7 +85,7 @@ fn run(ss: usize, n: usize, count: u32) {
                 let len = 8 + (seq as usize * 7919) % (ss - 8 + 1);
                 let rec = record(seq, len);
                 let ring = s.ring();
-                let pos = ring.reserve(
+                let pos = ring.room(
                     len,
                     &mut Hooks {
                         ring: &ring,
@@ -93,10 +93,18 @@ fn run(ss: usize, n: usize, count: u32) {
                     },
                 );
                 if let Some(pos) = pos {
+                    // Alternate the two ways to claim room: a reservation
+                    // filled after the claim, and a write filled before.
+                    let reserve = seq % 2 == 0;
+                    if reserve {
+                        ring.reserved(len);
+                    }
                     for (i, b) in rec.iter().enumerate() {
                         s.mem[pos + i].store(*b, Relaxed);
                     }
-                    ring.commit();
+                    if !reserve {
+                        ring.wrote(len);
+                    }
                 }
                 if seq % 97 == 0 {
                     ring.switch_subbuf(

@@ -1,11 +1,44 @@
 # SPDX-License-Identifier: GPL-2.0
-# make bench, guest side: the write-path benchmark, results as CSV.
+# make bench, guest side: the write paths, then the readers; results as CSV
+# between markers for bench/report.py.
 D=/sys/kernel/debug
+B=$D/relay_rs_bench
 insmod /modules/relay_rs.ko || exit 1
 insmod /modules/relay_rs_bench.ko || exit 1
-echo run >$D/relay_rs_bench/ctl || exit 1
+echo run >$B/ctl || exit 1
 echo RELAY_RS_BENCH_BEGIN
-cat $D/relay_rs_bench/results
+cat $B/results
 echo RELAY_RS_BENCH_END
+
+# Readers: impl,phase,mode,bufsize,bytes,secs,attempted,lost,record
+# "drain": four full buffers (4 MiB x 16 each), read out; "live": a writer
+# per CPU for 3 s while the reader runs. Three rounds, interleaved. C relay: read() only (its debugfs
+# files have neither mmap nor splice); relay_rs: read, mmap and splice.
+reader() { # impl phase mode bufsize
+	if [ "$2" = drain ]; then
+		echo "fill $1" >$B/ctl || return 1
+	else
+		echo "live $1 3000" >$B/ctl || return 1
+	fi
+	out=$(/bin/relay-read $B rd --mode "$3" --bufsize "$4" --idle-exit 500 --bench 2>/dev/null |
+		grep '^BENCH ')
+	echo close >$B/ctl
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" "$4" $(echo "$out" | sed 's/BENCH //; s/[a-z]*=//g') \
+		$(sed 's/[a-z]*=//g' $B/rd_stats)
+	echo "RDBENCH $1,$2,$3,$4,$5,$6,$7,$8,$9"
+}
+echo RELAY_RS_READ_BEGIN
+for phase in drain live; do
+	for rep in 1 2 3; do
+		for bs in 65536 1048576; do
+			reader c $phase read $bs
+			reader rs $phase read $bs
+		done
+		reader rs $phase mmap 1048576
+		reader rs $phase splice 1048576
+	done
+done
+echo RELAY_RS_READ_END
 rmmod relay_rs_bench
 rmmod relay_rs

@@ -7,6 +7,7 @@
 //! ```text
 //! relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate]
 //!            [--out DIR | --merged FILE] [--stats] [--idle-exit MS]
+//!            [--bufsize BYTES] [--bench]
 //! relay-read --poll-wait FILE MS     # prints the ms until POLLIN, or "timeout"
 //! relay-read --abuse FILE            # seeks, pread and bad mmaps must be refused
 //! ```
@@ -22,7 +23,7 @@ use std::{
     path::{Path, PathBuf},
     process::ExitCode,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
     thread,
@@ -30,6 +31,14 @@ use std::{
 };
 
 static STOP: AtomicBool = AtomicBool::new(false);
+/// Bytes per read(2), splice(2) or sendfile(2) call (`--bufsize`).
+static BUFSIZE: AtomicUsize = AtomicUsize::new(1 << 20);
+/// When the last data arrived, in ns after the start (`--bench`).
+static LAST_DATA_NS: AtomicU64 = AtomicU64::new(0);
+
+fn bufsize() -> usize {
+    BUFSIZE.load(Ordering::Relaxed)
+}
 
 extern "C" fn on_sigint(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
@@ -144,7 +153,7 @@ impl Consumer {
             fd,
             fd2: -1,
             mode,
-            buf: vec![0; 1 << 20],
+            buf: vec![0; bufsize()],
             map: std::ptr::null(),
             map_len: 0,
             pipe: [-1, -1],
@@ -176,7 +185,7 @@ impl Consumer {
                     return Err(io::Error::last_os_error());
                 }
                 // SAFETY: growing our own pipe; failure is harmless.
-                unsafe { libc::fcntl(c.pipe[0], libc::F_SETPIPE_SZ, 1 << 20) };
+                unsafe { libc::fcntl(c.pipe[0], libc::F_SETPIPE_SZ, bufsize().max(4096) as libc::c_int) };
             }
             Mode::Alternate => c.fd2 = open_ro(path)?,
             _ => {}
@@ -280,7 +289,7 @@ impl Consumer {
                     std::ptr::null_mut(),
                     self.pipe[1],
                     std::ptr::null_mut(),
-                    1 << 20,
+                    bufsize(),
                     libc::SPLICE_F_NONBLOCK,
                 )
             };
@@ -339,7 +348,7 @@ impl Consumer {
         let mut total = 0;
         loop {
             // SAFETY: sendfile from the relay file into the output file.
-            let n = unsafe { libc::sendfile(out, self.fd, std::ptr::null_mut(), 1 << 20) };
+            let n = unsafe { libc::sendfile(out, self.fd, std::ptr::null_mut(), bufsize()) };
             let Some(n) = ready(n)? else {
                 return Ok(total);
             };
@@ -358,6 +367,7 @@ fn consume(
     out_fd: Option<RawFd>,
     bytes: Arc<AtomicU64>,
     idle: Option<u64>,
+    start: Instant,
 ) -> io::Result<()> {
     let mut c = Consumer::new(&path, mode, out_fd)?;
     let mut last_data = Instant::now();
@@ -367,6 +377,7 @@ fn consume(
         bytes.fetch_add(n, Ordering::Relaxed);
         if n > 0 {
             last_data = Instant::now();
+            LAST_DATA_NS.fetch_max(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
         }
         let hup = rev & (libc::POLLHUP | libc::POLLERR) != 0;
         if (hup && n == 0) || STOP.load(Ordering::Relaxed) {
@@ -664,12 +675,12 @@ fn main() -> ExitCode {
         return mmap_abuse(&args[1]);
     }
     if args.len() < 2 {
-        eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS]");
+        eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS] [--bufsize BYTES] [--bench]");
         return ExitCode::from(2);
     }
     let (dir, base) = (PathBuf::from(&args[0]), args[1].clone());
-    let (mut mode, mut out, mut merged, mut stats, mut idle) =
-        (Mode::Read, None, None, false, None);
+    let (mut mode, mut out, mut merged, mut stats, mut idle, mut bench) =
+        (Mode::Read, None, None, false, None, false);
     let mut it = args[2..].iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -690,6 +701,14 @@ fn main() -> ExitCode {
             "--merged" => merged = it.next().map(PathBuf::from),
             "--stats" => stats = true,
             "--idle-exit" => idle = it.next().and_then(|s| s.parse().ok()),
+            "--bufsize" => match it.next().and_then(|s| s.parse::<usize>().ok()) {
+                Some(n) if n > 0 => BUFSIZE.store(n, Ordering::Relaxed),
+                _ => {
+                    eprintln!("relay-read: --bufsize needs a positive number");
+                    return ExitCode::from(2);
+                }
+            },
+            "--bench" => bench = true,
             _ => {
                 eprintln!("relay-read: unknown argument {a}");
                 return ExitCode::from(2);
@@ -736,14 +755,17 @@ fn main() -> ExitCode {
                 (Sink::File(f), Some(fd))
             }
             (None, Some(m)) => (Sink::Merged(m.clone()), None),
-            (None, None) => (
-                Sink::File(File::create("/dev/null").expect("/dev/null")),
-                None,
-            ),
+            (None, None) => {
+                // Discarded, without a copy where the mode allows (splice
+                // and sendfile into /dev/null).
+                let f = File::create("/dev/null").expect("/dev/null");
+                let fd = f.as_raw_fd();
+                (Sink::File(f), Some(fd))
+            }
         };
         let (path, cpu) = (path.clone(), *cpu);
         handles.push(thread::spawn(move || {
-            if let Err(e) = consume(path, mode, sink, out_fd, bytes, idle) {
+            if let Err(e) = consume(path, mode, sink, out_fd, bytes, idle, start) {
                 eprintln!("relay-read: cpu {cpu}: {e}");
                 return false;
             }
@@ -787,6 +809,11 @@ fn main() -> ExitCode {
         "total {total} bytes in {secs:.2} s ({:.2} MB/s)",
         total as f64 / 1e6 / secs
     );
+    if bench {
+        // From the start to the last data: the idle tail is not reading.
+        let busy = LAST_DATA_NS.load(Ordering::Relaxed) as f64 / 1e9;
+        println!("BENCH bytes={total} secs={:.6}", busy.max(1e-9));
+    }
     if stats {
         let s = last_stats.lock().unwrap();
         for line in s
