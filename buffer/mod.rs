@@ -465,7 +465,7 @@ impl SwitchHooks for Hooks<'_> {
         let dentry = self.0.dentry();
         if dentry.is_null() {
             let e = self.0.early_bytes();
-            e.store(e.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
+            e.store(e.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
         } else {
             // SAFETY: the dentry lives until `close`, which producers may not
             // race with; the producer is the only writer of the size.
@@ -483,18 +483,18 @@ impl SwitchHooks for Hooks<'_> {
 
     fn lost_full(&mut self, _length: usize) {
         let c = &self.0.stats.full;
-        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
     }
 
     fn lost_too_big(&mut self, length: usize) {
         let c = &self.0.stats.too_big;
-        c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         self.0.chan.note_too_big(length);
     }
 
     fn lost_overwritten(&mut self, records: usize) {
         let c = &self.0.stats.overwritten;
-        c.store(c.load(Ordering::Relaxed) + records, Ordering::Relaxed);
+        c.store(c.load(Ordering::Relaxed).wrapping_add(records), Ordering::Relaxed);
     }
 }
 

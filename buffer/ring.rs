@@ -325,23 +325,23 @@ impl<'a> Ring<'a> {
             self.c
                 .produced
                 .store(produced.wrapping_add(1), Ordering::Release);
-            hooks.produced(ss - pad);
+            hooks.produced(ss.wrapping_sub(pad));
             // Order the count against the waitqueue check (smp_mb in 6.12).
             fence(Ordering::SeqCst);
             hooks.wake_readers();
-            new_index = if new_index + 1 == self.geo.n_subbufs() {
-                0
-            } else {
-                new_index + 1
-            };
+            new_index = new_index.wrapping_add(1);
+            if new_index == self.geo.n_subbufs() {
+                new_index = 0;
+            }
         }
         let old = self.c.data.load(R);
-        // `new_index < n_subbufs`: no reduction needed.
-        let new = self.c.start + new_index * ss;
-        // The offset stays "refused" during the callback (it may set a
-        // header with `subbuf_start_reserve`) and becomes a position only
-        // if the callback accepts.
-        self.c.offset.store(self.geo.refused_offset(), R);
+        // `new_index < n_subbufs`, so this is inside the ring (no overflow:
+        // the ring is at most `u32::MAX` bytes, `Geometry` invariant).
+        let new = self.c.start.wrapping_add(new_index.wrapping_mul(ss));
+        // The offset is "refused" here (stored above, or left by the last
+        // refusal) and stays so during the callback (which may set a header
+        // with `subbuf_start_reserve`); it becomes a position only if the
+        // callback accepts.
         if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
             self.c.offset.store(self.geo.refused_offset(), R);
             if length > 0 {
@@ -389,7 +389,13 @@ impl<'a> Ring<'a> {
             offset = self.c.offset.load(R);
         }
         // `data` is the current sub-buffer's address (type invariant).
-        Some(self.c.data.load(R).wrapping_sub(self.c.start) + offset)
+        Some(
+            self.c
+                .data
+                .load(R)
+                .wrapping_sub(self.c.start)
+                .wrapping_add(offset),
+        )
     }
 
     /// Claims and publishes the `length` bytes that [`Ring::room`] found,
@@ -397,7 +403,10 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn wrote(&self, length: usize) {
         let offset = self.c.offset.load(R);
-        self.c.offset.store(offset + length, Ordering::Release);
+        // `room` found `length` bytes at `offset` inside the sub-buffer.
+        self.c
+            .offset
+            .store(offset.wrapping_add(length), Ordering::Release);
         self.count_record();
     }
 
@@ -409,7 +418,9 @@ impl<'a> Ring<'a> {
         let offset = self.c.offset.load(R);
         // Both release: the bytes before the slot are filled.
         self.c.committed.store(offset, Ordering::Release);
-        self.c.offset.store(offset + length, Ordering::Release);
+        self.c
+            .offset
+            .store(offset.wrapping_add(length), Ordering::Release);
         self.count_record();
     }
 

@@ -93,7 +93,7 @@ pub(crate) unsafe fn inode_add_size(dentry: *mut bindings::dentry, bytes: usize)
     // inode pointer is set and stable (what `d_inode()` reads).
     let inode = unsafe { (*dentry).d_inode };
     // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
-    unsafe { (*inode).i_size += bytes as i64 };
+    unsafe { (*inode).i_size = (*inode).i_size.wrapping_add(bytes as i64) };
 }
 
 /// Sets the size of the inode behind `dentry`.

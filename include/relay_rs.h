@@ -219,11 +219,14 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	if (unlikely(offset + length > chan->subbuf_size)) {
 		slot = relay_rs_reserve_slow(buf, length);
 	} else {
-		slot = buf->data + offset;
+		buf->records++;
 		/* Everything before the slot is filled: readable. */
 		smp_store_release(&buf->committed, offset);
 		smp_store_release(&buf->offset, offset + length);
-		buf->records++;
+		slot = buf->data + offset;
+		/* A slot in the vmap'd ring: lets callers' NULL checks fold. */
+		if (!slot)
+			unreachable();
 	}
 	put_cpu_ptr(chan->buf);
 	return slot;

@@ -538,17 +538,23 @@ impl<T: Callbacks> Channel<T> {
         // SAFETY: an open channel (invariant), and `_pinned` keeps us on
         // this CPU with its buffer's other producers held off.
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
-        // SAFETY: an open channel's buffer, of which we are the producer.
+        // SAFETY: an open channel's buffer, of which we are the producer;
+        // `data` is the current sub-buffer of the mapped ring, so the slot
+        // address is not NULL (`assert_unchecked`).
         let p = unsafe {
             let offset = (*buf).offset;
             match offset.checked_add(len) {
                 Some(end) if end <= (*self.raw).subbuf_size => {
-                // Everything before the slot is filled: readable. Then the
-                // offset, after `committed` (release).
+                    (*buf).records = (*buf).records.wrapping_add(1);
+                    // Everything before the slot is filled: readable. Then
+                    // the offset, after `committed` (release).
                     AtomicUsize::from_ptr(&raw mut (*buf).committed).store(offset, Ordering::Release);
                     AtomicUsize::from_ptr(&raw mut (*buf).offset).store(end, Ordering::Release);
-                    (*buf).records = (*buf).records.wrapping_add(1);
-                    (*buf).data.add(offset).cast()
+                    let slot = (*buf).data.add(offset);
+                    // A slot in the vmap'd ring is never NULL; telling the
+                    // compiler folds the `None` check below on this path.
+                    core::hint::assert_unchecked(!slot.is_null());
+                    slot.cast()
                 }
                 _ => relay_rs_reserve_slow(buf, len),
             }
