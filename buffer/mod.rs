@@ -66,10 +66,8 @@ pub(crate) struct Buffer {
     geo: Geometry,
     mem: VmappedPages,
     padding: KVVec<AtomicUsize>,
-    /// Records in each completed sub-buffer, for overwrite loss accounting.
+    /// `records` when each sub-buffer was started, for overwrite loss accounting.
     records: KVVec<AtomicUsize>,
-    /// Records written before the current sub-buffer ([`Counters::sub_start`]).
-    sub_start: AtomicUsize,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -119,7 +117,6 @@ impl Buffer {
                 mem,
                 padding,
                 records,
-                sub_start: AtomicUsize::new(0),
                 read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
@@ -193,7 +190,6 @@ impl Buffer {
                 prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
                 padding: &self.padding,
                 written: atomic(addr_of_mut!((*r).records)),
-                sub_start: &self.sub_start,
                 records: &self.records,
             }
         };

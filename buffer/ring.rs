@@ -128,9 +128,9 @@ pub struct Counters<'a> {
     /// `records` (relay_rs' own field): records written since the reset,
     /// counted by the producer after each accepted write or reservation.
     pub written: &'a AtomicUsize,
-    /// `written` when the current sub-buffer was started.
-    pub sub_start: &'a AtomicUsize,
-    /// Records in each completed sub-buffer, for overwrite loss accounting.
+    /// `written` when each sub-buffer was started, for overwrite loss
+    /// accounting: a sub-buffer holds the records between its start and
+    /// the next one's.
     pub records: &'a [AtomicUsize],
 }
 
@@ -193,21 +193,10 @@ impl<'a> Ring<'a> {
         }
     }
 
-    /// Takes the record count of sub-buffer `index`, leaving 0.
+    /// `written` when sub-buffer `index` was started.
     #[inline(always)]
-    fn take_records(&self, index: usize) -> usize {
-        self.c.records.get(index).map_or(0, |r| {
-            let n = r.load(R);
-            r.store(0, R);
-            n
-        })
-    }
-
-    #[inline(always)]
-    fn set_records(&self, index: usize, value: usize) {
-        if let Some(r) = self.c.records.get(index) {
-            r.store(value, R);
-        }
+    fn started_at(&self, index: usize) -> usize {
+        self.c.records.get(index).map_or(0, |r| r.load(R))
     }
 
     /// The ring's geometry.
@@ -268,7 +257,6 @@ impl<'a> Ring<'a> {
         self.c.offset.store(0, R);
         self.c.committed.store(NO_RESERVATION, R);
         self.c.written.store(0, R);
-        self.c.sub_start.store(0, R);
         self.c.prev_padding.store(0, R);
         for p in self.c.padding.iter().chain(self.c.records) {
             p.store(0, R);
@@ -310,11 +298,10 @@ impl<'a> Ring<'a> {
         // last switch was refused (then the current one is already produced).
         let mut new_index = self.geo.index(produced);
         if offset != self.geo.refused_offset() {
-            let pad = ss.saturating_sub(offset);
+            // `offset <= ss` here (type invariant, and not refused).
+            let pad = ss.wrapping_sub(offset);
             self.c.prev_padding.store(pad, R);
             self.set_pad(new_index, pad);
-            let written = self.c.written.load(R);
-            self.set_records(new_index, written.wrapping_sub(self.c.sub_start.load(R)));
             // No write position until `subbuf_start` accepts the next
             // sub-buffer, and nothing of it readable yet: a consumer that
             // sees the new count sees both, never the old extent nor an
@@ -353,18 +340,42 @@ impl<'a> Ring<'a> {
             self.c.offset.store(0, Ordering::Release);
         }
         // The new sub-buffer still holds unread records if the producer
-        // lapped the consumer: count them before they are overwritten.
-        let old_records = self.take_records(new_index);
-        self.c.sub_start.store(self.c.written.load(R), R);
-        let produced = self.c.produced.load(R);
-        if old_records > 0 && produced.wrapping_sub(self.c.consumed.load(R)) >= self.geo.n_subbufs()
+        // lapped the consumer (every sub-buffer completed and unconsumed):
+        // count them before they are overwritten. They end where the
+        // sub-buffer started after it did: the next one (the current one's
+        // successor, or now, with a single sub-buffer).
+        let written = self.c.written.load(R);
+        let n = self.geo.n_subbufs();
+        if self
+            .c
+            .produced
+            .load(R)
+            .wrapping_sub(self.c.consumed.load(R))
+            >= n
         {
-            hooks.lost_overwritten(old_records);
+            let next = if new_index.wrapping_add(1) == n {
+                0
+            } else {
+                new_index.wrapping_add(1)
+            };
+            let end = if n == 1 {
+                written
+            } else {
+                self.started_at(next)
+            };
+            let lost = end.wrapping_sub(self.started_at(new_index));
+            if lost > 0 {
+                hooks.lost_overwritten(lost);
+            }
+        }
+        if let Some(r) = self.c.records.get(new_index) {
+            r.store(written, R);
         }
         self.c.data.store(new, R);
         self.set_pad(new_index, 0);
-        // `subbuf_start` may have reserved a header with `subbuf_start_reserve`.
-        if length.saturating_add(self.c.offset.load(R)) > ss {
+        // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
+        // (at most `ss - 2`, and `length <= ss`: no overflow).
+        if length.wrapping_add(self.c.offset.load(R)) > ss {
             hooks.lost_too_big(length);
             return false;
         }

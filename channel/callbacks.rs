@@ -11,8 +11,9 @@ use kernel::{prelude::*, str::CStr};
 ///
 /// # Invariants
 ///
-/// `table` is NULL or points to a `struct rchan_callbacks` that the client
-/// keeps alive until the channel is closed (the relay API's contract).
+/// `table` points to the client's `struct rchan_callbacks`, which it keeps
+/// alive until the channel is closed (the relay API's contract), or to the
+/// static all-defaults table.
 #[derive(Clone, Copy)]
 pub(crate) struct Callbacks {
     table: *const bindings::rchan_callbacks,
@@ -39,17 +40,18 @@ impl Callbacks {
     ///
     /// `table` must be NULL or stay valid until the channel is closed.
     pub(crate) unsafe fn new(table: *const bindings::rchan_callbacks) -> Self {
-        // INVARIANT: per the caller contract.
+        let table = if table.is_null() {
+            &DEFAULT_CALLBACKS.0
+        } else {
+            table
+        };
+        // INVARIANT: per the caller contract, or the static default table.
         Self { table }
     }
 
     /// The pointer to store in `rchan.cb`: never NULL.
     pub(crate) fn as_raw(&self) -> *const bindings::rchan_callbacks {
-        if self.table.is_null() {
-            &DEFAULT_CALLBACKS.0
-        } else {
-            self.table
-        }
+        self.table
     }
 
     fn table(&self) -> &bindings::rchan_callbacks {

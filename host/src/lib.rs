@@ -16,7 +16,6 @@ pub struct Cells {
     offset: AtomicUsize,
     committed: AtomicUsize,
     written: AtomicUsize,
-    sub_start: AtomicUsize,
     produced: AtomicUsize,
     consumed: AtomicUsize,
     bytes_consumed: AtomicUsize,
@@ -34,7 +33,6 @@ impl Cells {
             offset: AtomicUsize::new(0),
             committed: AtomicUsize::new(ring::NO_RESERVATION),
             written: AtomicUsize::new(0),
-            sub_start: AtomicUsize::new(0),
             produced: AtomicUsize::new(0),
             consumed: AtomicUsize::new(0),
             bytes_consumed: AtomicUsize::new(0),
@@ -59,7 +57,6 @@ impl Cells {
                 prev_padding: &self.prev_padding,
                 padding: &self.padding,
                 written: &self.written,
-                sub_start: &self.sub_start,
                 records: &self.records,
             },
         )
