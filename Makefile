@@ -68,12 +68,14 @@ bench: setup
 			$(TOP)/tests/run-qemu.sh bench && \
 		python3 $(TOP)/bench/report.py $(TOP)/build/bench-$$mode.log \
 			$(TOP)/bench/results $$mode || exit 1; \
-	done
+	done; \
+	python3 $(TOP)/bench/report.py --readme $(TOP)/README.md $(TOP)/bench/results
 
 # rustfmt, clippy and checkpatch, all of which must stay clean.
 check: setup
 	@kdir=$(call kdir,base) && \
-	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs && \
+	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
+		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs && \
 	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \
 	touch $(TOP)/relay_rs.rs && \

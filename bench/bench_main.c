@@ -171,6 +171,7 @@ static int worker_fn(void *arg)
 		if (kthread_should_stop())
 			break;
 		seen = READ_ONCE(job.gen);
+		/* The job's fields were written before the generation moved. */
 		smp_rmb();
 		/* Released together: wait until every worker is here. */
 		atomic_inc(&job.ready);
@@ -226,6 +227,7 @@ static u64 timed_all(enum impl impl, enum bench_path path, size_t len)
 	job.len = len;
 	atomic_set(&job.ready, 0);
 	atomic_set(&job.done, 0);
+	/* The job before the generation that releases the workers. */
 	smp_wmb();
 	WRITE_ONCE(job.gen, job.gen + 1);
 	wake_up_all(&job_wq);
@@ -265,9 +267,28 @@ static int open_all(unsigned int g)
 	return ret;
 }
 
+/* One case, every implementation interleaved, ROUNDS rounds after a warm-up. */
+static void run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
+{
+	/* The memcpy floor once per size, with the write path. */
+	unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
+	unsigned int r, i;
+	u64 ns;
+
+	for (r = 0; r <= ROUNDS; r++) {
+		for (i = 0; i < n; i++) {
+			ns = all ? timed_all(i, p, sizes[s]) : timed(i, p, sizes[s]);
+			if (r)
+				results[nr_results++] = (struct result){
+					i, p, s, g, all ? nr_workers : 1, r - 1, ns };
+		}
+	}
+	cond_resched();
+}
+
 static int run(void)
 {
-	unsigned int g, s, p, r, i, c, max;
+	unsigned int g, s, p, c, max;
 	int ret;
 
 	max = ARRAY_SIZE(geos) * ARRAY_SIZE(sizes) * NR_PATHS * ROUNDS * NR_IMPLS * 2;
@@ -287,24 +308,8 @@ static int run(void)
 			if (ret)
 				goto out;
 			for (s = 0; s < ARRAY_SIZE(sizes); s++)
-				for (p = 0; p < NR_PATHS; p++) {
-					/* The memcpy floor once per size, with the write path. */
-					unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
-
-					for (r = 0; r <= ROUNDS; r++)
-						for (i = 0; i < n; i++) {
-							u64 ns = all ? timed_all(i, p, sizes[s]) :
-								       timed(i, p, sizes[s]);
-
-							/* Round 0 warms every implementation up. */
-							if (r)
-								results[nr_results++] = (struct result){
-									i, p, s, g,
-									all ? nr_workers : 1,
-									r - 1, ns };
-						}
-					cond_resched();
-				}
+				for (p = 0; p < NR_PATHS; p++)
+					run_case(all, g, s, p);
 			close_all();
 		}
 	}

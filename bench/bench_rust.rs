@@ -37,7 +37,11 @@ const PATH_UNLOCKED: c_uint = 1;
 
 /// Opens the Rust writer's channel (files `brust<cpu>` in the debugfs root).
 #[no_mangle]
-pub extern "C" fn bench_rust_open(_dir: *mut c_void, subbuf_size: usize, n_subbufs: usize) -> c_int {
+pub extern "C" fn bench_rust_open(
+    _dir: *mut c_void,
+    subbuf_size: usize,
+    n_subbufs: usize,
+) -> c_int {
     let Ok(chan) = Channel::<Overwrite>::open(Some(c_str!("brust")), subbuf_size, n_subbufs, ())
     else {
         return ENOMEM.to_errno();
@@ -63,7 +67,12 @@ pub extern "C" fn bench_rust_open(_dir: *mut c_void, subbuf_size: usize, n_subbu
 /// `rec` is readable for `len` bytes; the channel is open and not closed
 /// concurrently (the C side serialises open, loops and close).
 #[no_mangle]
-pub unsafe extern "C" fn bench_rust_loop(path: c_uint, rec: *const c_void, len: usize, count: c_uint) {
+pub unsafe extern "C" fn bench_rust_loop(
+    path: c_uint,
+    rec: *const c_void,
+    len: usize,
+    count: c_uint,
+) {
     let chan = CHAN.load(Ordering::Acquire);
     if chan.is_null() {
         return;

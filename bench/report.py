@@ -8,6 +8,9 @@ C relay is taken per round and reported as median and spread. Readers: MB/s
 per consumer, its ratio to the C relay's read() with the same buffer size,
 and conservation (records read + lost = attempted). Writes CSVs and a plot
 under bench/results/ (MODE: walltime or icount).
+
+bench/report.py LOG OUTDIR MODE       one mode's log: tables, CSVs, plot
+bench/report.py --readme README OUTDIR   the README's tables from the CSVs
 """
 import csv
 import os
@@ -172,7 +175,91 @@ def plot(medians, outdir, mode):
     print('bench: plot in %s' % path)
 
 
+def readme_tables(outdir):
+    """Markdown tables of the latest summaries (both modes), for README.md."""
+    def load(name):
+        path = os.path.join(outdir, name)
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return list(csv.DictReader(f))
+    modes = [m for m in ('icount', 'walltime') if load('summary-%s.csv' % m)]
+    w = {m: {(r['cpus'], r['path'], r['size'], r['geometry']): r
+             for r in load('summary-%s.csv' % m)} for m in modes}
+    lines = []
+    for m in modes:
+        lines.append('%s%s, 1 CPU, relay_rs / C relay per record:' % (
+            '\n' if lines else '', {'icount': 'Instruction count (-icount)',
+                                   'walltime': 'Wall time (TCG)'}[m]))
+        lines.append('')
+        lines.append('| path | size | 4Kx8 from C | 4Kx8 from Rust | 256Kx8 from C | '
+                     '256Kx8 from Rust |')
+        lines.append('|---|---:|---:|---:|---:|---:|')
+        keys = sorted({(k[1], int(k[2])) for k in w[m] if k[0] == '1'},
+                      key=lambda k: (['write', '__write', 'reserve'].index(k[0]), k[1]))
+        for path, size in keys:
+            cells = []
+            for g in ('4Kx8', '256Kx8'):
+                r = w[m].get(('1', path, str(size), g))
+                for a in ('rs_c', 'rs_rust'):
+                    cells.append('%.2f (%.2f-%.2f)' % (float(r['%s_median' % a]),
+                                                       float(r['%s_min' % a]),
+                                                       float(r['%s_max' % a]))
+                                 if r else '-')
+            lines.append('| %s | %d | %s |' % (path, size, ' | '.join(cells)))
+    # Scaling: per-record cost 4 CPUs / 1 CPU, median over cases (wall time).
+    for m in modes:
+        rows = w[m]
+        allc = sorted({int(k[0]) for k in rows if int(k[0]) > 1})
+        if not allc:
+            continue
+        sc = []
+        for impl in IMPLS:
+            col = '%s_ns' % impl
+            v = [float(r[col]) / float(rows[('1',) + k[1:]][col]) for k, r in rows.items()
+                 if k[0] == str(allc[-1]) and r[col] and ('1',) + k[1:] in rows]
+            if v:
+                sc.append('%s %.2f' % (impl, statistics.median(v)))
+        lines.append('')
+        lines.append('Scaling (%s), per-record cost on %d CPUs / 1 CPU, median over cases: %s.'
+                     % (m, allc[-1], ', '.join(sc)))
+    rd = {m: load('readers-%s.csv' % m) for m in modes}
+    rl = ['| consumer | phase | buffer | ' + ' | '.join(
+        '%s MB/s | %s ratio | %s conserved' % (m, m, m) for m in modes) + ' |',
+          '|---|---|---:|' + '---:|---:|---:|' * len(modes)]
+    rkeys = [(r['impl'], r['phase'], r['mode'], r['bufsize']) for r in rd[modes[0]]] \
+        if modes else []
+    for k in rkeys:
+        cells = []
+        for m in modes:
+            r = next((x for x in rd[m] if (x['impl'], x['phase'], x['mode'], x['bufsize']) == k),
+                     None)
+            cells.append('%s | %s | %s/%s' % (r['median_mb_per_s'], r['ratio_to_c_read'],
+                                              r['conserved_runs'], r['runs'])
+                         if r else '- | - | -')
+        who = '%s %s' % ('C relay' if k[0] == 'c' else 'relay_rs', k[2])
+        rl.append('| %s | %s | %d KiB | %s |' % (who, k[1], int(k[3]) // 1024,
+                                                 ' | '.join(cells)))
+    return '\n'.join(lines), '\n'.join(rl)
+
+
+def update_readme(readme, outdir):
+    writers, readers = readme_tables(outdir)
+    with open(readme) as f:
+        text = f.read()
+    for tag, body in (('writers', writers), ('readers', readers)):
+        begin, end = '<!-- bench:%s -->' % tag, '<!-- /bench:%s -->' % tag
+        a, b = text.index(begin) + len(begin), text.index(end)
+        text = text[:a] + '\n' + body + '\n' + text[b:]
+    with open(readme, 'w') as f:
+        f.write(text)
+    print('bench: tables updated in %s' % readme)
+    return 0
+
+
 def main():
+    if sys.argv[1] == '--readme':
+        return update_readme(sys.argv[2], sys.argv[3])
     log, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     writes, reads = parse(log)
     if not writes:

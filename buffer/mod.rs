@@ -461,7 +461,10 @@ impl SwitchHooks for Hooks<'_> {
         let dentry = self.0.dentry();
         if dentry.is_null() {
             let e = self.0.early_bytes();
-            e.store(e.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
+            e.store(
+                e.load(Ordering::Relaxed).wrapping_add(bytes),
+                Ordering::Relaxed,
+            );
         } else {
             // SAFETY: the dentry lives until `close`, which producers may not
             // race with; the producer is the only writer of the size.
@@ -490,7 +493,10 @@ impl SwitchHooks for Hooks<'_> {
 
     fn lost_overwritten(&mut self, records: usize) {
         let c = &self.0.stats.overwritten;
-        c.store(c.load(Ordering::Relaxed).wrapping_add(records), Ordering::Relaxed);
+        c.store(
+            c.load(Ordering::Relaxed).wrapping_add(records),
+            Ordering::Relaxed,
+        );
     }
 }
 

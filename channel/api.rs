@@ -4,11 +4,7 @@
 //! adapter from raw C arguments to the safe [`Channel`] and [`Buffer`] types.
 
 use super::{callbacks::Callbacks, Channel};
-use crate::{
-    bindings,
-    buffer::Buffer,
-    compat::cpu::CpuId,
-};
+use crate::{bindings, buffer::Buffer, compat::cpu::CpuId};
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::str::CStr;
 

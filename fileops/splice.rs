@@ -15,8 +15,9 @@ use kernel::{ffi::c_int, page::PAGE_SIZE, prelude::*, sync::Arc};
 
 /// `SPLICE_F_NONBLOCK` (`include/linux/splice.h`).
 const SPLICE_F_NONBLOCK: u32 = 0x02;
-/// Pages per `splice_to_pipe` call (`PIPE_DEF_BUFFERS`).
-const MAX_PAGES: usize = 16;
+/// Pages per `splice_to_pipe` call at most: 1 MiB, the default
+/// `pipe-max-size` (a pipe takes what fits; the rest is given back).
+const MAX_PAGES: usize = 256;
 
 #[repr(transparent)]
 struct PipeBufOps(bindings::pipe_buf_operations);
@@ -45,28 +46,35 @@ impl Buffer {
         len: usize,
         flags: u32,
     ) -> Result<isize> {
-        let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_PAGES];
-        let mut partial = [bindings::partial_page::default(); MAX_PAGES];
+        // As many pages as asked for, up to what a large pipe holds, so that
+        // one call moves up to 1 MiB (the arrays are too big for the stack).
+        let max = len.div_ceil(PAGE_SIZE).saturating_add(1).min(MAX_PAGES);
+        let mut pages = KVec::<*mut bindings::page>::with_capacity(max, GFP_KERNEL)?;
+        let mut partial = KVec::<bindings::partial_page>::with_capacity(max, GFP_KERNEL)?;
         let mut guard = self.lock_readers();
         let ring = self.ring();
         let mut n = 0;
         let mut total = 0;
-        while n < MAX_PAGES && total < len {
+        while n < max && total < len {
             let Some((mut pos, mut run)) = ring.read_at(*guard + total, len - total) else {
                 break;
             };
-            while run > 0 && n < MAX_PAGES {
+            while run > 0 && n < max {
                 let Some(page) = self.page(pos / PAGE_SIZE) else {
                     break;
                 };
                 let off = pos % PAGE_SIZE;
                 let this = run.min(PAGE_SIZE - off);
-                pages[n] = page;
-                partial[n] = bindings::partial_page {
-                    offset: off as u32,
-                    len: this as u32,
-                    private: this as _,
-                };
+                // Cannot fail: `n < max`, the capacity.
+                pages.push(page, GFP_KERNEL)?;
+                partial.push(
+                    bindings::partial_page {
+                        offset: off as u32,
+                        len: this as u32,
+                        private: this as _,
+                    },
+                    GFP_KERNEL,
+                )?;
                 // The pipe buffer's references: the page and the buffer.
                 // SAFETY: a live page of the ring.
                 unsafe { bindings::relay_rs_glue_get_page(page) };
@@ -88,7 +96,7 @@ impl Buffer {
             pages: pages.as_mut_ptr(),
             partial: partial.as_mut_ptr(),
             nr_pages: n as c_int,
-            nr_pages_max: MAX_PAGES as u32,
+            nr_pages_max: max as u32,
             ops: &RELAY_PIPE_BUF_OPS.0,
             spd_release: Some(relay_spd_release),
         };

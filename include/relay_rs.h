@@ -50,9 +50,8 @@ struct rchan_buf {
 	size_t early_bytes;		/* bytes consumed before VFS inited */
 	unsigned int cpu;		/* this buf's cpu */
 	/* relay_rs' own fields, after 6.12's */
-	size_t committed;		/* readable extent of the current
-					 * sub-buffer while a reservation may be
-					 * unfilled, else RELAY_RS_NO_RESERVATION */
+	/* readable extent while a reservation may be unfilled, or RELAY_RS_NO_RESERVATION */
+	size_t committed;
 	size_t records;			/* records written since the last reset */
 } ____cacheline_aligned;
 
@@ -222,6 +221,7 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 		buf->records++;
 		/* Everything before the slot is filled: readable. */
 		smp_store_release(&buf->committed, offset);
+		/* Readers that see the new offset see that extent too. */
 		smp_store_release(&buf->offset, offset + length);
 		slot = buf->data + offset;
 		/* A slot in the vmap'd ring: lets callers' NULL checks fold. */

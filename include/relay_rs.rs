@@ -43,6 +43,7 @@
 
 use core::{
     marker::PhantomData,
+    ptr::addr_of_mut,
     sync::atomic::{AtomicUsize, Ordering},
 };
 use kernel::{
@@ -242,7 +243,13 @@ mod arch {
             // SAFETY: `chan->buf` is a per-CPU pointer of an open channel
             // (caller contract); adding this CPU's offset gives its slot,
             // which holds this CPU's buffer while the channel is open.
-            unsafe { *(*chan).buf.cast::<u8>().wrapping_add(off).cast::<*mut RawBuf>() }
+            unsafe {
+                *(*chan)
+                    .buf
+                    .cast::<u8>()
+                    .wrapping_add(off)
+                    .cast::<*mut RawBuf>()
+            }
         }
     }
 
@@ -518,7 +525,7 @@ impl<T: Callbacks> Channel<T> {
             // of include/relay_rs.h, in Rust.
             core::ptr::copy_nonoverlapping(data.as_ptr(), (*buf).data.add(offset), data.len());
             // The bytes first, then the offset that makes them readable.
-            AtomicUsize::from_ptr(&raw mut (*buf).offset).store(end, Ordering::Release);
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
             (*buf).records = (*buf).records.wrapping_add(1);
         }
     }
@@ -540,7 +547,7 @@ impl<T: Callbacks> Channel<T> {
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
         // SAFETY: an open channel's buffer, of which we are the producer;
         // `data` is the current sub-buffer of the mapped ring, so the slot
-        // address is not NULL (`assert_unchecked`).
+        // address is not NULL (`unreachable_unchecked`).
         let p = unsafe {
             let offset = (*buf).offset;
             match offset.checked_add(len) {
@@ -548,12 +555,16 @@ impl<T: Callbacks> Channel<T> {
                     (*buf).records = (*buf).records.wrapping_add(1);
                     // Everything before the slot is filled: readable. Then
                     // the offset, after `committed` (release).
-                    AtomicUsize::from_ptr(&raw mut (*buf).committed).store(offset, Ordering::Release);
-                    AtomicUsize::from_ptr(&raw mut (*buf).offset).store(end, Ordering::Release);
+                    AtomicUsize::from_ptr(addr_of_mut!((*buf).committed))
+                        .store(offset, Ordering::Release);
+                    AtomicUsize::from_ptr(addr_of_mut!((*buf).offset))
+                        .store(end, Ordering::Release);
                     let slot = (*buf).data.add(offset);
                     // A slot in the vmap'd ring is never NULL; telling the
                     // compiler folds the `None` check below on this path.
-                    core::hint::assert_unchecked(!slot.is_null());
+                    if slot.is_null() {
+                        core::hint::unreachable_unchecked();
+                    }
                     slot.cast()
                 }
                 _ => relay_rs_reserve_slow(buf, len),

@@ -185,7 +185,13 @@ impl Consumer {
                     return Err(io::Error::last_os_error());
                 }
                 // SAFETY: growing our own pipe; failure is harmless.
-                unsafe { libc::fcntl(c.pipe[0], libc::F_SETPIPE_SZ, bufsize().max(4096) as libc::c_int) };
+                unsafe {
+                    libc::fcntl(
+                        c.pipe[0],
+                        libc::F_SETPIPE_SZ,
+                        bufsize().max(4096) as libc::c_int,
+                    )
+                };
             }
             Mode::Alternate => c.fd2 = open_ro(path)?,
             _ => {}
