@@ -292,26 +292,18 @@ impl Buffer {
         self.ring().switch_subbuf(length, &mut Hooks(self))
     }
 
-    /// Reserves `length` bytes; `None` if the record was dropped and counted.
-    ///
-    /// The client fills the slot after this returns, so the slot becomes
-    /// readable at the next reservation (the client has filled it by then,
-    /// as the relay API requires) or when its sub-buffer completes. The
-    /// slow path of `relay_rs_reserve()`: the inline fast path does the
-    /// same when the record fits.
+    /// Makes room for a record of `length` bytes at the write offset,
+    /// switching sub-buffers if needed; false if it was dropped (counted).
+    /// The out-of-line part of the inline write paths, which then copy the
+    /// record (or hand out the slot) and move the offset themselves.
     #[inline(always)]
-    pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
-        let ring = self.ring();
-        let pos = ring.room(length, &mut Hooks(self))?;
-        ring.reserved(length);
-        // `pos + length` is within the ring by `Ring::room`'s contract.
-        Some(self.mem.addr().wrapping_add(pos))
+    pub(crate) fn make_room(&self, length: usize) -> bool {
+        self.ring().make_room(length, &mut Hooks(self))
     }
 
-    /// Copies one record into the buffer, or drops and counts it. The slow
-    /// path of `relay_rs_write()`: the inline fast path does the same when
-    /// the record fits.
-    #[inline(always)]
+    /// Copies one record into the buffer, or drops and counts it (what the
+    /// inline `relay_rs_write()` does, for relay_rs' own tests).
+    #[cfg(CONFIG_KUNIT)]
     pub(crate) fn write(&self, data: &[u8]) {
         let ring = self.ring();
         if let Some(pos) = ring.room(data.len(), &mut Hooks(self)) {
@@ -326,6 +318,17 @@ impl Buffer {
             };
             ring.wrote(data.len());
         }
+    }
+
+    /// Reserves `length` bytes, `None` if the record was dropped and counted
+    /// (what the inline `relay_rs_reserve()` does, for relay_rs' own tests).
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
+        let ring = self.ring();
+        let pos = ring.room(length, &mut Hooks(self))?;
+        ring.reserved(length);
+        // `pos + length` is within the ring by `Ring::room`'s contract.
+        Some(self.mem.addr().wrapping_add(pos))
     }
 
     /// Sets the write offset from a `subbuf_start` callback (`subbuf_start_reserve`).

@@ -391,14 +391,10 @@ impl<'a> Ring<'a> {
     /// the same when the record fits).
     #[inline(always)]
     pub fn room(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
-        let ss = self.geo.subbuf_size();
-        let mut offset = self.c.offset.load(R);
-        if offset.saturating_add(length) > ss {
-            if !self.switch(length, hooks) {
-                return None;
-            }
-            offset = self.c.offset.load(R);
+        if !self.make_room(length, hooks) {
+            return None;
         }
+        let offset = self.c.offset.load(R);
         // `data` is the current sub-buffer's address (type invariant).
         Some(
             self.c
@@ -407,6 +403,14 @@ impl<'a> Ring<'a> {
                 .wrapping_sub(self.c.start)
                 .wrapping_add(offset),
         )
+    }
+
+    /// Like [`Ring::room`], for a producer that finds the position itself
+    /// (the inline write paths): true if `length` bytes fit at the offset.
+    #[inline(always)]
+    pub fn make_room(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        let offset = self.c.offset.load(R);
+        offset.saturating_add(length) <= self.geo.subbuf_size() || self.switch(length, hooks)
     }
 
     /// Claims and publishes the `length` bytes that [`Ring::room`] found,

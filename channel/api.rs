@@ -200,56 +200,28 @@ pub(crate) unsafe extern "C" fn relay_rs_switch_subbuf(
     unsafe { Buffer::from_raw(buf) }.switch_subbuf(length)
 }
 
-/// relay_rs_write_slow - write a record that needs relay_rs' attention
+/// relay_rs_make_room - make room for a record that does not fit
 /// @buf: the current CPU's buffer (the global one for a global channel)
-/// @data: data to be written
-/// @length: number of bytes to write
+/// @length: size of the record
 ///
-/// The out-of-line part of the inline relay_rs_write() and
-/// __relay_rs_write(): switches sub-buffers and writes the record, or drops
-/// and counts it.
+/// The out-of-line part of the inline relay_rs_write(), __relay_rs_write()
+/// and relay_rs_reserve(): completes the current sub-buffer and starts the
+/// next if the record does not fit at @buf->offset. Returns 1 when it now
+/// fits there (the caller writes it and moves the offset, as the inline
+/// paths do), 0 when it was dropped (counted: buffer full, or too big).
 ///
 /// # Safety
 ///
 /// `buf` is a buffer of an open channel and the caller is its producer
 /// (on its CPU with preemption or interrupts off, or holding the client's
-/// lock for a global buffer); `data` is readable for `length` bytes.
+/// lock for a global buffer).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn relay_rs_write_slow(
-    buf: *mut bindings::rchan_buf,
-    data: *const c_void,
-    length: usize,
-) {
-    let data: &[u8] = if length == 0 {
-        &[]
-    } else {
-        // SAFETY: `data` is readable for `length` bytes (caller contract).
-        unsafe { core::slice::from_raw_parts(data.cast(), length) }
-    };
-    // SAFETY: a live buffer whose producer we are (caller contract).
-    unsafe { Buffer::from_raw(buf) }.write(data);
-}
-
-/// relay_rs_reserve_slow - reserve a slot that needs relay_rs' attention
-/// @buf: the current CPU's buffer (the global one for a global channel)
-/// @length: number of bytes to reserve
-///
-/// The out-of-line part of the inline relay_rs_reserve(): switches
-/// sub-buffers and reserves the slot. Returns the slot, or %NULL if the
-/// record was dropped (counted).
-///
-/// # Safety
-///
-/// As for [`relay_rs_write_slow`].
-#[no_mangle]
-pub(crate) unsafe extern "C" fn relay_rs_reserve_slow(
+pub(crate) unsafe extern "C" fn relay_rs_make_room(
     buf: *mut bindings::rchan_buf,
     length: usize,
-) -> *mut c_void {
+) -> c_int {
     // SAFETY: a live buffer whose producer we are (caller contract).
-    unsafe { Buffer::from_raw(buf) }
-        .reserve(length)
-        .map_or(core::ptr::null_mut(), |p| p.cast())
+    c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length))
 }
 
 /// relay_rs_stats - records lost by a channel

@@ -114,8 +114,7 @@ void relay_rs_subbufs_consumed(struct rchan *chan, unsigned int cpu,
 int relay_rs_buf_full(struct rchan_buf *buf);
 size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 
-void relay_rs_write_slow(struct rchan_buf *buf, const void *data, size_t length);
-void *relay_rs_reserve_slow(struct rchan_buf *buf, size_t length);
+int relay_rs_make_room(struct rchan_buf *buf, size_t length);
 int relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
 void *relay_rs_buf_private_data(struct rchan_buf *buf);
 unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
@@ -137,7 +136,7 @@ extern const struct file_operations relay_rs_file_operations;
  * The write paths are inline, as in 6.12's <linux/relay.h>: a record that
  * fits the current sub-buffer costs a copy and two stores. Anything else (a
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
- * in the out-of-line relay_rs_write_slow() and relay_rs_reserve_slow().
+ * in the out-of-line relay_rs_make_room().
  *
  * The offset moves only after the copy, so a reader of the current
  * sub-buffer never sees bytes that are not there yet. Lengths are those of
@@ -150,8 +149,9 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 	size_t offset = buf->offset;
 
 	if (unlikely(offset + length > chan->subbuf_size)) {
-		relay_rs_write_slow(buf, data, length);
-		return;
+		if (!relay_rs_make_room(buf, length))
+			return;
+		offset = buf->offset;
 	}
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
@@ -216,18 +216,21 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	buf = *get_cpu_ptr(chan->buf);
 	offset = buf->offset;
 	if (unlikely(offset + length > chan->subbuf_size)) {
-		slot = relay_rs_reserve_slow(buf, length);
-	} else {
-		buf->records++;
-		/* Everything before the slot is filled: readable. */
-		smp_store_release(&buf->committed, offset);
-		/* Readers that see the new offset see that extent too. */
-		smp_store_release(&buf->offset, offset + length);
-		slot = buf->data + offset;
-		/* A slot in the vmap'd ring: lets callers' NULL checks fold. */
-		if (!slot)
-			unreachable();
+		slot = NULL;
+		if (!relay_rs_make_room(buf, length))
+			goto out;
+		offset = buf->offset;
 	}
+	buf->records++;
+	/* Everything before the slot is filled: readable. */
+	smp_store_release(&buf->committed, offset);
+	/* Readers that see the new offset see that extent too. */
+	smp_store_release(&buf->offset, offset + length);
+	slot = buf->data + offset;
+	/* A slot in the vmap'd ring: lets callers' NULL checks fold. */
+	if (!slot)
+		unreachable();
+out:
 	put_cpu_ptr(chan->buf);
 	return slot;
 }

@@ -151,8 +151,7 @@ extern "C" {
     fn relay_rs_close(chan: *mut RawChan);
     fn relay_rs_flush(chan: *mut RawChan);
     fn relay_rs_reset(chan: *mut RawChan);
-    fn relay_rs_write_slow(buf: *mut RawBuf, data: *const c_void, length: usize);
-    fn relay_rs_reserve_slow(buf: *mut RawBuf, length: usize) -> *mut c_void;
+    fn relay_rs_make_room(buf: *mut RawBuf, length: usize) -> c_int;
     fn relay_rs_stats(chan: *mut RawChan, flags: c_int) -> usize;
     fn relay_rs_buf_full(buf: *mut RawBuf) -> c_int;
     fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
@@ -513,15 +512,19 @@ impl<T: Callbacks> Channel<T> {
         // SAFETY: an open channel's buffer, of which we are the producer
         // (see above); `subbuf_size` never changes.
         unsafe {
-            let offset = (*buf).offset;
+            let mut offset = (*buf).offset;
             // No overflow: `offset` is at most `subbuf_size + 1 <= 2^32` and
             // a slice is at most `isize::MAX` bytes.
-            let end = offset.wrapping_add(data.len());
+            let mut end = offset.wrapping_add(data.len());
             if end > (*self.raw).subbuf_size {
-                relay_rs_write_slow(buf, data.as_ptr().cast(), data.len());
-                return;
+                // A switch, or the record is dropped (and counted).
+                if relay_rs_make_room(buf, data.len()) == 0 {
+                    return;
+                }
+                offset = (*buf).offset;
+                end = offset.wrapping_add(data.len());
             }
-            // The record fits the current sub-buffer: the inline fast path
+            // The record fits the current sub-buffer: the inline write path
             // of include/relay_rs.h, in Rust.
             core::ptr::copy_nonoverlapping(data.as_ptr(), (*buf).data.add(offset), data.len());
             // The bytes first, then the offset that makes them readable.
@@ -546,37 +549,39 @@ impl<T: Callbacks> Channel<T> {
         // this CPU with its buffer's other producers held off.
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
         // SAFETY: an open channel's buffer, of which we are the producer;
-        // `data` is the current sub-buffer of the mapped ring, so the slot
-        // address is not NULL (`unreachable_unchecked`).
+        // the slot is inside its current sub-buffer (it fit, or
+        // `relay_rs_make_room` made room), so it is not NULL.
         let p = unsafe {
-            let offset = (*buf).offset;
-            match offset.checked_add(len) {
-                Some(end) if end <= (*self.raw).subbuf_size => {
-                    (*buf).records = (*buf).records.wrapping_add(1);
-                    // Everything before the slot is filled: readable. Then
-                    // the offset, after `committed` (release).
-                    AtomicUsize::from_ptr(addr_of_mut!((*buf).committed))
-                        .store(offset, Ordering::Release);
-                    AtomicUsize::from_ptr(addr_of_mut!((*buf).offset))
-                        .store(end, Ordering::Release);
-                    let slot = (*buf).data.add(offset);
-                    // A slot in the vmap'd ring is never NULL; telling the
-                    // compiler folds the `None` check below on this path.
-                    if slot.is_null() {
-                        core::hint::unreachable_unchecked();
-                    }
-                    slot.cast()
+            let mut offset = (*buf).offset;
+            if !offset
+                .checked_add(len)
+                .is_some_and(|end| end <= (*self.raw).subbuf_size)
+            {
+                // A switch, or the record is dropped (and counted).
+                if relay_rs_make_room(buf, len) == 0 {
+                    return None;
                 }
-                _ => relay_rs_reserve_slow(buf, len),
+                offset = (*buf).offset;
             }
+            // `make_room` succeeded or the record fit: no overflow.
+            let end = offset.wrapping_add(len);
+            (*buf).records = (*buf).records.wrapping_add(1);
+            // Everything before the slot is filled: readable. Then the
+            // offset, after `committed` (release).
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
+            let slot = (*buf).data.add(offset);
+            // A slot in the vmap'd ring is never NULL; saying so lets the
+            // compiler drop the check that `Some(slice)` would make.
+            if slot.is_null() {
+                core::hint::unreachable_unchecked();
+            }
+            slot
         };
-        if p.is_null() {
-            return None;
-        }
         // SAFETY: relay_rs reserved `len` bytes for this producer; the CPU
         // cannot change (nor another producer of this buffer run) while
         // `_pinned` is borrowed, which bounds the slice's lifetime.
-        Some(unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len) })
+        Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
     }
 
     /// Makes partially filled sub-buffers visible to readers.

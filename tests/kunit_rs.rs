@@ -107,17 +107,15 @@ unsafe fn write_raw(chan: *mut bindings::rchan, data: &[u8]) {
     // SAFETY: an open channel (caller contract).
     let chan = unsafe { Channel::borrow(chan) };
     if let Some(buf) = chan.this_cpu_buffer(&irqs) {
-        // SAFETY: this CPU's buffer, of which we are the producer with
-        // interrupts off; `data` is a slice.
-        unsafe { relay_rs_write_slow(buf.as_raw(), data.as_ptr().cast(), data.len()) };
+        // This CPU's buffer, of which we are the producer with interrupts off.
+        buf.write(data);
     }
 }
 
-/// `relay_rs_reserve_slow` on `buf` with interrupts off.
+/// A reservation in `buf` with interrupts off (the test is its producer).
 fn reserve_raw(buf: &Buffer, length: usize) -> *mut c_void {
     let _irqs = crate::compat::cpu::IrqDisabled::new();
-    // SAFETY: a live buffer; the test is its only producer.
-    unsafe { relay_rs_reserve_slow(buf.as_raw(), length) }
+    buf.reserve(length).map_or(null_mut(), |p| p.cast())
 }
 
 /// `subbuf_start` of an overwrite ("flight recorder") channel.
