@@ -43,7 +43,7 @@
 
 use core::{
     marker::PhantomData,
-    ptr::addr_of_mut,
+    ptr::{addr_of_mut, NonNull},
     sync::atomic::{AtomicUsize, Ordering},
 };
 use kernel::{
@@ -77,7 +77,9 @@ pub(crate) struct RawChan {
 #[repr(C)]
 pub(crate) struct RawBuf {
     start: *mut u8,
-    data: *mut u8,
+    /// Never NULL in a live buffer (it points into the ring), which lets
+    /// the compiler drop NULL checks of the slots derived from it.
+    data: NonNull<u8>,
     offset: usize,
     subbufs_produced: usize,
     subbufs_consumed: usize,
@@ -526,7 +528,11 @@ impl<T: Callbacks> Channel<T> {
             }
             // The record fits the current sub-buffer: the inline write path
             // of include/relay_rs.h, in Rust.
-            core::ptr::copy_nonoverlapping(data.as_ptr(), (*buf).data.add(offset), data.len());
+            core::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                (*buf).data.as_ptr().add(offset),
+                data.len(),
+            );
             // The bytes first, then the offset that makes them readable.
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
             (*buf).records = (*buf).records.wrapping_add(1);
@@ -550,7 +556,7 @@ impl<T: Callbacks> Channel<T> {
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
         // SAFETY: an open channel's buffer, of which we are the producer;
         // the slot is inside its current sub-buffer (it fit, or
-        // `relay_rs_make_room` made room), so it is not NULL.
+        // `relay_rs_make_room` made room).
         let p = unsafe {
             let mut offset = (*buf).offset;
             if !offset
@@ -570,13 +576,7 @@ impl<T: Callbacks> Channel<T> {
             // offset, after `committed` (release).
             AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
-            let slot = (*buf).data.add(offset);
-            // A slot in the vmap'd ring is never NULL; saying so lets the
-            // compiler drop the check that `Some(slice)` would make.
-            if slot.is_null() {
-                core::hint::unreachable_unchecked();
-            }
-            slot
+            (*buf).data.as_ptr().add(offset)
         };
         // SAFETY: relay_rs reserved `len` bytes for this producer; the CPU
         // cannot change (nor another producer of this buffer run) while
