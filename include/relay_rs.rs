@@ -216,10 +216,15 @@ mod arch {
             flags
         }
 
-        pub(crate) fn irq_restore(flags: usize) {
+        /// # Safety
+        ///
+        /// `flags` came from the matching [`irq_save`] on this CPU, and
+        /// every section that disabled interrupts since has ended.
+        pub(crate) unsafe fn irq_restore(flags: usize) {
             if flags & IF != 0 {
-                // SAFETY: re-enables interrupts that `irq_save` found
-                // enabled, as `arch_local_irq_restore()` does.
+                // SAFETY: re-enables interrupts that the matching
+                // `irq_save` found enabled (caller contract), as
+                // `arch_local_irq_restore()` does.
                 unsafe { asm!("sti", options(nostack)) };
             }
         }
@@ -269,8 +274,12 @@ mod arch {
             unsafe { relay_rs_local_irq_save() }
         }
 
-        pub(crate) fn irq_restore(flags: usize) {
-            // SAFETY: `flags` came from `irq_save` on this CPU.
+        /// # Safety
+        ///
+        /// `flags` came from the matching [`irq_save`] on this CPU, and
+        /// every section that disabled interrupts since has ended.
+        pub(crate) unsafe fn irq_restore(flags: usize) {
+            // SAFETY: forwarded caller contract.
             unsafe { relay_rs_local_irq_restore(flags) }
         }
 
@@ -300,7 +309,9 @@ impl IrqsDisabled {
 impl Drop for IrqsDisabled {
     #[inline(always)]
     fn drop(&mut self) {
-        arch::irq_restore(self.flags);
+        // SAFETY: `flags` came from `irq_save` in `new` on this CPU (the
+        // guard is not `Send`), and guards drop in reverse order of creation.
+        unsafe { arch::irq_restore(self.flags) };
     }
 }
 
