@@ -128,9 +128,9 @@ pub struct Counters<'a> {
     /// `records` (relay_rs' own field): records written since the reset,
     /// counted by the producer after each accepted write or reservation.
     pub written: &'a AtomicUsize,
-    /// `written` when each sub-buffer was started, for overwrite loss
-    /// accounting: a sub-buffer holds the records between its start and
-    /// the next one's.
+    /// Per sub-buffer, for overwrite loss accounting: `written` when it was
+    /// started while it is the current one, then the number of records it
+    /// holds once it is completed.
     pub records: &'a [AtomicUsize],
 }
 
@@ -193,10 +193,17 @@ impl<'a> Ring<'a> {
         }
     }
 
-    /// `written` when sub-buffer `index` was started.
+    /// The records entry of sub-buffer `index` (see [`Counters::records`]).
     #[inline(always)]
-    fn started_at(&self, index: usize) -> usize {
+    fn records_of(&self, index: usize) -> usize {
         self.c.records.get(index).map_or(0, |r| r.load(R))
+    }
+
+    #[inline(always)]
+    fn set_records(&self, index: usize, value: usize) {
+        if let Some(r) = self.c.records.get(index) {
+            r.store(value, R);
+        }
     }
 
     /// The ring's geometry.
@@ -302,6 +309,9 @@ impl<'a> Ring<'a> {
             let pad = ss.wrapping_sub(offset);
             self.c.prev_padding.store(pad, R);
             self.set_pad(new_index, pad);
+            // Its start count becomes its record count.
+            let start = self.records_of(new_index);
+            self.set_records(new_index, self.c.written.load(R).wrapping_sub(start));
             // No write position until `subbuf_start` accepts the next
             // sub-buffer, and nothing of it readable yet: a consumer that
             // sees the new count sees both, never the old extent nor an
@@ -339,38 +349,22 @@ impl<'a> Ring<'a> {
         if self.c.offset.load(R) == self.geo.refused_offset() {
             self.c.offset.store(0, Ordering::Release);
         }
-        // The new sub-buffer still holds unread records if the producer
+        // The new sub-buffer still holds its unread records if the producer
         // lapped the consumer (every sub-buffer completed and unconsumed):
-        // count them before they are overwritten. They end where the
-        // sub-buffer started after it did: the next one (the current one's
-        // successor, or now, with a single sub-buffer).
-        let written = self.c.written.load(R);
-        let n = self.geo.n_subbufs();
+        // count them before they are overwritten.
         if self
             .c
             .produced
             .load(R)
             .wrapping_sub(self.c.consumed.load(R))
-            >= n
+            >= self.geo.n_subbufs()
         {
-            let next = if new_index.wrapping_add(1) == n {
-                0
-            } else {
-                new_index.wrapping_add(1)
-            };
-            let end = if n == 1 {
-                written
-            } else {
-                self.started_at(next)
-            };
-            let lost = end.wrapping_sub(self.started_at(new_index));
+            let lost = self.records_of(new_index);
             if lost > 0 {
                 hooks.lost_overwritten(lost);
             }
         }
-        if let Some(r) = self.c.records.get(new_index) {
-            r.store(written, R);
-        }
+        self.set_records(new_index, self.c.written.load(R));
         self.c.data.store(new, R);
         self.set_pad(new_index, 0);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
