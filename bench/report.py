@@ -84,6 +84,15 @@ def write_table(writes, outdir, mode):
                  if k[0] == allc[-1] and i in medians[k] and (1,) + k[1:] in medians]
             if s:
                 print('  %-14s %.2f' % (i, statistics.median(s)))
+        # The interleaved per-round ratios are steadier than absolute times:
+        # relay_rs' ratio to C on all CPUs over its ratio on one CPU.
+        for col, name in ((8, 'relay_rs'), (11, 'relay_rs_rust')):
+            one = {tuple(r[1:4]): float(r[col]) for r in summary if r[0] == 1}
+            rel = [float(r[col]) / one[tuple(r[1:4])] for r in summary
+                   if r[0] == allc[-1] and tuple(r[1:4]) in one]
+            if rel:
+                print('  %-14s ratio to C on %d CPUs / on 1 CPU: %.2f (<= 1.00: scales as'
+                      ' well as C or better)' % (name, allc[-1], statistics.median(rel)))
     return medians
 
 
@@ -220,9 +229,17 @@ def readme_tables(outdir):
                  if k[0] == str(allc[-1]) and r[col] and ('1',) + k[1:] in rows]
             if v:
                 sc.append('%s %.2f' % (impl, statistics.median(v)))
+        rel = []
+        for a, name in (('rs_c', 'from C'), ('rs_rust', 'from Rust')):
+            v = [float(r['%s_median' % a]) / float(rows[('1',) + k[1:]]['%s_median' % a])
+                 for k, r in rows.items() if k[0] == str(allc[-1]) and ('1',) + k[1:] in rows]
+            if v:
+                rel.append('%s %.2f' % (name, statistics.median(v)))
         lines.append('')
-        lines.append('Scaling (%s), per-record cost on %d CPUs / 1 CPU, median over cases: %s.'
-                     % (m, allc[-1], ', '.join(sc)))
+        lines.append('Scaling (%s), per-record cost on %d CPUs / 1 CPU, median over cases: %s. '
+                     'relay_rs\'s ratio to C on %d CPUs over its ratio on 1 CPU (from the '
+                     'interleaved rounds, steadier): %s.'
+                     % (m, allc[-1], ', '.join(sc), allc[-1], ', '.join(rel)))
     rd = {m: load('readers-%s.csv' % m) for m in modes}
     rl = ['| consumer | phase | buffer | ' + ' | '.join(
         '%s MB/s | %s ratio | %s conserved' % (m, m, m) for m in modes) + ' |',
