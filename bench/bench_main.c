@@ -184,36 +184,51 @@ static int worker_fn(void *arg)
 	return 0;
 }
 
+/* Stops the threads of threads_start(). */
+static void threads_stop(struct task_struct **t)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (t[cpu])
+			kthread_stop(t[cpu]);
+		t[cpu] = NULL;
+	}
+}
+
+/* A kthread per online CPU, bound to it, running fn(cpu): all or none. */
+static int threads_start(struct task_struct **t, int (*fn)(void *), const char *name)
+{
+	unsigned int cpu;
+	int ret;
+
+	for_each_online_cpu(cpu) {
+		t[cpu] = kthread_create_on_cpu(fn, (void *)(unsigned long)cpu, cpu, name);
+		if (IS_ERR(t[cpu])) {
+			ret = PTR_ERR(t[cpu]);
+			t[cpu] = NULL;
+			threads_stop(t);
+			return ret;
+		}
+	}
+	for_each_online_cpu(cpu)
+		wake_up_process(t[cpu]);
+	return 0;
+}
+
 static void workers_stop(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < nr_cpu_ids; i++) {
-		if (workers[i])
-			kthread_stop(workers[i]);
-		workers[i] = NULL;
-	}
+	threads_stop(workers);
 	nr_workers = 0;
 }
 
 static int workers_start(void)
 {
-	unsigned int cpu;
-	struct task_struct *t;
+	/* Workers read it only once a job is posted, after this. */
+	int ret = threads_start(workers, worker_fn, "relay_rs_bench/%u");
 
-	for_each_online_cpu(cpu) {
-		t = kthread_create_on_cpu(worker_fn, (void *)(unsigned long)cpu, cpu,
-					  "relay_rs_bench/%u");
-		if (IS_ERR(t)) {
-			workers_stop();
-			return PTR_ERR(t);
-		}
-		workers[cpu] = t;
-		nr_workers++;
-	}
-	for_each_online_cpu(cpu)
-		wake_up_process(workers[cpu]);
-	return 0;
+	nr_workers = ret ? 0 : num_online_cpus();
+	return ret;
 }
 
 /* One block on every worker at once: mean ns per 1000 records per CPU. */
@@ -393,13 +408,7 @@ static int rd_writer_fn(void *arg)
 
 static void rd_writers_stop(void)
 {
-	unsigned int cpu;
-
-	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		if (rd_writers[cpu])
-			kthread_stop(rd_writers[cpu]);
-		rd_writers[cpu] = NULL;
-	}
+	threads_stop(rd_writers);
 }
 
 static int rd_cmd(const char *cmd)
@@ -436,16 +445,7 @@ static int rd_cmd(const char *cmd)
 	}
 	rd_until = jiffies + msecs_to_jiffies(ms);
 	atomic_set(&rd_running, num_online_cpus());
-	for_each_online_cpu(cpu) {
-		struct task_struct *t = kthread_create_on_cpu(rd_writer_fn, NULL, cpu,
-							      "relay_rs_rd/%u");
-
-		if (IS_ERR(t))
-			return PTR_ERR(t);
-		rd_writers[cpu] = t;
-		wake_up_process(t);
-	}
-	return 0;
+	return threads_start(rd_writers, rd_writer_fn, "relay_rs_rd/%u");
 }
 
 static int rd_stats_show(struct seq_file *m, void *v)

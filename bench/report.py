@@ -18,6 +18,34 @@ import statistics
 import sys
 
 IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'memcpy']
+SUMMARY_HEADER = (['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in IMPLS] +
+                  ['rs_c_median', 'rs_c_min', 'rs_c_max',
+                   'rs_rust_median', 'rs_rust_min', 'rs_rust_max'])
+
+
+def scaling(rows):
+    """From summary rows keyed (cpus, path, size, geometry), as strings:
+    (CPUs, [(impl, per-record cost on all CPUs / 1 CPU)], [(relay_rs API,
+    its ratio to C on all CPUs / on 1 CPU)]), medians over cases; None
+    without a multi-CPU run. The second is steadier: it comes from the
+    interleaved rounds."""
+    allc = sorted({int(k[0]) for k in rows if int(k[0]) > 1})
+    if not allc:
+        return None
+    pairs = [(r, rows[('1',) + k[1:]]) for k, r in rows.items()
+             if k[0] == str(allc[-1]) and ('1',) + k[1:] in rows]
+    absolute, relative = [], []
+    for impl in IMPLS:
+        col = '%s_ns' % impl
+        v = [float(r[col]) / float(one[col]) for r, one in pairs if r[col] and one[col]]
+        if v:
+            absolute.append((impl, statistics.median(v)))
+    for a, name in (('rs_c', 'from C'), ('rs_rust', 'from Rust')):
+        col = '%s_median' % a
+        v = [float(r[col]) / float(one[col]) for r, one in pairs]
+        if v:
+            relative.append((name, statistics.median(v)))
+    return allc[-1], absolute, relative
 
 
 def parse(log):
@@ -67,32 +95,23 @@ def write_table(writes, outdir, mode):
                        ['%.3f' % v for v in ratio['relay_rs'] + ratio['relay_rs_rust']])
     with open(os.path.join(outdir, 'summary-%s.csv' % mode), 'w', newline='') as f:
         w = csv.writer(f)
-        w.writerow(['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in IMPLS] +
-                   ['rs_c_median', 'rs_c_min', 'rs_c_max',
-                    'rs_rust_median', 'rs_rust_min', 'rs_rust_max'])
+        w.writerow(SUMMARY_HEADER)
         w.writerows(summary)
     over = [s for s in summary if float(s[8]) > 1.0 or float(s[11]) > 1.0]
     print('writers (%s): %d cases, median ratio to C above 1.00 in %d' % (
         mode, len(summary), len(over)))
-    # Scaling: per-record cost on all CPUs over one CPU, per implementation.
-    allc = sorted({k[0] for k in medians if k[0] > 1})
-    if allc:
+    rows = {(str(r[0]), r[1], str(r[2]), r[3]): dict(zip(SUMMARY_HEADER, map(str, r)))
+            for r in summary}
+    sc = scaling(rows)
+    if sc:
+        cpus, absolute, relative = sc
         print('scaling, per-record cost on %d CPUs / 1 CPU (median over cases; lower is better):'
-              % allc[-1])
-        for i in IMPLS:
-            s = [medians[k][i] / medians[(1,) + k[1:]][i] for k in medians
-                 if k[0] == allc[-1] and i in medians[k] and (1,) + k[1:] in medians]
-            if s:
-                print('  %-14s %.2f' % (i, statistics.median(s)))
-        # The interleaved per-round ratios are steadier than absolute times:
-        # relay_rs' ratio to C on all CPUs over its ratio on one CPU.
-        for col, name in ((8, 'relay_rs'), (11, 'relay_rs_rust')):
-            one = {tuple(r[1:4]): float(r[col]) for r in summary if r[0] == 1}
-            rel = [float(r[col]) / one[tuple(r[1:4])] for r in summary
-                   if r[0] == allc[-1] and tuple(r[1:4]) in one]
-            if rel:
-                print('  %-14s ratio to C on %d CPUs / on 1 CPU: %.2f (<= 1.00: scales as'
-                      ' well as C or better)' % (name, allc[-1], statistics.median(rel)))
+              % cpus)
+        for name, v in absolute:
+            print('  %-14s %.2f' % (name, v))
+        for name, v in relative:
+            print('  relay_rs %-9s ratio to C on %d CPUs / on 1 CPU: %.2f (<= 1.00: scales as'
+                  ' well as C or better)' % (name, cpus, v))
     return medians
 
 
@@ -216,30 +235,17 @@ def readme_tables(outdir):
                                                        float(r['%s_max' % a]))
                                  if r else '-')
             lines.append('| %s | %d | %s |' % (path, size, ' | '.join(cells)))
-    # Scaling: per-record cost 4 CPUs / 1 CPU, median over cases (wall time).
     for m in modes:
-        rows = w[m]
-        allc = sorted({int(k[0]) for k in rows if int(k[0]) > 1})
-        if not allc:
+        sc = scaling(w[m])
+        if not sc:
             continue
-        sc = []
-        for impl in IMPLS:
-            col = '%s_ns' % impl
-            v = [float(r[col]) / float(rows[('1',) + k[1:]][col]) for k, r in rows.items()
-                 if k[0] == str(allc[-1]) and r[col] and ('1',) + k[1:] in rows]
-            if v:
-                sc.append('%s %.2f' % (impl, statistics.median(v)))
-        rel = []
-        for a, name in (('rs_c', 'from C'), ('rs_rust', 'from Rust')):
-            v = [float(r['%s_median' % a]) / float(rows[('1',) + k[1:]]['%s_median' % a])
-                 for k, r in rows.items() if k[0] == str(allc[-1]) and ('1',) + k[1:] in rows]
-            if v:
-                rel.append('%s %.2f' % (name, statistics.median(v)))
+        cpus, absolute, relative = sc
         lines.append('')
         lines.append('Scaling (%s), per-record cost on %d CPUs / 1 CPU, median over cases: %s. '
                      'relay_rs\'s ratio to C on %d CPUs over its ratio on 1 CPU (from the '
-                     'interleaved rounds, steadier): %s.'
-                     % (m, allc[-1], ', '.join(sc), allc[-1], ', '.join(rel)))
+                     'interleaved rounds, steadier): %s.' % (
+                         m, cpus, ', '.join('%s %.2f' % x for x in absolute), cpus,
+                         ', '.join('%s %.2f' % x for x in relative)))
     rd = {m: load('readers-%s.csv' % m) for m in modes}
     rl = ['| consumer | phase | buffer | ' + ' | '.join(
         '%s MB/s | %s ratio | %s conserved' % (m, m, m) for m in modes) + ' |',

@@ -9,7 +9,6 @@
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/irqflags.h>
-#include <linux/preempt.h>
 #include <linux/wait.h>
 #include <linux/poll.h>
 #include <linux/irq_work.h>
@@ -106,11 +105,6 @@ struct rchan_buf **relay_rs_glue_per_cpu_buf(struct rchan_buf **pcpu, unsigned i
 	return per_cpu_ptr((struct rchan_buf * __percpu *)pcpu, cpu);
 }
 
-struct rchan_buf **relay_rs_glue_this_cpu_buf(struct rchan_buf **pcpu)
-{
-	return this_cpu_ptr((struct rchan_buf * __percpu *)pcpu);
-}
-
 unsigned int relay_rs_glue_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;
@@ -124,19 +118,6 @@ bool relay_rs_glue_cpu_online(unsigned int cpu)
 bool relay_rs_glue_cpu_possible(unsigned int cpu)
 {
 	return cpu_possible(cpu);
-}
-
-unsigned long relay_rs_glue_irq_save(void)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	return flags;
-}
-
-void relay_rs_glue_irq_restore(unsigned long flags)
-{
-	local_irq_restore(flags);
 }
 
 void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq)

@@ -20,7 +20,6 @@ struct poll_table_struct;
 
 struct rchan_buf **relay_rs_glue_alloc_buf_ptrs(void);
 struct rchan_buf **relay_rs_glue_per_cpu_buf(struct rchan_buf **pcpu, unsigned int cpu);
-struct rchan_buf **relay_rs_glue_this_cpu_buf(struct rchan_buf **pcpu);
 void relay_rs_glue_free_buf_ptrs(struct rchan_buf **pcpu);
 unsigned int relay_rs_glue_nr_cpu_ids(void);
 bool relay_rs_glue_cpu_online(unsigned int cpu);
@@ -28,9 +27,6 @@ bool relay_rs_glue_cpu_possible(unsigned int cpu);
 
 void relay_rs_glue_channels_lock(void);
 void relay_rs_glue_channels_unlock(void);
-
-unsigned long relay_rs_glue_irq_save(void);
-void relay_rs_glue_irq_restore(unsigned long flags);
 
 void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq);
 void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq);

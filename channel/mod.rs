@@ -11,7 +11,7 @@ use crate::{
     bindings,
     buffer::{ring::Geometry, Buffer},
     compat::{
-        cpu::{self, CpuId, CpusReadLocked, PinnedToCpu},
+        cpu::{self, CpuId, CpusReadLocked},
         percpu::PerCpuBufPtrs,
     },
 };
@@ -418,16 +418,6 @@ impl Channel {
     /// The buffer of `cpu`, if it has one.
     pub(crate) fn buffer(&self, cpu: CpuId) -> Option<ArcBorrow<'_, Buffer>> {
         let raw = self.bufs.get(cpu);
-        if raw.is_null() {
-            return None;
-        }
-        // SAFETY: a non-NULL slot holds a buffer reference owned by the channel.
-        Some(unsafe { Buffer::from_raw(raw) })
-    }
-
-    /// The buffer of the current CPU.
-    pub(crate) fn this_cpu_buffer(&self, ctx: &impl PinnedToCpu) -> Option<ArcBorrow<'_, Buffer>> {
-        let raw = self.bufs.this_cpu(ctx);
         if raw.is_null() {
             return None;
         }

@@ -66,36 +66,6 @@ pub(crate) fn online_cpus() -> impl Iterator<Item = CpuId> {
         .filter(|c| c.is_online())
 }
 
-/// A context in which the current task cannot move to another CPU.
-pub(crate) trait PinnedToCpu {}
-
-/// Local interrupts disabled (`local_irq_save`) until drop.
-pub(crate) struct IrqDisabled {
-    flags: usize,
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl IrqDisabled {
-    /// Saves the interrupt state and disables local interrupts.
-    pub(crate) fn new() -> Self {
-        // SAFETY: always safe; restored in `drop` on the same CPU (the guard is `!Send`).
-        let flags = unsafe { bindings::relay_rs_glue_irq_save() };
-        Self {
-            flags,
-            _not_send: PhantomData,
-        }
-    }
-}
-
-impl Drop for IrqDisabled {
-    fn drop(&mut self) {
-        // SAFETY: `flags` came from `irq_save` on this CPU.
-        unsafe { bindings::relay_rs_glue_irq_restore(self.flags) };
-    }
-}
-
-impl PinnedToCpu for IrqDisabled {}
-
 /// CPU hotplug held off (`cpus_read_lock`) until drop.
 pub(crate) struct CpusReadLocked(PhantomData<*mut ()>);
 

@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h).
 
-use super::cpu::{CpuId, PinnedToCpu};
+use super::cpu::CpuId;
 use crate::bindings;
 use core::{
     ptr::NonNull,
@@ -62,16 +62,6 @@ impl PerCpuBufPtrs {
     /// Stores the pointer for `cpu`.
     pub(crate) fn set(&self, cpu: CpuId, buf: *mut bindings::rchan_buf) {
         self.slot(cpu).store(buf, Ordering::Release);
-    }
-
-    /// The pointer for the current CPU; `_ctx` proves the CPU cannot change.
-    pub(crate) fn this_cpu(&self, _ctx: &impl PinnedToCpu) -> *mut bindings::rchan_buf {
-        // SAFETY: the allocation is live (type invariant); the task cannot
-        // migrate while `_ctx` is held, as `this_cpu_ptr` requires.
-        let p = unsafe { bindings::relay_rs_glue_this_cpu_buf(self.ptr.as_ptr()) };
-        // SAFETY: as in `slot`: an aligned slot living as long as `self`,
-        // only ever accessed atomically.
-        unsafe { AtomicPtr::from_ptr(p) }.load(Ordering::Acquire)
     }
 }
 

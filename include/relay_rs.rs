@@ -196,7 +196,7 @@ unsafe impl PinsCpu for IrqsDisabled {}
 /// kernel's C inline functions, so on x86-64 (native, not Xen PV, whose
 /// paravirt operations are not the native instructions) they are written
 /// out here; elsewhere relay_rs' exported copies are called.
-mod arch {
+pub(crate) mod arch {
     use super::{RawBuf, RawChan};
 
     #[cfg(all(target_arch = "x86_64", not(CONFIG_XEN_PV)))]
@@ -292,7 +292,7 @@ mod arch {
         }
     }
 
-    pub(super) use imp::*;
+    pub(crate) use imp::*;
 }
 
 impl IrqsDisabled {

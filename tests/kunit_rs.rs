@@ -13,6 +13,7 @@ use crate::{
     buffer::Buffer,
     channel::{api::*, Channel, MAX_SUBBUFS},
     compat::cpu::CpuId,
+    relay_rs_api::{arch, IrqsDisabled},
 };
 use core::{
     ffi::CStr as CoreCStr,
@@ -103,18 +104,18 @@ unsafe extern "C" fn create_global(
 ///
 /// `chan` is an open channel.
 unsafe fn write_raw(chan: *mut bindings::rchan, data: &[u8]) {
-    let irqs = crate::compat::cpu::IrqDisabled::new();
-    // SAFETY: an open channel (caller contract).
-    let chan = unsafe { Channel::borrow(chan) };
-    if let Some(buf) = chan.this_cpu_buffer(&irqs) {
-        // This CPU's buffer, of which we are the producer with interrupts off.
-        buf.write(data);
-    }
+    let _irqs = IrqsDisabled::new();
+    // SAFETY: an open channel (caller contract), and interrupts are off.
+    let raw = unsafe { arch::this_cpu_buf(chan.cast()) };
+    // SAFETY: this CPU's buffer of the open channel, which holds it.
+    let buf = unsafe { Buffer::from_raw(raw.cast()) };
+    // We are its producer, with interrupts off.
+    buf.write(data);
 }
 
 /// A reservation in `buf` with interrupts off (the test is its producer).
 fn reserve_raw(buf: &Buffer, length: usize) -> *mut c_void {
-    let _irqs = crate::compat::cpu::IrqDisabled::new();
+    let _irqs = IrqsDisabled::new();
     buf.reserve(length).map_or(null_mut(), |p| p.cast())
 }
 

@@ -437,6 +437,21 @@ fn poll_wait(file: &str, ms: i32) -> ExitCode {
 }
 
 /// `--mmap-abuse FILE`: each bad mapping must fail, a good one must work.
+/// A non-blocking splice of up to one page from `fd` into pipe end `to`.
+fn splice_page_nonblock(fd: RawFd, to: RawFd) -> isize {
+    // SAFETY: splicing between two descriptors we own; no offsets.
+    unsafe {
+        libc::splice(
+            fd,
+            std::ptr::null_mut(),
+            to,
+            std::ptr::null_mut(),
+            4096,
+            libc::SPLICE_F_NONBLOCK,
+        )
+    }
+}
+
 fn mmap_abuse(file: &str) -> ExitCode {
     let fd = match open_ro(Path::new(file)) {
         Ok(fd) => fd,
@@ -540,17 +555,7 @@ fn mmap_abuse(file: &str) -> ExitCode {
     let junk = [0u8; 4096];
     // SAFETY: filling our own pipe until it is full.
     while unsafe { libc::write(p[1], junk.as_ptr().cast(), junk.len()) } > 0 {}
-    // SAFETY: splicing into our full pipe.
-    let r = unsafe {
-        libc::splice(
-            fd,
-            std::ptr::null_mut(),
-            p[1],
-            std::ptr::null_mut(),
-            4096,
-            libc::SPLICE_F_NONBLOCK,
-        )
-    };
+    let r = splice_page_nonblock(fd, p[1]);
     println!("abuse: splice into a full pipe: {r} ({:?})", errno());
     ok &= r < 0 && errno() == Some(libc::EAGAIN);
     // SAFETY: closing our pipe.
@@ -578,17 +583,7 @@ fn mmap_abuse(file: &str) -> ExitCode {
     let mut p = [0; 2];
     // SAFETY: a two-fd array.
     unsafe { libc::pipe(p.as_mut_ptr()) };
-    // SAFETY: splicing from the relay file into our pipe.
-    let r = unsafe {
-        libc::splice(
-            fd,
-            std::ptr::null_mut(),
-            p[1],
-            std::ptr::null_mut(),
-            4096,
-            libc::SPLICE_F_NONBLOCK,
-        )
-    };
+    let r = splice_page_nonblock(fd, p[1]);
     let e = io::Error::last_os_error().raw_os_error();
     println!("abuse: non-blocking splice when empty: {r} ({e:?})");
     ok &= r < 0 && e == Some(libc::EAGAIN);
