@@ -25,16 +25,17 @@ SUMMARY_HEADER = (['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in I
 
 def scaling(rows):
     """From summary rows keyed (cpus, path, size, geometry), as strings:
-    (CPUs, [(impl, per-record cost on all CPUs / 1 CPU)], [(relay_rs API,
-    its ratio to C on all CPUs / on 1 CPU)]), medians over cases; None
-    without a multi-CPU run. The second is steadier: it comes from the
-    interleaved rounds."""
+    (CPUs, [(impl, time for a block on every CPU at once / for one block on
+    1 CPU)], [(relay_rs API, its ratio to C on all CPUs / on 1 CPU)],
+    [(relay_rs API, lowest, highest median ratio to C on all CPUs)]),
+    medians over cases; None without a multi-CPU run. The second is
+    steadier: it comes from the interleaved rounds."""
     allc = sorted({int(k[0]) for k in rows if int(k[0]) > 1})
     if not allc:
         return None
     pairs = [(r, rows[('1',) + k[1:]]) for k, r in rows.items()
              if k[0] == str(allc[-1]) and ('1',) + k[1:] in rows]
-    absolute, relative = [], []
+    absolute, relative, spread = [], [], []
     for impl in IMPLS:
         col = '%s_ns' % impl
         v = [float(r[col]) / float(one[col]) for r, one in pairs if r[col] and one[col]]
@@ -45,7 +46,10 @@ def scaling(rows):
         v = [float(r[col]) / float(one[col]) for r, one in pairs]
         if v:
             relative.append((name, statistics.median(v)))
-    return allc[-1], absolute, relative
+        m = [float(r[col]) for r, _ in pairs]
+        if m:
+            spread.append((name, min(m), max(m)))
+    return allc[-1], absolute, relative, spread
 
 
 def parse(log):
@@ -104,14 +108,17 @@ def write_table(writes, outdir, mode):
             for r in summary}
     sc = scaling(rows)
     if sc:
-        cpus, absolute, relative = sc
-        print('scaling, per-record cost on %d CPUs / 1 CPU (median over cases; lower is better):'
-              % cpus)
+        cpus, absolute, relative, spread = sc
+        print('scaling, time for a block on each of %d CPUs at once / one block on 1 CPU'
+              ' (median over cases; lower is better):' % cpus)
         for name, v in absolute:
             print('  %-14s %.2f' % (name, v))
         for name, v in relative:
             print('  relay_rs %-9s ratio to C on %d CPUs / on 1 CPU: %.2f (<= 1.00: scales as'
                   ' well as C or better)' % (name, cpus, v))
+        for name, lo, hi in spread:
+            print('  relay_rs %-9s median ratio to C on %d CPUs: %.2f-%.2f over cases'
+                  % (name, cpus, lo, hi))
     return medians
 
 
@@ -239,13 +246,15 @@ def readme_tables(outdir):
         sc = scaling(w[m])
         if not sc:
             continue
-        cpus, absolute, relative = sc
+        cpus, absolute, relative, spread = sc
         lines.append('')
-        lines.append('Scaling (%s), per-record cost on %d CPUs / 1 CPU, median over cases: %s. '
+        lines.append('%d CPUs (%s): relay_rs / C relay median per case %s. Scaling: '
                      'relay_rs\'s ratio to C on %d CPUs over its ratio on 1 CPU (from the '
-                     'interleaved rounds, steadier): %s.' % (
-                         m, cpus, ', '.join('%s %.2f' % x for x in absolute), cpus,
-                         ', '.join('%s %.2f' % x for x in relative)))
+                     'interleaved rounds) %s; time for a block on each of %d CPUs at once '
+                     '/ one block on 1 CPU, median over cases: %s.' % (
+                         cpus, m, ', '.join('%s %.2f-%.2f' % x for x in spread), cpus,
+                         ', '.join('%s %.2f' % x for x in relative), cpus,
+                         ', '.join('%s %.2f' % x for x in absolute)))
     rd = {m: load('readers-%s.csv' % m) for m in modes}
     rl = ['| consumer | phase | buffer | ' + ' | '.join(
         '%s MB/s | %s ratio | %s conserved' % (m, m, m) for m in modes) + ' |',

@@ -66,8 +66,10 @@ pub(crate) struct Buffer {
     geo: Geometry,
     mem: VmappedPages,
     padding: KVVec<AtomicUsize>,
-    /// `records` when each sub-buffer was started, for overwrite loss accounting.
+    /// Per sub-buffer, for overwrite loss accounting (see [`Counters::records`]).
     records: KVVec<AtomicUsize>,
+    /// The producer's sub-buffer index (see [`Counters::index`]).
+    index: AtomicUsize,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -117,6 +119,7 @@ impl Buffer {
                 mem,
                 padding,
                 records,
+                index: AtomicUsize::new(0),
                 read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
@@ -189,6 +192,7 @@ impl Buffer {
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
                 prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
                 padding: &self.padding,
+                index: &self.index,
                 written: atomic(addr_of_mut!((*r).records)),
                 records: &self.records,
             }
@@ -292,13 +296,25 @@ impl Buffer {
         self.ring().switch_subbuf(length, &mut Hooks(self))
     }
 
-    /// Makes room for a record of `length` bytes at the write offset,
-    /// switching sub-buffers if needed; false if it was dropped (counted).
-    /// The out-of-line part of the inline write paths, which then copy the
-    /// record (or hand out the slot) and move the offset themselves.
+    /// Makes room for a record of `length` bytes that does not fit at the
+    /// write offset: completes the current sub-buffer and starts the next.
+    /// False if the record was dropped (counted). The out-of-line part of
+    /// the inline write paths, which then copy the record (or hand out the
+    /// slot) and move the offset themselves.
     #[inline(always)]
     pub(crate) fn make_room(&self, length: usize) -> bool {
-        self.ring().make_room(length, &mut Hooks(self))
+        if !self.ring().finish(length, &mut Hooks(self)) {
+            return false;
+        }
+        // Fresh views after each call: nothing is kept across one.
+        let next = self.ring().offer();
+        let accepted = self.chan.callbacks().subbuf_start(
+            self,
+            next.subbuf as *mut _,
+            next.prev_subbuf as *mut _,
+            next.prev_padding,
+        );
+        self.ring().begin(accepted, length, &mut Hooks(self))
     }
 
     /// Copies one record into the buffer, or drops and counts it (what the

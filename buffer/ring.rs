@@ -91,7 +91,8 @@ impl Geometry {
 
     /// The `offset` value that marks a buffer whose last switch was refused.
     pub fn refused_offset(&self) -> usize {
-        self.subbuf_size.get() + 1
+        // No overflow: at most `u32::MAX + 1` (type invariant).
+        self.subbuf_size.get().wrapping_add(1)
     }
 
     /// The sub-buffer that the `count`-th sub-buffer occupies.
@@ -125,6 +126,9 @@ pub struct Counters<'a> {
     pub prev_padding: &'a AtomicUsize,
     /// `padding[n_subbufs]`: unused bytes at the end of each sub-buffer.
     pub padding: &'a [AtomicUsize],
+    /// The index of sub-buffer `produced` (`produced % n_subbufs`), kept
+    /// by the producer so that a switch needs no division.
+    pub index: &'a AtomicUsize,
     /// `records` (relay_rs' own field): records written since the reset,
     /// counted by the producer after each accepted write or reservation.
     pub written: &'a AtomicUsize,
@@ -136,6 +140,16 @@ pub struct Counters<'a> {
 
 /// `committed` when no reservation is pending (`RELAY_RS_NO_RESERVATION`).
 pub const NO_RESERVATION: usize = usize::MAX;
+
+/// What [`Ring::offer`] tells the client's `subbuf_start`.
+pub struct Next {
+    /// Address of the sub-buffer to start.
+    pub subbuf: usize,
+    /// Address of the current sub-buffer (the one completed).
+    pub prev_subbuf: usize,
+    /// Unused bytes at the end of the completed sub-buffer.
+    pub prev_padding: usize,
+}
 
 /// What a producer's sub-buffer switch reports to its owner.
 pub trait SwitchHooks {
@@ -151,7 +165,8 @@ pub trait SwitchHooks {
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
     /// The producer re-entered a sub-buffer holding `records` unread records
-    /// (overwrite mode): they are gone.
+    /// (overwrite mode): they are gone. Called at every accepted switch,
+    /// with 0 when nothing was lost.
     fn lost_overwritten(&mut self, records: usize);
 }
 
@@ -161,7 +176,7 @@ pub trait SwitchHooks {
 ///
 /// `counters.data` is `start`
 /// plus a multiple of `subbuf_size` below the ring size; `offset` is at most
-/// `subbuf_size + 1`.
+/// `subbuf_size + 1`; `index` is below `n_subbufs`.
 pub struct Ring<'a> {
     geo: Geometry,
     c: Counters<'a>,
@@ -177,8 +192,8 @@ impl<'a> Ring<'a> {
     /// reads as zero padding past its end and is never indexed out of bounds.
     #[inline(always)]
     pub fn new(geo: Geometry, counters: Counters<'a>) -> Self {
-        // INVARIANT: `data` and `offset` are only written by this type, and
-        // `reset` establishes them.
+        // INVARIANT: `data`, `offset` and `index` are only written by this
+        // type, and `reset` establishes them.
         Self { geo, c: counters }
     }
 
@@ -190,19 +205,6 @@ impl<'a> Ring<'a> {
     fn set_pad(&self, index: usize, value: usize) {
         if let Some(p) = self.c.padding.get(index) {
             p.store(value, R);
-        }
-    }
-
-    /// The records entry of sub-buffer `index` (see [`Counters::records`]).
-    #[inline(always)]
-    fn records_of(&self, index: usize) -> usize {
-        self.c.records.get(index).map_or(0, |r| r.load(R))
-    }
-
-    #[inline(always)]
-    fn set_records(&self, index: usize, value: usize) {
-        if let Some(r) = self.c.records.get(index) {
-            r.store(value, R);
         }
     }
 
@@ -264,6 +266,8 @@ impl<'a> Ring<'a> {
         self.c.offset.store(0, R);
         self.c.committed.store(NO_RESERVATION, R);
         self.c.written.store(0, R);
+        // INVARIANT: the first sub-buffer.
+        self.c.index.store(0, R);
         self.c.prev_padding.store(0, R);
         for p in self.c.padding.iter().chain(self.c.records) {
             p.store(0, R);
@@ -292,84 +296,136 @@ impl<'a> Ring<'a> {
     /// Unlike 6.12's return value this tells a successful switch for a
     /// zero-length reservation from a refused one, so `reserve(0)` returns
     /// the new sub-buffer instead of NULL right after a refusal ends.
+    ///
+    /// It is [`Ring::finish`], the client's `subbuf_start` with what
+    /// [`Ring::offer`] tells, then [`Ring::begin`]. A producer that rebuilds
+    /// its ring view after each call it makes (as the kernel's does, like
+    /// 6.12 re-reading its fields, so that nothing is kept across a call)
+    /// runs the steps itself.
     #[inline(always)]
-    fn switch(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+    pub fn switch(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        if !self.finish(length, hooks) {
+            return false;
+        }
+        let next = self.offer();
+        let accepted = hooks.subbuf_start(next.subbuf, next.prev_subbuf, next.prev_padding);
+        self.begin(accepted, length, hooks)
+    }
+
+    /// First step of a switch: drops a record too big for any sub-buffer
+    /// (false), else completes the current sub-buffer, unless the last
+    /// switch was refused, which completed it already. The write position
+    /// stays "refused" until [`Ring::begin`] is told the client accepted the
+    /// next sub-buffer ([`Ring::offer`]).
+    #[inline(always)]
+    pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
         if length > ss {
             hooks.lost_too_big(length);
             return false;
         }
         let offset = self.c.offset.load(R);
-        let produced = self.c.produced.load(R);
-        // The sub-buffer to start: the one after the current, unless the
-        // last switch was refused (then the current one is already produced).
-        let mut new_index = self.geo.index(produced);
-        if offset != self.geo.refused_offset() {
-            // `offset <= ss` here (type invariant, and not refused).
-            let pad = ss.wrapping_sub(offset);
-            self.c.prev_padding.store(pad, R);
-            self.set_pad(new_index, pad);
-            // Its start count becomes its record count.
-            let start = self.records_of(new_index);
-            self.set_records(new_index, self.c.written.load(R).wrapping_sub(start));
-            // No write position until `subbuf_start` accepts the next
-            // sub-buffer, and nothing of it readable yet: a consumer that
-            // sees the new count sees both, never the old extent nor an
-            // offset that would make a refused switch look like a lap.
-            self.c.offset.store(self.geo.refused_offset(), R);
-            self.c.committed.store(NO_RESERVATION, Ordering::Release);
-            // Publish the padding before the count that makes it readable.
-            self.c
-                .produced
-                .store(produced.wrapping_add(1), Ordering::Release);
-            hooks.produced(ss.wrapping_sub(pad));
-            // Order the count against the waitqueue check (smp_mb in 6.12).
-            fence(Ordering::SeqCst);
-            hooks.wake_readers();
-            new_index = new_index.wrapping_add(1);
-            if new_index == self.geo.n_subbufs() {
-                new_index = 0;
-            }
+        if offset == self.geo.refused_offset() {
+            return true;
         }
-        let old = self.c.data.load(R);
-        // `new_index < n_subbufs`, so this is inside the ring (no overflow:
-        // the ring is at most `u32::MAX` bytes, `Geometry` invariant).
-        let new = self.c.start.wrapping_add(new_index.wrapping_mul(ss));
-        // The offset is "refused" here (stored above, or left by the last
-        // refusal) and stays so during the callback (which may set a header
-        // with `subbuf_start_reserve`); it becomes a position only if the
-        // callback accepts.
-        if !hooks.subbuf_start(new, old, self.c.prev_padding.load(R)) {
-            self.c.offset.store(self.geo.refused_offset(), R);
+        let index = self.c.index.load(R);
+        // `offset <= ss` here (type invariant, and not refused).
+        let pad = ss.wrapping_sub(offset);
+        self.c.prev_padding.store(pad, R);
+        self.set_pad(index, pad);
+        // Its start count becomes its record count.
+        if let Some(r) = self.c.records.get(index) {
+            r.store(self.c.written.load(R).wrapping_sub(r.load(R)), R);
+        }
+        // No write position until `subbuf_start` accepts the next
+        // sub-buffer, and nothing of it readable yet: a consumer that sees
+        // the new count sees both, never the old extent nor an offset that
+        // would make a refused switch look like a lap.
+        self.c.offset.store(self.geo.refused_offset(), R);
+        self.c.committed.store(NO_RESERVATION, Ordering::Release);
+        // Publish the padding before the count that makes it readable.
+        let produced = self.c.produced.load(R);
+        self.c
+            .produced
+            .store(produced.wrapping_add(1), Ordering::Release);
+        // INVARIANT: `index < n_subbufs`, so `next <= n_subbufs`.
+        let mut next = index.wrapping_add(1);
+        if next == self.geo.n_subbufs() {
+            next = 0;
+        }
+        self.c.index.store(next, R);
+        hooks.produced(offset);
+        // Order the count against the waitqueue check (smp_mb in 6.12).
+        fence(Ordering::SeqCst);
+        hooks.wake_readers();
+        true
+    }
+
+    /// What to offer the client's `subbuf_start` after [`Ring::finish`]:
+    /// the sub-buffer to start (sub-buffer `produced`), the current one and
+    /// the padding of the last one completed.
+    #[inline(always)]
+    pub fn offer(&self) -> Next {
+        Next {
+            // `index < n_subbufs` (type invariant), so this is inside the
+            // ring (no overflow: the ring is at most `u32::MAX` bytes,
+            // `Geometry` invariant).
+            subbuf: self
+                .c
+                .start
+                .wrapping_add(self.c.index.load(R).wrapping_mul(self.geo.subbuf_size())),
+            prev_subbuf: self.c.data.load(R),
+            prev_padding: self.c.prev_padding.load(R),
+        }
+    }
+
+    /// Last step of a switch, once the client's `subbuf_start` answered
+    /// `accepted` for the sub-buffer of [`Ring::offer`]: starts it, or stays
+    /// refused and drops the record. True if `length` bytes now fit.
+    ///
+    /// The new sub-buffer's padding entry is left as it is: consumers read
+    /// the padding of completed sub-buffers only, which [`Ring::finish`]
+    /// sets.
+    ///
+    /// The offset is "refused" during the callback (which may set a header
+    /// with `subbuf_start_reserve`); it becomes a position only here.
+    #[inline(always)]
+    pub fn begin(&self, accepted: bool, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        let ss = self.geo.subbuf_size();
+        let refused = self.geo.refused_offset();
+        if !accepted {
+            self.c.offset.store(refused, R);
             if length > 0 {
                 hooks.lost_full(length);
             }
             return false;
         }
-        if self.c.offset.load(R) == self.geo.refused_offset() {
+        let mut offset = self.c.offset.load(R);
+        if offset == refused {
+            offset = 0;
             self.c.offset.store(0, Ordering::Release);
         }
-        // The new sub-buffer still holds its unread records if the producer
-        // lapped the consumer (every sub-buffer completed and unconsumed):
-        // count them before they are overwritten.
-        if self
-            .c
-            .produced
-            .load(R)
-            .wrapping_sub(self.c.consumed.load(R))
-            >= self.geo.n_subbufs()
-        {
-            let lost = self.records_of(new_index);
-            if lost > 0 {
-                hooks.lost_overwritten(lost);
-            }
+        let index = self.c.index.load(R);
+        if let Some(r) = self.c.records.get(index) {
+            // The new sub-buffer still holds its unread records if the
+            // producer lapped the consumer (every sub-buffer completed and
+            // unconsumed): count them before they are overwritten.
+            let lapped = self
+                .c
+                .produced
+                .load(R)
+                .wrapping_sub(self.c.consumed.load(R))
+                >= self.geo.n_subbufs();
+            hooks.lost_overwritten(if lapped { r.load(R) } else { 0 });
+            r.store(self.c.written.load(R), R);
         }
-        self.set_records(new_index, self.c.written.load(R));
-        self.c.data.store(new, R);
-        self.set_pad(new_index, 0);
+        // INVARIANT: `index < n_subbufs` (as in `offer`).
+        self.c
+            .data
+            .store(self.c.start.wrapping_add(index.wrapping_mul(ss)), R);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
         // (at most `ss - 2`, and `length <= ss`: no overflow).
-        if length.wrapping_add(self.c.offset.load(R)) > ss {
+        if length.wrapping_add(offset) > ss {
             hooks.lost_too_big(length);
             return false;
         }
@@ -385,7 +441,8 @@ impl<'a> Ring<'a> {
     /// the same when the record fits).
     #[inline(always)]
     pub fn room(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
-        if !self.make_room(length, hooks) {
+        let fits = self.c.offset.load(R).saturating_add(length) <= self.geo.subbuf_size();
+        if !fits && !self.switch(length, hooks) {
             return None;
         }
         let offset = self.c.offset.load(R);
@@ -397,14 +454,6 @@ impl<'a> Ring<'a> {
                 .wrapping_sub(self.c.start)
                 .wrapping_add(offset),
         )
-    }
-
-    /// Like [`Ring::room`], for a producer that finds the position itself
-    /// (the inline write paths): true if `length` bytes fit at the offset.
-    #[inline(always)]
-    pub fn make_room(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
-        let offset = self.c.offset.load(R);
-        offset.saturating_add(length) <= self.geo.subbuf_size() || self.switch(length, hooks)
     }
 
     /// Claims and publishes the `length` bytes that [`Ring::room`] found,

@@ -205,9 +205,10 @@ pub(crate) unsafe extern "C" fn relay_rs_switch_subbuf(
 /// @length: size of the record
 ///
 /// The out-of-line part of the inline relay_rs_write(), __relay_rs_write()
-/// and relay_rs_reserve(): completes the current sub-buffer and starts the
-/// next if the record does not fit at @buf->offset. Returns 1 when it now
-/// fits there (the caller writes it and moves the offset, as the inline
+/// and relay_rs_reserve(), for a record that does not fit at @buf->offset:
+/// completes the current sub-buffer and starts the next, as
+/// relay_rs_switch_subbuf() does. Returns 1 when the record now fits at
+/// @buf->offset (the caller writes it and moves the offset, as the inline
 /// paths do), 0 when it was dropped (counted: buffer full, or too big).
 ///
 /// # Safety

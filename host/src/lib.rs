@@ -16,6 +16,7 @@ pub struct Cells {
     offset: AtomicUsize,
     committed: AtomicUsize,
     written: AtomicUsize,
+    index: AtomicUsize,
     produced: AtomicUsize,
     consumed: AtomicUsize,
     bytes_consumed: AtomicUsize,
@@ -33,6 +34,7 @@ impl Cells {
             offset: AtomicUsize::new(0),
             committed: AtomicUsize::new(ring::NO_RESERVATION),
             written: AtomicUsize::new(0),
+            index: AtomicUsize::new(0),
             produced: AtomicUsize::new(0),
             consumed: AtomicUsize::new(0),
             bytes_consumed: AtomicUsize::new(0),
@@ -56,6 +58,7 @@ impl Cells {
                 bytes_consumed: &self.bytes_consumed,
                 prev_padding: &self.prev_padding,
                 padding: &self.padding,
+                index: &self.index,
                 written: &self.written,
                 records: &self.records,
             },
@@ -276,6 +279,11 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
                 pending.clear();
             }
             Op::Read(k) => check_read(b.read(k), &mut pending, k)?,
+        }
+        // The producer's index is the division it saves.
+        let index = b.cells.index.load(Ordering::Relaxed);
+        if index != b.produced() % n {
+            return Err(format!("index {index} with {} produced", b.produced()));
         }
     }
     b.flush();
