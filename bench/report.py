@@ -136,8 +136,12 @@ def read_table(reads, outdir, mode):
             'lost': lost, 'ok': nbytes % rec == 0 and nbytes // rec + lost == att,
             'missing': att - lost - nbytes // rec})
     med = {k: statistics.median(r['mbs'] for r in v) for k, v in groups.items()}
-    print('readers (%s): median MB/s of %d rounds; ratio to the C relay\'s read() in the same'
-          ' phase (1 MiB buffer for mmap and splice)' % (mode, len(next(iter(groups.values())))))
+    rounds = {}
+    for key, v in groups.items():
+        rounds.setdefault(key[1], len(v))
+    print('readers (%s): median MB/s over rounds (%s); ratio to the C relay\'s read() in the'
+          ' same phase (1 MiB buffer for mmap and splice)' % (
+              mode, ', '.join('%s %d' % kv for kv in rounds.items())))
     print('%-8s %-6s %-7s %8s %9s %7s %11s %s' % (
         'impl', 'phase', 'mode', 'bufsize', 'MB/s', 'ratio', 'lost (med)',
         'conservation: read + lost = attempted'))

@@ -179,16 +179,6 @@ void relay_rs_glue_vmf_set_page(struct vm_fault *vmf, struct page *page)
 	vmf->page = page;
 }
 
-void relay_rs_glue_set_page_private(struct page *page, unsigned long private)
-{
-	set_page_private(page, private);
-}
-
-unsigned long relay_rs_glue_page_private(struct page *page)
-{
-	return page_private(page);
-}
-
 void relay_rs_glue_get_page(struct page *page)
 {
 	get_page(page);

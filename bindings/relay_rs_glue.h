@@ -46,8 +46,6 @@ void relay_rs_glue_vma_flags_mod(struct vm_area_struct *vma, unsigned long set,
 struct vm_area_struct *relay_rs_glue_vmf_vma(struct vm_fault *vmf);
 unsigned long relay_rs_glue_vmf_pgoff(struct vm_fault *vmf);
 void relay_rs_glue_vmf_set_page(struct vm_fault *vmf, struct page *page);
-void relay_rs_glue_set_page_private(struct page *page, unsigned long private);
-unsigned long relay_rs_glue_page_private(struct page *page);
 void relay_rs_glue_get_page(struct page *page);
 void relay_rs_glue_put_page(struct page *page);
 struct inode *relay_rs_glue_d_inode(struct dentry *dentry);

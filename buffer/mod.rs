@@ -13,6 +13,7 @@ use crate::{
     compat::{
         fs,
         irq_work::IrqWork,
+        mm,
         poll::{events, WaitQueue},
         vmap::VmappedPages,
     },
@@ -142,8 +143,9 @@ impl Buffer {
         // Splice finds a pipe buffer's relay buffer through its page.
         for i in 0..buf.mem.page_count() {
             if let Some(page) = buf.mem.page(i) {
-                // SAFETY: a page we own; `private` is unused by the allocator.
-                unsafe { bindings::relay_rs_glue_set_page_private(page, buf.as_raw() as usize) };
+                // SAFETY: a page we own, not shared yet; `private` is unused by
+                // the allocator.
+                unsafe { mm::set_page_private(page, buf.as_raw() as usize) };
             }
         }
         #[cfg(CONFIG_KUNIT)]
@@ -361,10 +363,14 @@ impl Buffer {
     }
 
     /// A pipe released `bytes` it got from `splice_read`: consume them.
-    pub(crate) fn consume_in_flight(&self, bytes: usize) {
+    /// True when that left no bytes in flight: the caller then gives back
+    /// the reference `splice_read` took for them, after this unlocked.
+    pub(crate) fn consume_in_flight(&self, bytes: usize) -> bool {
         let mut guard = self.read_lock.lock();
-        *guard = guard.saturating_sub(bytes);
+        let before = *guard;
+        *guard = before.saturating_sub(bytes);
         self.ring().consume(bytes);
+        before != 0 && *guard == 0
     }
 
     /// The `pgoff`-th page of the ring, for the mmap fault handler.
@@ -540,8 +546,10 @@ impl PinnedDrop for Buffer {
         self.wakeup_work().sync();
         for i in 0..self.mem.page_count() {
             if let Some(page) = self.mem.page(i) {
-                // SAFETY: a page we own, about to be freed: clear what `new` set.
-                unsafe { bindings::relay_rs_glue_set_page_private(page, 0) };
+                // SAFETY: a page we own, about to be freed, that no pipe or
+                // mapping reads any more (they hold buffer references): clear
+                // what `new` set.
+                unsafe { mm::set_page_private(page, 0) };
             }
         }
         #[cfg(CONFIG_KUNIT)]

@@ -97,7 +97,14 @@ impl Geometry {
 
     /// The sub-buffer that the `count`-th sub-buffer occupies.
     pub fn index(&self, count: usize) -> usize {
-        count % self.n_subbufs
+        let n = self.n_subbufs.get();
+        // A mask for the usual power-of-two count: no division on the
+        // consumers' per-page paths.
+        if n.is_power_of_two() {
+            count & (n - 1)
+        } else {
+            count % self.n_subbufs
+        }
     }
 }
 

@@ -27,6 +27,29 @@ pub(crate) const fn this_module() -> *mut bindings::module {
     unsafe { __this_module.get() }
 }
 
+/// Takes a reference on this module (`__module_get(THIS_MODULE)`), for
+/// objects that call back into it after its files are closed (pipe buffers).
+///
+/// Only call it from code the caller already keeps loaded (a file
+/// operation of an open file, whose owner is this module).
+pub(crate) fn module_get() {
+    // SAFETY: the module is live and referenced (function contract);
+    // `__module_get` only increments its count.
+    unsafe { bindings::__module_get(this_module()) }
+}
+
+/// Gives back a reference taken with [`module_get`].
+///
+/// # Safety
+///
+/// The caller owns a reference from [`module_get`], and nothing of this
+/// module may run after this call but the caller's return (the module may
+/// be unloaded as soon as the count drops).
+pub(crate) unsafe fn module_put() {
+    // SAFETY: a reference we own (caller contract).
+    unsafe { bindings::module_put(this_module()) }
+}
+
 /// `FMODE_READ` (`include/linux/fs.h`; bindgen cannot read its `__force` cast).
 const FMODE_READ: u32 = 1 << 0;
 /// `FMODE_PREAD`.

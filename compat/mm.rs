@@ -159,3 +159,28 @@ impl VmFault {
         unsafe { bindings::relay_rs_glue_vmf_set_page(self.0.get(), page) };
     }
 }
+
+/// The `private` word of a page (`page_private()`).
+///
+/// # Safety
+///
+/// `page` must be a valid page whose `private` word its owner (the caller)
+/// uses, so no one else writes it concurrently.
+#[inline(always)]
+pub(crate) unsafe fn page_private(page: *mut bindings::page) -> usize {
+    // SAFETY: a valid page (caller contract); `private` is a plain word of
+    // its first union, which the owner of a non-slab, non-compound page uses.
+    unsafe { core::ptr::addr_of!((*page).__bindgen_anon_1.__bindgen_anon_1.private).read() }
+}
+
+/// Sets the `private` word of a page (`set_page_private()`).
+///
+/// # Safety
+///
+/// As for [`page_private`], and no one reads it concurrently.
+pub(crate) unsafe fn set_page_private(page: *mut bindings::page, value: usize) {
+    // SAFETY: as in `page_private`; the caller owns the word.
+    unsafe {
+        core::ptr::addr_of_mut!((*page).__bindgen_anon_1.__bindgen_anon_1.private).write(value)
+    };
+}

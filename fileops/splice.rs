@@ -6,11 +6,19 @@
 //! is never handed out. Consumption advances only when a pipe buffer is
 //! released, so a no-overwrite producer cannot reuse a sub-buffer whose
 //! pages are still in a pipe; until then the bytes are "in flight" and the
-//! next splice starts after them. Each pipe buffer holds a page reference
-//! and a buffer reference. Duplicating one (`tee`) is refused, as it would
-//! consume the same bytes twice.
+//! next splice starts after them. Each pipe buffer holds a reference to its
+//! page. While any bytes are in flight, one reference on the buffer and one
+//! on this module are held (a pipe outlives the file that filled it, and its
+//! buffers call back into this module): taken when they go from none to
+//! some, given back by the release that brings them back to none.
+//! Duplicating a pipe buffer (`tee`) is refused, as it would consume the
+//! same bytes twice.
 
-use crate::{bindings, buffer::Buffer};
+use crate::{
+    bindings,
+    buffer::Buffer,
+    compat::{fs, mm},
+};
 use kernel::{ffi::c_int, page::PAGE_SIZE, prelude::*, sync::Arc};
 
 /// `SPLICE_F_NONBLOCK` (`include/linux/splice.h`).
@@ -75,10 +83,9 @@ impl Buffer {
                     },
                     GFP_KERNEL,
                 )?;
-                // The pipe buffer's references: the page and the buffer.
+                // The pipe buffer's reference to its page.
                 // SAFETY: a live page of the ring.
                 unsafe { bindings::relay_rs_glue_get_page(page) };
-                let _ = Arc::into_raw(self.clone());
                 pos += this;
                 run -= this;
                 total += this;
@@ -109,6 +116,14 @@ impl Buffer {
         if ret < 0 {
             return Err(Error::from_errno(ret as i32));
         }
+        if *guard == 0 && ret > 0 {
+            // Bytes in flight from none to some: the references that keep
+            // the buffer and the pipe buffers' operations alive until the
+            // last of them is released.
+            let _ = Arc::into_raw(self.clone());
+            // We are a file operation of an open file of this module.
+            fs::module_get();
+        }
         *guard += ret as usize;
         Ok(ret)
     }
@@ -120,11 +135,13 @@ impl Buffer {
 ///
 /// `page` is a page of a live buffer's ring.
 unsafe fn page_buffer(page: *mut bindings::page) -> *const Buffer {
-    // SAFETY: ring pages carry their buffer in `page_private` (`Buffer::new`).
-    unsafe { bindings::relay_rs_glue_page_private(page) as *const Buffer }
+    // SAFETY: a live ring page, whose `private` word its buffer set in
+    // `Buffer::new` and clears only when it is freed.
+    unsafe { mm::page_private(page) as *const Buffer }
 }
 
-/// Gives back the references of a pipe buffer that never entered the pipe.
+/// Gives back the page reference of a pipe buffer that never entered the
+/// pipe (its bytes never were in flight).
 ///
 /// # Safety
 ///
@@ -132,8 +149,6 @@ unsafe fn page_buffer(page: *mut bindings::page) -> *const Buffer {
 unsafe extern "C" fn relay_spd_release(spd: *mut bindings::splice_pipe_desc, i: u32) {
     // SAFETY: `i` indexes the descriptor's arrays (caller contract).
     let page = unsafe { *(*spd).pages.add(i as usize) };
-    // SAFETY: the buffer reference taken for this page in `splice_read`.
-    drop(unsafe { Arc::from_raw(page_buffer(page)) });
     // SAFETY: the page reference taken for this page in `splice_read`.
     unsafe { bindings::relay_rs_glue_put_page(page) };
 }
@@ -149,11 +164,22 @@ unsafe extern "C" fn relay_pipe_buf_release(
 ) {
     // SAFETY: a valid pipe buffer (caller contract).
     let (page, bytes) = unsafe { ((*buf).page, (*buf).private) };
-    // SAFETY: the buffer reference this pipe buffer holds.
-    let rbuf = unsafe { Arc::from_raw(page_buffer(page)) };
-    rbuf.consume_in_flight(bytes);
+    // SAFETY: a page of a ring whose buffer is alive: this pipe buffer's
+    // bytes are in flight, so the in-flight reference is held.
+    let rbuf = unsafe { page_buffer(page) };
+    // SAFETY: as above, the buffer lives at least until the in-flight
+    // reference is given back, below.
+    let last = unsafe { &*rbuf }.consume_in_flight(bytes);
     // SAFETY: the page reference this pipe buffer holds.
     unsafe { bindings::relay_rs_glue_put_page(page) };
+    if last {
+        // SAFETY: the in-flight reference taken by `splice_read` (the
+        // consumers' lock is released: the buffer may go now).
+        drop(unsafe { Arc::from_raw(rbuf) });
+        // SAFETY: the in-flight module reference taken by `splice_read`;
+        // only our return follows.
+        unsafe { fs::module_put() };
+    }
 }
 
 /// `get`: refuse duplication (`tee`), which would consume bytes twice.

@@ -12,8 +12,10 @@ echo RELAY_RS_BENCH_END
 
 # Readers: impl,phase,mode,bufsize,bytes,secs,attempted,lost,record
 # "drain": four full buffers (4 MiB x 16 each), read out; "live": a writer
-# per CPU for 3 s while the reader runs. Three rounds, interleaved. C relay: read() only (its debugfs
-# files have neither mmap nor splice); relay_rs: read, mmap and splice.
+# per CPU for 3 s while the reader runs. Interleaved rounds: five drains
+# (they take well under a second each, so they vary more), three live runs.
+# C relay: read() only (its debugfs files have neither mmap nor splice);
+# relay_rs: read, mmap and splice.
 reader() { # impl phase mode bufsize
 	if [ "$2" = drain ]; then
 		echo "fill $1" >$B/ctl || return 1
@@ -30,7 +32,9 @@ reader() { # impl phase mode bufsize
 }
 echo RELAY_RS_READ_BEGIN
 for phase in drain live; do
-	for rep in 1 2 3; do
+	reps="1 2 3"
+	[ $phase = drain ] && reps="1 2 3 4 5"
+	for rep in $reps; do
 		for bs in 65536 1048576; do
 			reader c $phase read $bs
 			reader rs $phase read $bs

@@ -68,17 +68,6 @@ close_with_reader() {
 }
 check "close while a reader holds the file" close_with_reader
 
-# The module cannot go away while a relay file is open.
-busy_module() {
-	insmod /modules/relay_rs_sample.ko nr_records=10 || return 1
-	exec 3<$S/cpu0
-	rmmod relay_rs_sample
-	rmmod relay_rs 2>/dev/null && { echo "relay_rs unloaded with a file open"; return 1; }
-	exec 3<&-
-	return 0
-}
-check "module pinned while a file is open" busy_module
-
 # ---- the relay files: read, mmap, splice, sendfile, poll ----
 
 # relay-read in MODE drains a flushed channel; every record arrives intact.
@@ -205,6 +194,47 @@ rust_sample() {
 check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
 
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
+
+# The module cannot go away while a relay file is open (now that no other
+# module depends on it).
+busy_module() {
+	insmod /modules/relay_rs_sample.ko nr_records=10 || return 1
+	exec 3<$S/cpu0
+	rmmod relay_rs_sample
+	rmmod relay_rs 2>/dev/null && { echo "relay_rs unloaded with a file open"; return 1; }
+	exec 3<&-
+	return 0
+}
+check "module pinned while a file is open" busy_module
+
+# Spliced pages outlive the file and the channel: a pipe holds them, and
+# relay_rs (their pipe-buffer operations), until it is drained.
+splice_outlives_close() {
+	insmod /modules/relay_rs_sample.ko nr_records=100 record_size=64 || return 1
+	rm -f /tmp/go /tmp/spliced /tmp/hold.out
+	relay-read --splice-hold $S/cpu0 /tmp/spliced /tmp/go >/tmp/hold.out &
+	pid=$!
+	i=0
+	while ! grep -q '^held' /tmp/hold.out && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	rc=0
+	rmmod relay_rs_sample || rc=1
+	if rmmod relay_rs 2>/dev/null; then
+		echo "relay_rs unloaded while a pipe holds its pages"
+		rc=1
+		insmod /modules/relay_rs.ko
+	fi
+	touch /tmp/go
+	wait $pid || rc=1
+	cat /tmp/hold.out
+	held=$(sed -n 's/^held //p' /tmp/hold.out)
+	[ "${held:-0}" -gt 0 ] && grep -q "^drained $held$" /tmp/hold.out || rc=1
+	relay-check /tmp/spliced || rc=1
+	return $rc
+}
+check "spliced pages outlive the file and the channel" splice_outlives_close
 
 # The kernel's own relay as the oracle: identical random operations, the
 # same bytes and sizes out of both files.

@@ -10,6 +10,7 @@
 //!            [--bufsize BYTES] [--bench]
 //! relay-read --poll-wait FILE MS     # prints the ms until POLLIN, or "timeout"
 //! relay-read --abuse FILE            # seeks, pread and bad mmaps must be refused
+//! relay-read --splice-hold FILE OUT GO  # pipe pages outliving FILE, drained once GO exists
 //! ```
 //!
 //! `alternate` reads each file through two descriptors in turn, to check
@@ -18,8 +19,8 @@
 use std::{
     ffi::CString,
     fs::{self, File, OpenOptions},
-    io::{self, Write},
-    os::fd::{AsRawFd, RawFd},
+    io::{self, Read, Write},
+    os::fd::{AsRawFd, FromRawFd, RawFd},
     path::{Path, PathBuf},
     process::ExitCode,
     sync::{
@@ -436,7 +437,6 @@ fn poll_wait(file: &str, ms: i32) -> ExitCode {
     }
 }
 
-/// `--mmap-abuse FILE`: each bad mapping must fail, a good one must work.
 /// A non-blocking splice of up to one page from `fd` into pipe end `to`.
 fn splice_page_nonblock(fd: RawFd, to: RawFd) -> isize {
     // SAFETY: splicing between two descriptors we own; no offsets.
@@ -452,6 +452,58 @@ fn splice_page_nonblock(fd: RawFd, to: RawFd) -> isize {
     }
 }
 
+/// `--splice-hold FILE OUT GO`: splices what FILE has into a pipe, closes
+/// FILE, prints `held N`, waits (at most 10 s) for GO to exist, then drains
+/// the pipe into OUT. The pipe's pages outlive the file, and the channel if
+/// it is closed meanwhile.
+fn splice_hold(file: &str, out: &str, go: &str) -> ExitCode {
+    let Ok(fd) = open_ro(Path::new(file)) else {
+        println!("splice-hold: cannot open {file}");
+        return ExitCode::FAILURE;
+    };
+    let mut p = [0 as RawFd; 2];
+    // SAFETY: `pipe` fills the two-element array.
+    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
+        println!("splice-hold: pipe: {}", io::Error::last_os_error());
+        return ExitCode::FAILURE;
+    }
+    let mut held = 0;
+    loop {
+        let n = splice_page_nonblock(fd, p[1]);
+        if n <= 0 {
+            break;
+        }
+        held += n;
+    }
+    // SAFETY: descriptors we own, not used after.
+    unsafe {
+        libc::close(fd);
+        libc::close(p[1]);
+    }
+    println!("held {held}");
+    let _ = io::stdout().flush();
+    for _ in 0..1000 {
+        if Path::new(go).exists() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: the read end, ours; `File` closes it.
+    let mut r = unsafe { File::from_raw_fd(p[0]) };
+    let mut data = Vec::new();
+    if let Err(e) = r.read_to_end(&mut data) {
+        println!("splice-hold: reading the pipe: {e}");
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = fs::write(out, &data) {
+        println!("splice-hold: {out}: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!("drained {}", data.len());
+    ExitCode::SUCCESS
+}
+
+/// `--abuse FILE`: each bad mapping must fail, a good one must work.
 fn mmap_abuse(file: &str) -> ExitCode {
     let fd = match open_ro(Path::new(file)) {
         Ok(fd) => fd,
@@ -674,6 +726,9 @@ fn main() -> ExitCode {
     }
     if args.first().map(String::as_str) == Some("--abuse") && args.len() == 2 {
         return mmap_abuse(&args[1]);
+    }
+    if args.first().map(String::as_str) == Some("--splice-hold") && args.len() == 4 {
+        return splice_hold(&args[1], &args[2], &args[3]);
     }
     if args.len() < 2 {
         eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS] [--bufsize BYTES] [--bench]");
