@@ -547,8 +547,8 @@ impl PinnedDrop for Buffer {
         for i in 0..self.mem.page_count() {
             if let Some(page) = self.mem.page(i) {
                 // SAFETY: a page we own, about to be freed, that no pipe or
-                // mapping reads any more (they hold buffer references): clear
-                // what `new` set.
+                // mapping reads any more (a mapping's file, or bytes in flight
+                // in a pipe, keep the buffer alive): clear what `new` set.
                 unsafe { mm::set_page_private(page, 0) };
             }
         }
