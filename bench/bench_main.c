@@ -369,11 +369,13 @@ static atomic_t rd_running;
 static struct task_struct *rd_writers[NR_CPUS];
 static unsigned long rd_until;
 
-/* Record: a sequence number, then a byte pattern of it. */
-static void rd_fill_record(u8 *r, u64 seq)
+/* Writes record @seq (its number, then a byte pattern of it) from @r. */
+static void rd_write_record(u8 *r, u64 seq)
 {
 	memset(r, (u8)seq, RD_REC);
 	memcpy(r, &seq, sizeof(seq));
+	rd->write(r, RD_REC);
+	atomic_long_inc(&rd_attempted);
 }
 
 static long rd_fill_cpu(void *arg)
@@ -384,11 +386,8 @@ static long rd_fill_cpu(void *arg)
 	if (!r)
 		return -ENOMEM;
 	/* Exactly enough to fill the buffer: no record is refused. */
-	for (i = 0; i < n; i++) {
-		rd_fill_record(r, i);
-		rd->write(r, RD_REC);
-		atomic_long_inc(&rd_attempted);
-	}
+	for (i = 0; i < n; i++)
+		rd_write_record(r, i);
 	kfree(r);
 	return 0;
 }
@@ -401,11 +400,8 @@ static int rd_writer_fn(void *arg)
 	while (r && !kthread_should_stop() && time_before(jiffies, rd_until)) {
 		unsigned int i;
 
-		for (i = 0; i < 64; i++) {
-			rd_fill_record(r, seq++);
-			rd->write(r, RD_REC);
-			atomic_long_inc(&rd_attempted);
-		}
+		for (i = 0; i < 64; i++)
+			rd_write_record(r, seq++);
 		cond_resched();
 	}
 	kfree(r);

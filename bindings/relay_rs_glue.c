@@ -189,11 +189,6 @@ void relay_rs_glue_put_page(struct page *page)
 	put_page(page);
 }
 
-struct inode *relay_rs_glue_d_inode(struct dentry *dentry)
-{
-	return d_inode(dentry);
-}
-
 struct dentry *relay_rs_glue_file_dentry(struct file *file)
 {
 	return file->f_path.dentry;

@@ -48,7 +48,6 @@ unsigned long relay_rs_glue_vmf_pgoff(struct vm_fault *vmf);
 void relay_rs_glue_vmf_set_page(struct vm_fault *vmf, struct page *page);
 void relay_rs_glue_get_page(struct page *page);
 void relay_rs_glue_put_page(struct page *page);
-struct inode *relay_rs_glue_d_inode(struct dentry *dentry);
 struct dentry *relay_rs_glue_file_dentry(struct file *file);
 
 #endif /* _RELAY_RS_GLUE_H */

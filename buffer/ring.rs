@@ -172,8 +172,7 @@ pub trait SwitchHooks {
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
     /// The producer re-entered a sub-buffer holding `records` unread records
-    /// (overwrite mode): they are gone. Called at every accepted switch,
-    /// with 0 when nothing was lost.
+    /// (overwrite mode): they are gone.
     fn lost_overwritten(&mut self, records: usize);
 }
 
@@ -423,7 +422,9 @@ impl<'a> Ring<'a> {
                 .load(R)
                 .wrapping_sub(self.c.consumed.load(R))
                 >= self.geo.n_subbufs();
-            hooks.lost_overwritten(if lapped { r.load(R) } else { 0 });
+            if lapped {
+                hooks.lost_overwritten(r.load(R));
+            }
             r.store(self.c.written.load(R), R);
         }
         // INVARIANT: `index < n_subbufs` (as in `offer`).

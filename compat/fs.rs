@@ -104,6 +104,18 @@ impl File {
     }
 }
 
+/// The inode behind a dentry (`d_inode()`).
+///
+/// # Safety
+///
+/// `dentry` must be a live, positive dentry.
+#[inline(always)]
+pub(crate) unsafe fn d_inode(dentry: *mut bindings::dentry) -> *mut bindings::inode {
+    // SAFETY: live (caller contract); a positive dentry's inode pointer is
+    // set and stable, and `d_inode()` is this read.
+    unsafe { (*dentry).d_inode }
+}
+
 /// Adds `bytes` to the size of the inode behind `dentry` (the relay
 /// files' `i_size` counts the bytes produced).
 ///
@@ -112,9 +124,8 @@ impl File {
 /// `dentry` must be a live, positive dentry, and the caller must be the
 /// only writer of that inode's size.
 pub(crate) unsafe fn inode_add_size(dentry: *mut bindings::dentry, bytes: usize) {
-    // SAFETY: `dentry` is live and positive (caller contract), so its
-    // inode pointer is set and stable (what `d_inode()` reads).
-    let inode = unsafe { (*dentry).d_inode };
+    // SAFETY: live and positive (caller contract).
+    let inode = unsafe { d_inode(dentry) };
     // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
     unsafe { (*inode).i_size = (*inode).i_size.wrapping_add(bytes as i64) };
 }
@@ -125,8 +136,8 @@ pub(crate) unsafe fn inode_add_size(dentry: *mut bindings::dentry, bytes: usize)
 ///
 /// As for [`inode_add_size`].
 pub(crate) unsafe fn inode_set_size(dentry: *mut bindings::dentry, bytes: usize) {
-    // SAFETY: `dentry` is live and positive (caller contract).
-    let inode = unsafe { bindings::relay_rs_glue_d_inode(dentry) };
+    // SAFETY: live and positive (caller contract).
+    let inode = unsafe { d_inode(dentry) };
     // SAFETY: `inode` is valid while the dentry is; single writer (caller contract).
     unsafe { (*inode).i_size = bytes as i64 };
 }

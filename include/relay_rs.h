@@ -138,21 +138,34 @@ extern const struct file_operations relay_rs_file_operations;
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
  * in the out-of-line relay_rs_make_room().
  *
- * The offset moves only after the copy, so a reader of the current
- * sub-buffer never sees bytes that are not there yet. Lengths are those of
- * real objects: a length that wraps offset + length is undefined, as in 6.12.
+ * relay_rs_room() finds where a record of @length bytes goes: at
+ * buf->offset if it fits there, else wherever relay_rs_make_room() made
+ * room (false: the record was dropped and counted). The offset moves only
+ * after the copy, so a reader of the current sub-buffer never sees bytes
+ * that are not there yet. Lengths are those of real objects: a length that
+ * wraps offset + length is undefined, as in 6.12.
  */
+static __always_inline bool relay_rs_room(struct rchan *chan,
+					  struct rchan_buf *buf, size_t length,
+					  size_t *offset)
+{
+	*offset = buf->offset;
+	if (likely(*offset + length <= chan->subbuf_size))
+		return true;
+	if (!relay_rs_make_room(buf, length))
+		return false;
+	*offset = buf->offset;
+	return true;
+}
+
 static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       struct rchan_buf *buf,
 					       const void *data, size_t length)
 {
-	size_t offset = buf->offset;
+	size_t offset;
 
-	if (unlikely(offset + length > chan->subbuf_size)) {
-		if (!relay_rs_make_room(buf, length))
-			return;
-		offset = buf->offset;
-	}
+	if (!relay_rs_room(chan, buf, length, &offset))
+		return;
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
 	smp_store_release(&buf->offset, offset + length);
@@ -214,13 +227,9 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	void *slot;
 
 	buf = *get_cpu_ptr(chan->buf);
-	offset = buf->offset;
-	if (unlikely(offset + length > chan->subbuf_size)) {
-		slot = NULL;
-		if (!relay_rs_make_room(buf, length))
-			goto out;
-		offset = buf->offset;
-	}
+	slot = NULL;
+	if (!relay_rs_room(chan, buf, length, &offset))
+		goto out;
 	buf->records++;
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);

@@ -466,7 +466,7 @@ extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit)
             if expect!(!d.is_null()) {
                 files += 1;
                 // SAFETY: a live file dentry of this channel.
-                bytes += unsafe { (*bindings::relay_rs_glue_d_inode(d)).i_size };
+                bytes += unsafe { (*crate::compat::fs::d_inode(d)).i_size };
             }
         }
     }

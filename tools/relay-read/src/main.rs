@@ -181,10 +181,7 @@ impl Consumer {
                 c.map_len = len;
             }
             Mode::Splice => {
-                // SAFETY: a two-fd array.
-                if unsafe { libc::pipe(c.pipe.as_mut_ptr()) } < 0 {
-                    return Err(io::Error::last_os_error());
-                }
+                c.pipe = new_pipe(0)?;
                 // SAFETY: growing our own pipe; failure is harmless.
                 unsafe {
                     libc::fcntl(
@@ -437,6 +434,16 @@ fn poll_wait(file: &str, ms: i32) -> ExitCode {
     }
 }
 
+/// A new pipe, `[read end, write end]`, with `pipe2` flags.
+fn new_pipe(flags: libc::c_int) -> io::Result<[RawFd; 2]> {
+    let mut p = [-1; 2];
+    // SAFETY: `pipe2` fills the two-element array.
+    if unsafe { libc::pipe2(p.as_mut_ptr(), flags) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p)
+}
+
 /// A non-blocking splice of up to one page from `fd` into pipe end `to`.
 fn splice_page_nonblock(fd: RawFd, to: RawFd) -> isize {
     // SAFETY: splicing between two descriptors we own; no offsets.
@@ -461,12 +468,13 @@ fn splice_hold(file: &str, out: &str, go: &str) -> ExitCode {
         println!("splice-hold: cannot open {file}");
         return ExitCode::FAILURE;
     };
-    let mut p = [0 as RawFd; 2];
-    // SAFETY: `pipe` fills the two-element array.
-    if unsafe { libc::pipe(p.as_mut_ptr()) } != 0 {
-        println!("splice-hold: pipe: {}", io::Error::last_os_error());
-        return ExitCode::FAILURE;
-    }
+    let p = match new_pipe(0) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("splice-hold: pipe: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut held = 0;
     loop {
         let n = splice_page_nonblock(fd, p[1]);
@@ -601,9 +609,10 @@ fn mmap_abuse(file: &str) -> ExitCode {
     );
     ok &= status == 0;
     // Splice into a full pipe: EAGAIN, nothing consumed.
-    let mut p = [0; 2];
-    // SAFETY: a two-fd array.
-    unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_NONBLOCK) };
+    let Ok(p) = new_pipe(libc::O_NONBLOCK) else {
+        println!("abuse: pipe: {:?}", errno());
+        return ExitCode::FAILURE;
+    };
     let junk = [0u8; 4096];
     // SAFETY: filling our own pipe until it is full.
     while unsafe { libc::write(p[1], junk.as_ptr().cast(), junk.len()) } > 0 {}
@@ -632,9 +641,10 @@ fn mmap_abuse(file: &str) -> ExitCode {
     // Drained, a non-blocking splice has nothing to give: EAGAIN.
     // SAFETY: reading into our own buffer until the file is empty.
     while unsafe { libc::read(fd, big.as_mut_ptr().cast(), big.len()) } > 0 {}
-    let mut p = [0; 2];
-    // SAFETY: a two-fd array.
-    unsafe { libc::pipe(p.as_mut_ptr()) };
+    let Ok(p) = new_pipe(0) else {
+        println!("abuse: pipe: {:?}", errno());
+        return ExitCode::FAILURE;
+    };
     let r = splice_page_nonblock(fd, p[1]);
     let e = io::Error::last_os_error().raw_os_error();
     println!("abuse: non-blocking splice when empty: {r} ({e:?})");
