@@ -42,8 +42,13 @@ pub(crate) struct LossStats {
     pub(crate) full: AtomicUsize,
     /// Records larger than a sub-buffer (or than what a header left free).
     pub(crate) too_big: AtomicUsize,
-    /// Unread records overwritten by a producer that lapped the reader.
-    pub(crate) overwritten: AtomicUsize,
+    /// Unread records overwritten by a producer that lapped the reader, as
+    /// far as consumers counted them (see [`Buffer::overwritten`]).
+    overwritten: AtomicUsize,
+    /// The start count of sub-buffer `subbufs_consumed` (see [`Counters::base`]).
+    base: AtomicUsize,
+    /// Consumers' sequence count (see [`Counters::seq`]).
+    seq: AtomicUsize,
 }
 
 /// A relay buffer.
@@ -67,10 +72,12 @@ pub(crate) struct Buffer {
     geo: Geometry,
     mem: VmappedPages,
     padding: KVVec<AtomicUsize>,
-    /// Per sub-buffer, for overwrite loss accounting (see [`Counters::records`]).
-    records: KVVec<AtomicUsize>,
+    /// Per sub-buffer, for overwrite loss accounting (see [`Counters::starts`]).
+    starts: KVVec<AtomicUsize>,
     /// The producer's sub-buffer index (see [`Counters::index`]).
     index: AtomicUsize,
+    /// A header reserved by `subbuf_start` (see [`Counters::header`]).
+    header: AtomicUsize,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -111,7 +118,7 @@ impl Buffer {
             Ok(v)
         };
         let padding = counters(geo.n_subbufs())?;
-        let records = counters(geo.n_subbufs())?;
+        let starts = counters(geo.n_subbufs())?;
         let buf = Arc::pin_init(
             pin_init!(Self {
                 raw: Opaque::new(bindings::rchan_buf::default()),
@@ -119,8 +126,9 @@ impl Buffer {
                 geo,
                 mem,
                 padding,
-                records,
+                starts,
                 index: AtomicUsize::new(0),
+                header: AtomicUsize::new(0),
                 read_lock <- kernel::new_mutex!(0),
                 stats: LossStats::default(),
             }),
@@ -196,7 +204,11 @@ impl Buffer {
                 padding: &self.padding,
                 index: &self.index,
                 written: atomic(addr_of_mut!((*r).records)),
-                records: &self.records,
+                starts: &self.starts,
+                header: &self.header,
+                base: &self.stats.base,
+                overwritten: &self.stats.overwritten,
+                seq: &self.stats.seq,
             }
         };
         Ring::new(self.geo, counters)
@@ -263,6 +275,12 @@ impl Buffer {
         &self.stats
     }
 
+    /// Unread records the producer overwrote (overwrite mode): counted by
+    /// consumers as they catch up, and up to the present here (any context).
+    pub(crate) fn overwritten(&self) -> usize {
+        self.ring().overwritten()
+    }
+
     /// Restores the empty state (`__relay_reset`): the caller guarantees that
     /// no producer or consumer runs concurrently.
     pub(crate) fn reset(&self) {
@@ -270,7 +288,6 @@ impl Buffer {
         self.finalized().store(0, Ordering::Relaxed);
         self.stats.full.store(0, Ordering::Relaxed);
         self.stats.too_big.store(0, Ordering::Relaxed);
-        self.stats.overwritten.store(0, Ordering::Relaxed);
         self.ring().reset(&mut Hooks(self));
     }
 
@@ -514,14 +531,6 @@ impl SwitchHooks for Hooks<'_> {
         let c = &self.0.stats.too_big;
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         self.0.chan.note_too_big(length);
-    }
-
-    fn lost_overwritten(&mut self, records: usize) {
-        let c = &self.0.stats.overwritten;
-        c.store(
-            c.load(Ordering::Relaxed).wrapping_add(records),
-            Ordering::Relaxed,
-        );
     }
 }
 

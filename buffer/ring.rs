@@ -46,7 +46,8 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// Validates a geometry; `max_subbufs` bounds the padding array.
+    /// Validates a geometry; `max_subbufs` (at most [`MAX_SUBBUFS`]) bounds
+    /// the padding array.
     pub fn new(
         subbuf_size: usize,
         n_subbufs: usize,
@@ -56,7 +57,7 @@ impl Geometry {
         else {
             return Err(GeometryError::Zero);
         };
-        if n_subbufs > max_subbufs {
+        if n_subbufs > max_subbufs.min(MAX_SUBBUFS) {
             return Err(GeometryError::TooManySubbufs);
         }
         if subbuf_size > u32::MAX as usize / n {
@@ -139,10 +140,50 @@ pub struct Counters<'a> {
     /// `records` (relay_rs' own field): records written since the reset,
     /// counted by the producer after each accepted write or reservation.
     pub written: &'a AtomicUsize,
-    /// Per sub-buffer, for overwrite loss accounting: `written` when it was
-    /// started while it is the current one, then the number of records it
-    /// holds once it is completed.
-    pub records: &'a [AtomicUsize],
+    /// Per sub-buffer: [`tagged`] `written` when the producer started the
+    /// sub-buffer that occupies it, the records written before it.
+    pub starts: &'a [AtomicUsize],
+    /// A header reserved by `subbuf_start` (`subbuf_start_reserve`), which
+    /// becomes the write offset when the switch ends.
+    pub header: &'a AtomicUsize,
+    /// Consumer side (under the readers' lock), for overwrite accounting:
+    /// the start count of sub-buffer `consumed` (mod 2^[`COUNT_BITS`])...
+    pub base: &'a AtomicUsize,
+    /// ... the unread records counted as overwritten so far...
+    pub overwritten: &'a AtomicUsize,
+    /// ... and a sequence count, odd while the consumer changes `consumed`,
+    /// `base` and `overwritten`, so that [`Ring::overwritten`] can read them
+    /// consistently without the lock.
+    pub seq: &'a AtomicUsize,
+}
+
+/// Bits of a [`tagged`] start count that tell which sub-buffer it is for.
+const TAG_BITS: u32 = 16;
+const TAG_MASK: usize = (1 << TAG_BITS) - 1;
+/// Bits of a [`tagged`] start count that count records: differences of
+/// start counts are exact modulo 2^48.
+pub const COUNT_BITS: u32 = usize::BITS - TAG_BITS;
+const COUNT_MASK: usize = usize::MAX >> (usize::BITS - COUNT_BITS);
+
+/// Most sub-buffers a ring may have: the tag of a start count must tell
+/// sub-buffers `k - n`, `k` and `k + n` apart (see [`Ring::start_of`]).
+pub const MAX_SUBBUFS: usize = 1 << (TAG_BITS - 2);
+
+/// The start count `written` of sub-buffer `k`, as the producer stores it:
+/// the count in the high bits, `k` in the low ones (two instructions).
+#[inline(always)]
+pub fn tagged(written: usize, k: usize) -> usize {
+    (written << TAG_BITS) ^ k
+}
+
+/// What a sub-buffer's start-count slot holds for sub-buffer `k`.
+enum Start {
+    /// The records written before sub-buffer `k` (mod 2^48).
+    Count(usize),
+    /// The producer has not started sub-buffer `k` (the current one) yet.
+    NotBegun,
+    /// The producer reused the slot: sub-buffer `k` is overwritten.
+    Reused,
 }
 
 /// `committed` when no reservation is pending (`RELAY_RS_NO_RESERVATION`).
@@ -171,9 +212,6 @@ pub trait SwitchHooks {
     fn lost_full(&mut self, length: usize);
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
-    /// The producer re-entered a sub-buffer holding `records` unread records
-    /// (overwrite mode): they are gone.
-    fn lost_overwritten(&mut self, records: usize);
 }
 
 /// One relay buffer: a [`Geometry`] and the [`Counters`] of its `rchan_buf`.
@@ -275,12 +313,18 @@ impl<'a> Ring<'a> {
         // INVARIANT: the first sub-buffer.
         self.c.index.store(0, R);
         self.c.prev_padding.store(0, R);
-        for p in self.c.padding.iter().chain(self.c.records) {
+        self.c.header.store(0, R);
+        self.c.base.store(0, R);
+        self.c.overwritten.store(0, R);
+        // Sub-buffer 0 starts with count 0 (`tagged(0, 0)`); the other
+        // slots' tag 0 names no sub-buffer they will hold before reuse.
+        for p in self.c.padding.iter().chain(self.c.starts) {
             p.store(0, R);
         }
         // As in 6.12 the result is ignored: a client that refuses here simply
         // gets asked again at the first write.
         hooks.subbuf_start(self.c.start, 0, 0);
+        self.c.offset.store(self.c.header.swap(0, R), R);
     }
 
     /// Completes the current sub-buffer and moves to the next one
@@ -339,10 +383,6 @@ impl<'a> Ring<'a> {
         let pad = ss.wrapping_sub(offset);
         self.c.prev_padding.store(pad, R);
         self.set_pad(index, pad);
-        // Its start count becomes its record count.
-        if let Some(r) = self.c.records.get(index) {
-            r.store(self.c.written.load(R).wrapping_sub(r.load(R)), R);
-        }
         // No write position until `subbuf_start` accepts the next
         // sub-buffer, and nothing of it readable yet: a consumer that sees
         // the new count sees both, never the old extent nor an offset that
@@ -393,44 +433,34 @@ impl<'a> Ring<'a> {
     /// the padding of completed sub-buffers only, which [`Ring::finish`]
     /// sets.
     ///
-    /// The offset is "refused" during the callback (which may set a header
-    /// with `subbuf_start_reserve`); it becomes a position only here.
+    /// The offset is "refused" during the callback (which may reserve a
+    /// header with `subbuf_start_reserve`); it becomes a position only here.
     #[inline(always)]
     pub fn begin(&self, accepted: bool, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
-        let refused = self.geo.refused_offset();
         if !accepted {
-            self.c.offset.store(refused, R);
+            self.c.header.store(0, R);
             if length > 0 {
                 hooks.lost_full(length);
             }
             return false;
         }
-        let mut offset = self.c.offset.load(R);
-        if offset == refused {
-            offset = 0;
-            self.c.offset.store(0, Ordering::Release);
-        }
         let index = self.c.index.load(R);
-        if let Some(r) = self.c.records.get(index) {
-            // The new sub-buffer still holds its unread records if the
-            // producer lapped the consumer (every sub-buffer completed and
-            // unconsumed): count them before they are overwritten.
-            let lapped = self
-                .c
-                .produced
-                .load(R)
-                .wrapping_sub(self.c.consumed.load(R))
-                >= self.geo.n_subbufs();
-            if lapped {
-                hooks.lost_overwritten(r.load(R));
-            }
-            r.store(self.c.written.load(R), R);
+        // The start count first: a consumer that sees the sub-buffer begun
+        // (its offset) sees it. Counting the records it overwrites is left
+        // to consumers, who compare start counts ([`Ring::overwritten`]).
+        if let Some(s) = self.c.starts.get(index) {
+            let k = self.c.produced.load(R);
+            s.store(tagged(self.c.written.load(R), k), Ordering::Release);
         }
         // INVARIANT: `index < n_subbufs` (as in `offer`).
         self.c
             .data
             .store(self.c.start.wrapping_add(index.wrapping_mul(ss)), R);
+        // `subbuf_start_reserve` checked the header (at most `ss - 2`).
+        let offset = self.c.header.load(R);
+        self.c.header.store(0, R);
+        self.c.offset.store(offset, Ordering::Release);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
         // (at most `ss - 2`, and `length <= ss`: no overflow).
         if length.wrapping_add(offset) > ss {
@@ -493,34 +523,217 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     fn count_record(&self) {
         // Only this buffer's producer writes it: no read-modify-write needed.
+        // Release: a consumer that sees the count sees the sub-buffer's
+        // start count ([`Ring::start_of`]).
         let w = self.c.written.load(R);
-        self.c.written.store(w.wrapping_add(1), R);
+        self.c.written.store(w.wrapping_add(1), Ordering::Release);
     }
 
-    /// Sets the write offset from the `subbuf_start` callback, reserving a
-    /// header of `length` bytes (`subbuf_start_reserve`). Returns false, and
-    /// changes nothing, if the header would not leave room for data.
+    /// Reserves a header of `length` bytes at the start of the sub-buffer
+    /// that the `subbuf_start` callback is asked about
+    /// (`subbuf_start_reserve`): the write offset once the switch ends.
+    /// Returns false, and changes nothing, if the header would not leave
+    /// room for data.
     pub fn start_reserve(&self, length: usize) -> bool {
         if length.saturating_add(1) >= self.geo.subbuf_size() {
             return false;
         }
-        self.c.offset.store(length, R);
+        self.c.header.store(length, R);
         true
     }
 
     /// Adds to the consumed count, clamped to the produced count
     /// (`relay_subbufs_consumed`). Counts above `n_subbufs` are ignored.
+    /// The caller holds the readers' lock.
     pub fn subbufs_consumed(&self, n: usize) {
         if n > self.geo.n_subbufs() {
             return;
         }
         let produced = self.c.produced.load(Ordering::Acquire);
         let consumed = self.c.consumed.load(R);
-        if n > produced.wrapping_sub(consumed) {
-            self.c.consumed.store(produced, R);
+        let to = if n > produced.wrapping_sub(consumed) {
+            produced
         } else {
-            self.c.consumed.store(consumed.wrapping_add(n), R);
+            consumed.wrapping_add(n)
+        };
+        if to != consumed {
+            self.advance(to, produced);
         }
+    }
+
+    // ---- overwrite accounting: consumers hold the readers' lock ----
+    //
+    // The producer stores each sub-buffer's start count (records written
+    // before it) when it begins it, and nothing else: counting the unread
+    // records it overwrites is the consumers' job. The records in the
+    // sub-buffers from `consumed` up to the oldest one still intact are
+    // lost, and their count telescopes to two start counts: the oldest
+    // intact one's, read from its slot, minus `consumed`'s, which the
+    // consumer keeps (`base`) because the producer reuses that slot when it
+    // laps the consumer. A start count is tagged with its sub-buffer, so a
+    // consumer never takes another lap's count for it.
+
+    /// What the slot of sub-buffer `k` holds, for a consumer that saw
+    /// `produced` (Acquire), with `k <= produced`. Valid if the producer
+    /// then moved on by less than [`MAX_SUBBUFS`] sub-buffers
+    /// ([`Ring::settled`]): then the slot holds sub-buffer `k - n`, `k` or
+    /// `k + n` (the slots of older sub-buffers are not read), whose tags
+    /// differ (`n <= MAX_SUBBUFS`).
+    fn slot_of(&self, k: usize, produced: usize) -> Start {
+        let n = self.geo.n_subbufs();
+        if produced.wrapping_sub(k) > n {
+            // The producer began `k + n` long ago.
+            return Start::Reused;
+        }
+        // A ring without slots (not the kernel's) counts nothing.
+        let Some(slot) = self.c.starts.get(self.geo.index(k)) else {
+            return Start::Count(0);
+        };
+        let v = slot.load(Ordering::Acquire) ^ k;
+        if v & TAG_MASK == 0 {
+            Start::Count(v >> TAG_BITS)
+        } else if k == produced {
+            Start::NotBegun
+        } else {
+            // Sub-buffers before `produced` were all begun: this is `k + n`.
+            Start::Reused
+        }
+    }
+
+    /// The start count of sub-buffer `k` (see [`Ring::slot_of`]), `None`
+    /// if the producer reused its slot.
+    fn start_of(&self, k: usize, produced: usize) -> Option<usize> {
+        match self.slot_of(k, produced) {
+            Start::Count(c) => Some(c),
+            Start::Reused => None,
+            Start::NotBegun => {
+                // Nothing is written while the producer is between
+                // sub-buffers, so the count so far is `k`'s start count,
+                // if `k` still is not begun after it was read: a producer
+                // stores the start count before the records it counts
+                // (release), so a count that includes one of `k`'s
+                // records makes `k` look begun here.
+                let written = self.c.written.load(Ordering::Acquire);
+                match self.slot_of(k, produced) {
+                    Start::Count(c) => Some(c),
+                    Start::NotBegun => Some(written & COUNT_MASK),
+                    Start::Reused => None,
+                }
+            }
+        }
+    }
+
+    /// Did the producer, seen at `produced` before, move on by less than
+    /// [`MAX_SUBBUFS`] sub-buffers (the slots read since are valid)?
+    fn settled(&self, produced: usize) -> bool {
+        self.c
+            .produced
+            .load(Ordering::Acquire)
+            .wrapping_sub(produced)
+            < MAX_SUBBUFS
+    }
+
+    /// Moves the read position to the start of sub-buffer `to`, counting
+    /// the records from `consumed` up to it as overwritten if `skipped`.
+    /// False, with nothing changed, if `to`'s start count cannot be had.
+    fn move_to(&self, to: usize, produced: usize, skipped: bool) -> bool {
+        let Some(count) = self.start_of(to, produced) else {
+            return false;
+        };
+        if !self.settled(produced) {
+            return false;
+        }
+        // A sequence count around the change, for `overwritten`.
+        let seq = self.c.seq.load(R);
+        self.c.seq.store(seq.wrapping_add(1), R);
+        fence(Ordering::Release);
+        if skipped {
+            let lost = count.wrapping_sub(self.c.base.load(R)) & COUNT_MASK;
+            let total = self.c.overwritten.load(R).wrapping_add(lost);
+            self.c.overwritten.store(total, R);
+        }
+        self.c.base.store(count, R);
+        // Release: what was read of the sub-buffers before `to` was read
+        // before a no-overwrite producer may reuse them.
+        self.c.consumed.store(to, Ordering::Release);
+        self.c.bytes_consumed.store(0, R);
+        self.c.seq.store(seq.wrapping_add(2), Ordering::Release);
+        true
+    }
+
+    /// The oldest sub-buffer whose records are all still there: the
+    /// producer's current one `produced` overwrites `produced - n` once it
+    /// is begun (`produced >= n`).
+    fn oldest_intact(&self, produced: usize) -> usize {
+        let n = self.geo.n_subbufs();
+        match self.slot_of(produced, produced) {
+            Start::Count(_) => produced.wrapping_sub(n).wrapping_add(1),
+            _ => produced.wrapping_sub(n),
+        }
+    }
+
+    /// Moves the read position to `to` after the sub-buffers before it were
+    /// read (or handed back); if the producer reused `to`'s slot meanwhile,
+    /// they were overwritten under the reader, which catches up instead
+    /// (and counts them, as 6.12's reader returns what it copied).
+    fn advance(&self, to: usize, produced: usize) {
+        if self.move_to(to, produced, false) {
+            return;
+        }
+        for _ in 0..4 {
+            let produced = self.c.produced.load(Ordering::Acquire);
+            let oldest = self.oldest_intact(produced);
+            let behind = oldest.wrapping_sub(self.c.consumed.load(R));
+            if behind == 0 || behind > self.geo.n_subbufs() + 1 {
+                // Not lapped after all, or the producer is mid-reset.
+                return;
+            }
+            if self.move_to(oldest, produced, true) {
+                return;
+            }
+        }
+        // The producer keeps switching: the next read catches up.
+    }
+
+    /// Unread records overwritten by the producer since the reset: those
+    /// consumers skipped, plus those from `consumed` up to the oldest
+    /// sub-buffer still intact. Lock-free (any context); exact once the
+    /// producer is idle, or the counts as they were at some point of the
+    /// call. Between two moves of a consumer, differences are modulo
+    /// 2^[`COUNT_BITS`] records.
+    pub fn overwritten(&self) -> usize {
+        let n = self.geo.n_subbufs();
+        let mut folded = self.c.overwritten.load(R);
+        for _ in 0..8 {
+            let seq = self.c.seq.load(Ordering::Acquire);
+            if seq & 1 != 0 {
+                core::hint::spin_loop();
+                continue;
+            }
+            let consumed = self.c.consumed.load(R);
+            let base = self.c.base.load(R);
+            folded = self.c.overwritten.load(R);
+            fence(Ordering::Acquire);
+            if self.c.seq.load(R) != seq {
+                continue;
+            }
+            let produced = self.c.produced.load(Ordering::Acquire);
+            if produced.wrapping_sub(consumed) < n {
+                return folded;
+            }
+            let oldest = self.oldest_intact(produced);
+            if oldest == consumed {
+                return folded;
+            }
+            let Some(count) = self.start_of(oldest, produced) else {
+                continue;
+            };
+            if self.settled(produced) {
+                return folded.wrapping_add(count.wrapping_sub(base) & COUNT_MASK);
+            }
+        }
+        // Producer or consumer kept moving: what was counted so far.
+        folded
     }
 
     // ---- consumer side: callers hold the buffer's reader lock ----
@@ -534,17 +747,19 @@ impl<'a> Ring<'a> {
     /// Consumes completed sub-buffers with nothing left to read.
     fn skip_consumed(&self, produced: usize) {
         let ss = self.geo.subbuf_size();
-        loop {
-            let consumed = self.c.consumed.load(R);
-            if consumed == produced {
-                return;
+        let consumed = self.c.consumed.load(R);
+        let mut to = consumed;
+        let mut at = self.c.bytes_consumed.load(R);
+        // At most the whole ring (a lapped reader is caught up elsewhere).
+        for _ in 0..self.geo.n_subbufs() {
+            if to == produced || at < ss - self.pad(self.geo.index(to)).min(ss) {
+                break;
             }
-            let data = ss - self.pad(self.geo.index(consumed)).min(ss);
-            if self.c.bytes_consumed.load(R) < data {
-                return;
-            }
-            self.c.consumed.store(consumed.wrapping_add(1), R);
-            self.c.bytes_consumed.store(0, R);
+            to = to.wrapping_add(1);
+            at = 0;
+        }
+        if to != consumed {
+            self.advance(to, produced);
         }
     }
 
@@ -597,6 +812,32 @@ impl<'a> Ring<'a> {
         None
     }
 
+    /// Consumes what was read and catches a lapped reader up (6.12's
+    /// catch-up): returns the producer's `(produced, readable)`.
+    fn catch_up(&self, skip: usize) -> Option<(usize, usize)> {
+        let ss = self.geo.subbuf_size();
+        let n = self.geo.n_subbufs();
+        for _ in 0..4 {
+            let (produced, offset, readable) = self.producer_snapshot()?;
+            self.skip_consumed(produced);
+            // A refused producer (offset past the end) writes nothing more,
+            // and a full no-overwrite ring must not be skipped: only a ring
+            // whose producer moved on past the consumer is caught up (and
+            // never under bytes in flight, which pin the sub-buffers they
+            // point into).
+            if skip == 0 && offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
+                let oldest = produced.wrapping_sub(n).wrapping_add(1);
+                if !self.move_to(oldest, produced, true) {
+                    // The producer moved on meanwhile: look again.
+                    continue;
+                }
+                self.skip_consumed(produced);
+            }
+            return Some((produced, readable));
+        }
+        None
+    }
+
     /// Finds the next contiguous readable run of at most `max` bytes.
     ///
     /// Returns `(ring offset, length)`; the run never crosses a sub-buffer
@@ -617,19 +858,7 @@ impl<'a> Ring<'a> {
         }
         let ss = self.geo.subbuf_size();
         let n = self.geo.n_subbufs();
-        let (produced, offset, readable) = self.producer_snapshot()?;
-        self.skip_consumed(produced);
-        // A refused producer (offset past the end) writes nothing more, and
-        // a full no-overwrite ring must not be skipped: only a ring whose
-        // producer moved on past the consumer is caught up (and never under
-        // bytes in flight, which pin the sub-buffers they point into).
-        if skip == 0 && offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
-            self.c
-                .consumed
-                .store(produced.wrapping_sub(n).wrapping_add(1), R);
-            self.c.bytes_consumed.store(0, R);
-            self.skip_consumed(produced);
-        }
+        let (produced, readable) = self.catch_up(skip)?;
         let mut count = self.c.consumed.load(R);
         let mut at = self.c.bytes_consumed.load(R);
         let mut skip = skip;

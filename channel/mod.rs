@@ -31,9 +31,10 @@ use kernel::{
     types::Opaque,
 };
 
-/// Largest sub-buffer count: as in 6.12, what a `kmalloc`'d padding array
-/// of `size_t` can hold (`KMALLOC_MAX_SIZE` is 4 MiB on x86-64).
-pub(crate) const MAX_SUBBUFS: usize = (4 << 20) / core::mem::size_of::<usize>();
+/// Largest sub-buffer count: 16384. 6.12 allows what a `kmalloc`'d padding
+/// array holds (512K on x86-64); relay_rs' tagged start counts must tell
+/// three laps of one sub-buffer apart (see `ring::MAX_SUBBUFS`).
+pub(crate) const MAX_SUBBUFS: usize = crate::buffer::ring::MAX_SUBBUFS;
 
 /// The lock that serialises channel open, close, flush, reset and CPU
 /// hotplug (6.12's `relay_channels_mutex`). Taken after `cpus_read_lock`.
@@ -409,7 +410,7 @@ impl Channel {
                 total += b.stats().too_big.load(Ordering::Relaxed);
             }
             if flags & bindings::RELAY_RS_STATS_OVERWRITTEN != 0 {
-                total += b.stats().overwritten.load(Ordering::Relaxed);
+                total += b.overwritten();
             }
         });
         total

@@ -39,7 +39,7 @@ impl Channel {
             let (f, g, o) = (
                 s.full.load(Ordering::Relaxed),
                 s.too_big.load(Ordering::Relaxed),
-                s.overwritten.load(Ordering::Relaxed),
+                b.overwritten(),
             );
             (full, big, over) = (full + f, big + g, over + o);
             if res.is_ok() {

@@ -169,7 +169,8 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
 	smp_store_release(&buf->offset, offset + length);
-	buf->records++;
+	/* Release: who sees the count sees the sub-buffer's start count. */
+	smp_store_release(&buf->records, buf->records + 1);
 }
 
 /**
@@ -230,7 +231,8 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	slot = NULL;
 	if (!relay_rs_room(chan, buf, length, &offset))
 		goto out;
-	buf->records++;
+	/* Release: who sees the count sees the sub-buffer's start count. */
+	smp_store_release(&buf->records, buf->records + 1);
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
 	/* Readers that see the new offset see that extent too. */

@@ -546,7 +546,12 @@ impl<T: Callbacks> Channel<T> {
             );
             // The bytes first, then the offset that makes them readable.
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
-            (*buf).records = (*buf).records.wrapping_add(1);
+            // Release (who sees the count sees the sub-buffer's start count).
+            let records = AtomicUsize::from_ptr(addr_of_mut!((*buf).records));
+            records.store(
+                records.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Release,
+            );
         }
     }
 
@@ -582,7 +587,12 @@ impl<T: Callbacks> Channel<T> {
             }
             // `make_room` succeeded or the record fit: no overflow.
             let end = offset.wrapping_add(len);
-            (*buf).records = (*buf).records.wrapping_add(1);
+            // Release, as in `write_pinned`.
+            let records = AtomicUsize::from_ptr(addr_of_mut!((*buf).records));
+            records.store(
+                records.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Release,
+            );
             // Everything before the slot is filled: readable. Then the
             // offset, after `committed` (release).
             AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);

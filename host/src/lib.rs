@@ -22,7 +22,11 @@ pub struct Cells {
     bytes_consumed: AtomicUsize,
     prev_padding: AtomicUsize,
     padding: Vec<AtomicUsize>,
-    records: Vec<AtomicUsize>,
+    starts: Vec<AtomicUsize>,
+    header: AtomicUsize,
+    base: AtomicUsize,
+    overwritten: AtomicUsize,
+    seq: AtomicUsize,
 }
 
 impl Cells {
@@ -40,7 +44,11 @@ impl Cells {
             bytes_consumed: AtomicUsize::new(0),
             prev_padding: AtomicUsize::new(0),
             padding: z(),
-            records: z(),
+            starts: z(),
+            header: AtomicUsize::new(0),
+            base: AtomicUsize::new(0),
+            overwritten: AtomicUsize::new(0),
+            seq: AtomicUsize::new(0),
         }
     }
 
@@ -60,7 +68,11 @@ impl Cells {
                 padding: &self.padding,
                 index: &self.index,
                 written: &self.written,
-                records: &self.records,
+                starts: &self.starts,
+                header: &self.header,
+                base: &self.base,
+                overwritten: &self.overwritten,
+                seq: &self.seq,
             },
         )
     }
@@ -75,7 +87,6 @@ pub struct HostBuffer {
     pub overwrite: bool,
     pub lost_full: usize,
     pub lost_big: usize,
-    pub overwritten: usize,
     pub produced_bytes: usize,
     pub refused_while_not_full: usize,
 }
@@ -85,7 +96,6 @@ pub struct HostBuffer {
 struct Tally {
     lost_full: usize,
     lost_big: usize,
-    overwritten: usize,
     produced_bytes: usize,
     refused_while_not_full: usize,
 }
@@ -115,9 +125,6 @@ impl SwitchHooks for Hooks<'_, '_> {
     fn lost_too_big(&mut self, _length: usize) {
         self.t.lost_big += 1;
     }
-    fn lost_overwritten(&mut self, records: usize) {
-        self.t.overwritten += records;
-    }
 }
 
 impl HostBuffer {
@@ -130,7 +137,6 @@ impl HostBuffer {
             overwrite,
             lost_full: 0,
             lost_big: 0,
-            overwritten: 0,
             produced_bytes: 0,
             refused_while_not_full: 0,
         };
@@ -147,7 +153,6 @@ impl HostBuffer {
         let mut t = Tally {
             lost_full: self.lost_full,
             lost_big: self.lost_big,
-            overwritten: self.overwritten,
             produced_bytes: self.produced_bytes,
             refused_while_not_full: self.refused_while_not_full,
         };
@@ -162,7 +167,6 @@ impl HostBuffer {
         };
         self.lost_full = t.lost_full;
         self.lost_big = t.lost_big;
-        self.overwritten = t.overwritten;
         self.produced_bytes = t.produced_bytes;
         self.refused_while_not_full = t.refused_while_not_full;
         r
@@ -204,6 +208,11 @@ impl HostBuffer {
             ring.consume(len);
         }
         out
+    }
+
+    /// Unread records overwritten so far (`relay_rs_stats()`).
+    pub fn overwritten(&self) -> usize {
+        self.ring().overwritten()
     }
 
     pub fn produced(&self) -> usize {
@@ -258,6 +267,8 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
         pending.drain(..got.len());
         Ok(())
     };
+    // Records in the ring's count, empty ones too.
+    let mut stored = 0;
     for (seq, op) in ops.iter().enumerate() {
         match *op {
             Op::Write(len) => {
@@ -268,6 +279,7 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
                 let r = record(seq, len);
                 if b.write(&r) {
                     accepted += usize::from(counted);
+                    stored += 1;
                     if !overwrite {
                         pending.extend(r);
                     }
@@ -277,8 +289,14 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
             Op::Reset => {
                 b.reset();
                 pending.clear();
+                stored = 0;
             }
             Op::Read(k) => check_read(b.read(k), &mut pending, k)?,
+        }
+        // Overwrite losses happen only in overwrite mode, to accepted records.
+        let now = b.overwritten();
+        if (!overwrite && now != 0) || now > stored {
+            return Err(format!("overwritten {now} with {stored} stored"));
         }
         // The producer's index is the division it saves.
         let index = b.cells.index.load(Ordering::Relaxed);

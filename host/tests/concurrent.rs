@@ -58,7 +58,6 @@ impl SwitchHooks for Hooks<'_, '_> {
     fn lost_too_big(&mut self, _: usize) {
         *self.lost += 1;
     }
-    fn lost_overwritten(&mut self, _: usize) {}
 }
 
 fn record(seq: u32, len: usize) -> Vec<u8> {

@@ -146,8 +146,8 @@ fn overwritten_records_are_counted() {
         b.write(&rec(i, 32));
     }
     // 5 sub-buffers of 2 records; the 5th reuses the 1st before it is read.
-    assert_eq!(b.overwritten, 2);
-    assert_eq!(b.read(usize::MAX).len() / 32 + b.overwritten, 10);
+    assert_eq!(b.overwritten(), 2);
+    assert_eq!(b.read(usize::MAX).len() / 32 + b.overwritten(), 10);
 }
 
 fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
@@ -194,7 +194,7 @@ proptest! {
         }
         let got = b.read(usize::MAX);
         // Conservation: every record is read or counted as overwritten.
-        prop_assert_eq!(got.len() / len + b.overwritten, count);
+        prop_assert_eq!(got.len() / len + b.overwritten(), count);
         prop_assert_eq!(got.len() % len, 0);
         // What is read is a contiguous run of the newest records.
         let k = got.len() / len;
