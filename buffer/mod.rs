@@ -428,7 +428,7 @@ impl Buffer {
     /// with other consumers.
     pub(crate) fn consume_subbufs(&self, n: usize) {
         let _guard = self.read_lock.lock();
-        self.ring().hand_back(n);
+        self.ring().subbufs_consumed(n);
     }
 
     /// Reads up to `max` bytes in order, skipping padding and consuming as

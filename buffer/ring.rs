@@ -27,7 +27,7 @@ pub enum GeometryError {
     Zero,
     /// `subbuf_size * n_subbufs` exceeds `u32::MAX` (as in 6.12, even on 64-bit).
     Overflow,
-    /// More sub-buffers than a padding array can describe.
+    /// More than [`MAX_SUBBUFS`] sub-buffers.
     TooManySubbufs,
 }
 
@@ -38,7 +38,7 @@ pub enum GeometryError {
 ///
 /// # Invariants
 ///
-/// `subbuf_size * n_subbufs <= u32::MAX`.
+/// `subbuf_size * n_subbufs <= u32::MAX` and `n_subbufs <= MAX_SUBBUFS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
     subbuf_size: NonZeroUsize,
@@ -46,24 +46,19 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// Validates a geometry; `max_subbufs` (at most [`MAX_SUBBUFS`]) bounds
-    /// the padding array.
-    pub fn new(
-        subbuf_size: usize,
-        n_subbufs: usize,
-        max_subbufs: usize,
-    ) -> Result<Self, GeometryError> {
+    /// Validates a geometry.
+    pub fn new(subbuf_size: usize, n_subbufs: usize) -> Result<Self, GeometryError> {
         let (Some(size), Some(n)) = (NonZeroUsize::new(subbuf_size), NonZeroUsize::new(n_subbufs))
         else {
             return Err(GeometryError::Zero);
         };
-        if n_subbufs > max_subbufs.min(MAX_SUBBUFS) {
+        if n_subbufs > MAX_SUBBUFS {
             return Err(GeometryError::TooManySubbufs);
         }
         if subbuf_size > u32::MAX as usize / n {
             return Err(GeometryError::Overflow);
         }
-        // INVARIANT: the product fits in a `u32`.
+        // INVARIANT: the product fits in a `u32`, the count is bounded.
         Ok(Self {
             subbuf_size: size,
             n_subbufs: n,
@@ -324,7 +319,16 @@ impl<'a> Ring<'a> {
         // As in 6.12 the result is ignored: a client that refuses here simply
         // gets asked again at the first write.
         hooks.subbuf_start(self.c.start, 0, 0);
-        self.c.offset.store(self.c.header.swap(0, R), R);
+        self.c.offset.store(self.take_header(), R);
+    }
+
+    /// The header `subbuf_start` reserved (0 if none), cleared for the next
+    /// switch. Only the producer (or `reset`) calls it: no atomic swap.
+    #[inline(always)]
+    fn take_header(&self) -> usize {
+        let header = self.c.header.load(R);
+        self.c.header.store(0, R);
+        header
     }
 
     /// Completes the current sub-buffer and moves to the next one
@@ -458,8 +462,7 @@ impl<'a> Ring<'a> {
             .data
             .store(self.c.start.wrapping_add(index.wrapping_mul(ss)), R);
         // `subbuf_start_reserve` checked the header (at most `ss - 2`).
-        let offset = self.c.header.load(R);
-        self.c.header.store(0, R);
+        let offset = self.take_header();
         self.c.offset.store(offset, Ordering::Release);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
         // (at most `ss - 2`, and `length <= ss`: no overflow).
@@ -543,7 +546,8 @@ impl<'a> Ring<'a> {
     }
 
     /// Adds to the consumed count, clamped to the produced count
-    /// (`relay_subbufs_consumed`). Counts above `n_subbufs` are ignored.
+    /// (`relay_subbufs_consumed`), and forgets any partial `read()` of the
+    /// first sub-buffer handed back. Counts above `n_subbufs` are ignored.
     /// The caller holds the readers' lock.
     pub fn subbufs_consumed(&self, n: usize) {
         if n > self.geo.n_subbufs() {
@@ -661,15 +665,20 @@ impl<'a> Ring<'a> {
         true
     }
 
-    /// The oldest sub-buffer whose records are all still there: the
-    /// producer's current one `produced` overwrites `produced - n` once it
-    /// is begun (`produced >= n`).
-    fn oldest_intact(&self, produced: usize) -> usize {
+    /// Where a consumer at `consumed` must catch up to, if the producer
+    /// lapped it: the oldest sub-buffer whose records are all still there.
+    /// The producer's current sub-buffer `produced` overwrites
+    /// `produced - n` once it is begun.
+    fn lapped(&self, produced: usize, consumed: usize) -> Option<usize> {
         let n = self.geo.n_subbufs();
-        match self.slot_of(produced, produced) {
+        if produced.wrapping_sub(consumed) < n {
+            return None;
+        }
+        let oldest = match self.slot_of(produced, produced) {
             Start::Count(_) => produced.wrapping_sub(n).wrapping_add(1),
             _ => produced.wrapping_sub(n),
-        }
+        };
+        (oldest != consumed).then_some(oldest)
     }
 
     /// Moves the read position to `to` after the sub-buffers before it were
@@ -682,12 +691,9 @@ impl<'a> Ring<'a> {
         }
         for _ in 0..4 {
             let produced = self.c.produced.load(Ordering::Acquire);
-            let oldest = self.oldest_intact(produced);
-            let behind = oldest.wrapping_sub(self.c.consumed.load(R));
-            if behind == 0 || behind > self.geo.n_subbufs() + 1 {
-                // Not lapped after all, or the producer is mid-reset.
+            let Some(oldest) = self.lapped(produced, self.c.consumed.load(R)) else {
                 return;
-            }
+            };
             if self.move_to(oldest, produced, true) {
                 return;
             }
@@ -702,7 +708,6 @@ impl<'a> Ring<'a> {
     /// call. Between two moves of a consumer, differences are modulo
     /// 2^[`COUNT_BITS`] records.
     pub fn overwritten(&self) -> usize {
-        let n = self.geo.n_subbufs();
         let mut folded = self.c.overwritten.load(R);
         for _ in 0..8 {
             let seq = self.c.seq.load(Ordering::Acquire);
@@ -718,13 +723,9 @@ impl<'a> Ring<'a> {
                 continue;
             }
             let produced = self.c.produced.load(Ordering::Acquire);
-            if produced.wrapping_sub(consumed) < n {
+            let Some(oldest) = self.lapped(produced, consumed) else {
                 return folded;
-            }
-            let oldest = self.oldest_intact(produced);
-            if oldest == consumed {
-                return folded;
-            }
+            };
             let Some(count) = self.start_of(oldest, produced) else {
                 continue;
             };
@@ -771,17 +772,6 @@ impl<'a> Ring<'a> {
         ))
     }
 
-    /// Whole sub-buffers handed back by an mmap consumer: consumes them
-    /// ([`Ring::subbufs_consumed`]) and forgets any partial `read()` of the
-    /// first one.
-    pub fn hand_back(&self, n: usize) {
-        let before = self.c.consumed.load(R);
-        self.subbufs_consumed(n);
-        if self.c.consumed.load(R) != before {
-            self.c.bytes_consumed.store(0, R);
-        }
-    }
-
     /// A consistent view of the producer: `(produced, offset, readable)`
     /// where `readable` is the readable extent of sub-buffer `produced`
     /// (the producer resets it before the count moves on, and it only grows
@@ -815,18 +805,21 @@ impl<'a> Ring<'a> {
     /// Consumes what was read and catches a lapped reader up (6.12's
     /// catch-up): returns the producer's `(produced, readable)`.
     fn catch_up(&self, skip: usize) -> Option<(usize, usize)> {
-        let ss = self.geo.subbuf_size();
-        let n = self.geo.n_subbufs();
         for _ in 0..4 {
             let (produced, offset, readable) = self.producer_snapshot()?;
             self.skip_consumed(produced);
             // A refused producer (offset past the end) writes nothing more,
             // and a full no-overwrite ring must not be skipped: only a ring
-            // whose producer moved on past the consumer is caught up (and
-            // never under bytes in flight, which pin the sub-buffers they
-            // point into).
-            if skip == 0 && offset <= ss && produced.wrapping_sub(self.c.consumed.load(R)) >= n {
-                let oldest = produced.wrapping_sub(n).wrapping_add(1);
+            // whose producer began a sub-buffer past the consumer is caught
+            // up (and never under bytes in flight, which pin the sub-buffers
+            // they point into). A begun offset was stored after the start
+            // count that `lapped` reads.
+            let lapped = if skip == 0 && offset <= self.geo.subbuf_size() {
+                self.lapped(produced, self.c.consumed.load(R))
+            } else {
+                None
+            };
+            if let Some(oldest) = lapped {
                 if !self.move_to(oldest, produced, true) {
                     // The producer moved on meanwhile: look again.
                     continue;

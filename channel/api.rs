@@ -148,6 +148,9 @@ pub(crate) unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
 /// Counts above the number of sub-buffers are ignored; the count never
 /// passes the produced count.
 ///
+/// Context: process context; takes the buffer's reader lock, as every
+/// consumer does (consumers account overwritten records as they move).
+///
 /// # Safety
 ///
 /// `chan` is NULL or an open channel.
@@ -163,7 +166,7 @@ pub(crate) unsafe extern "C" fn relay_rs_subbufs_consumed(
     // SAFETY: an open channel (caller contract).
     let chan = unsafe { Channel::borrow(chan) };
     if let Some(buf) = CpuId::from_u32(cpu).and_then(|c| chan.buffer(c)) {
-        buf.ring().subbufs_consumed(consumed);
+        buf.consume_subbufs(consumed);
     }
 }
 

@@ -33,8 +33,8 @@ use kernel::{
 
 /// Largest sub-buffer count: 16384. 6.12 allows what a `kmalloc`'d padding
 /// array holds (512K on x86-64); relay_rs' tagged start counts must tell
-/// three laps of one sub-buffer apart (see `ring::MAX_SUBBUFS`).
-pub(crate) const MAX_SUBBUFS: usize = crate::buffer::ring::MAX_SUBBUFS;
+/// three laps of one sub-buffer apart.
+pub(crate) use crate::buffer::ring::MAX_SUBBUFS;
 
 /// The lock that serialises channel open, close, flush, reset and CPU
 /// hotplug (6.12's `relay_channels_mutex`). Taken after `cpus_read_lock`.
@@ -108,7 +108,7 @@ impl Channel {
         cb: Callbacks,
         private_data: *mut c_void,
     ) -> Result<Arc<Self>> {
-        let geo = Geometry::new(subbuf_size, n_subbufs, MAX_SUBBUFS).map_err(|e| {
+        let geo = Geometry::new(subbuf_size, n_subbufs).map_err(|e| {
             pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
             EINVAL
         })?;

@@ -158,6 +158,13 @@ static __always_inline bool relay_rs_room(struct rchan *chan,
 	return true;
 }
 
+/* One more record in @buf (relay_rs counts overwritten ones from these). */
+static __always_inline void relay_rs_count_record(struct rchan_buf *buf)
+{
+	/* Release: who sees the count sees the sub-buffer's start count. */
+	smp_store_release(&buf->records, buf->records + 1);
+}
+
 static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       struct rchan_buf *buf,
 					       const void *data, size_t length)
@@ -169,8 +176,7 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
 	smp_store_release(&buf->offset, offset + length);
-	/* Release: who sees the count sees the sub-buffer's start count. */
-	smp_store_release(&buf->records, buf->records + 1);
+	relay_rs_count_record(buf);
 }
 
 /**
@@ -231,8 +237,7 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	slot = NULL;
 	if (!relay_rs_room(chan, buf, length, &offset))
 		goto out;
-	/* Release: who sees the count sees the sub-buffer's start count. */
-	smp_store_release(&buf->records, buf->records + 1);
+	relay_rs_count_record(buf);
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
 	/* Readers that see the new offset see that extent too. */

@@ -102,6 +102,23 @@ pub(crate) struct RawBuf {
     records: usize,
 }
 
+/// Counts one more record in `buf` (`buf->records`), with release: who
+/// sees the count sees the start count relay_rs stored for the sub-buffer.
+///
+/// # Safety
+///
+/// `buf` is an open channel's buffer and the caller is its producer.
+#[inline(always)]
+unsafe fn count_record(buf: *mut RawBuf) {
+    // SAFETY: an aligned field of a live buffer (caller contract); only
+    // its producer writes it, consumers read it atomically.
+    let records = unsafe { AtomicUsize::from_ptr(addr_of_mut!((*buf).records)) };
+    records.store(
+        records.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Release,
+    );
+}
+
 /// Offsets of the fields the inline write paths use: `rchan.subbuf_size`,
 /// `rchan.buf`, `rchan_buf.data`, `.offset`, `.committed`, `.records`
 /// (relay_rs checks them against the C header at build time).
@@ -546,12 +563,7 @@ impl<T: Callbacks> Channel<T> {
             );
             // The bytes first, then the offset that makes them readable.
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
-            // Release (who sees the count sees the sub-buffer's start count).
-            let records = AtomicUsize::from_ptr(addr_of_mut!((*buf).records));
-            records.store(
-                records.load(Ordering::Relaxed).wrapping_add(1),
-                Ordering::Release,
-            );
+            count_record(buf);
         }
     }
 
@@ -587,12 +599,7 @@ impl<T: Callbacks> Channel<T> {
             }
             // `make_room` succeeded or the record fit: no overflow.
             let end = offset.wrapping_add(len);
-            // Release, as in `write_pinned`.
-            let records = AtomicUsize::from_ptr(addr_of_mut!((*buf).records));
-            records.store(
-                records.load(Ordering::Relaxed).wrapping_add(1),
-                Ordering::Release,
-            );
+            count_record(buf);
             // Everything before the slot is filled: readable. Then the
             // offset, after `committed` (release).
             AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);

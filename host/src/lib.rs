@@ -129,7 +129,7 @@ impl SwitchHooks for Hooks<'_, '_> {
 
 impl HostBuffer {
     pub fn new(subbuf_size: usize, n_subbufs: usize, overwrite: bool) -> Self {
-        let geo = Geometry::new(subbuf_size, n_subbufs, 1 << 19).expect("valid geometry");
+        let geo = Geometry::new(subbuf_size, n_subbufs).expect("valid geometry");
         let mut b = Self {
             geo,
             mem: vec![0; geo.ring_size()],

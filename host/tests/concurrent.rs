@@ -26,7 +26,7 @@ struct Shared {
 
 impl Shared {
     fn new(ss: usize, n: usize) -> Self {
-        let geo = Geometry::new(ss, n, 1 << 16).unwrap();
+        let geo = Geometry::new(ss, n).unwrap();
         Shared {
             geo,
             cells: Cells::new(n),

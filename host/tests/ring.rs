@@ -4,7 +4,11 @@
 //! test of ordering, exactness and loss accounting.
 
 use proptest::prelude::*;
-use relay_rs_host::{check_ops, ring::Geometry, ring::GeometryError, HostBuffer, Op};
+use relay_rs_host::{
+    check_ops,
+    ring::{Geometry, GeometryError, MAX_SUBBUFS},
+    HostBuffer, Op,
+};
 
 fn rec(seq: u32, len: usize) -> Vec<u8> {
     (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
@@ -12,18 +16,15 @@ fn rec(seq: u32, len: usize) -> Vec<u8> {
 
 #[test]
 fn geometry_validation() {
-    assert_eq!(Geometry::new(0, 4, 100), Err(GeometryError::Zero));
-    assert_eq!(Geometry::new(4, 0, 100), Err(GeometryError::Zero));
-    assert_eq!(Geometry::new(1 << 31, 2, 100), Err(GeometryError::Overflow));
+    assert_eq!(Geometry::new(0, 4), Err(GeometryError::Zero));
+    assert_eq!(Geometry::new(4, 0), Err(GeometryError::Zero));
+    assert_eq!(Geometry::new(1 << 31, 2), Err(GeometryError::Overflow));
+    assert_eq!(Geometry::new(usize::MAX, 2), Err(GeometryError::Overflow));
     assert_eq!(
-        Geometry::new(usize::MAX, 2, 100),
-        Err(GeometryError::Overflow)
-    );
-    assert_eq!(
-        Geometry::new(1, 101, 100),
+        Geometry::new(1, MAX_SUBBUFS + 1),
         Err(GeometryError::TooManySubbufs)
     );
-    let g = Geometry::new(1000, 3, 100).unwrap();
+    let g = Geometry::new(1000, 3).unwrap();
     assert_eq!(g.ring_size(), 3000);
     assert_eq!(g.alloc_size(4096), 4096);
     assert_eq!(g.refused_offset(), 1001);
