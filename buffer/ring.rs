@@ -685,6 +685,10 @@ impl<'a> Ring<'a> {
     /// read (or handed back); if the producer reused `to`'s slot meanwhile,
     /// they were overwritten under the reader, which catches up instead
     /// (and counts them, as 6.12's reader returns what it copied).
+    ///
+    /// Inline, as its callers, which run per page (splice): a call would
+    /// need their ring view built in memory on every page.
+    #[inline(always)]
     fn advance(&self, to: usize, produced: usize) {
         if self.move_to(to, produced, false) {
             return;
@@ -746,6 +750,7 @@ impl<'a> Ring<'a> {
     // completed sub-buffer with nothing left to read is consumed first.
 
     /// Consumes completed sub-buffers with nothing left to read.
+    #[inline(always)]
     fn skip_consumed(&self, produced: usize) {
         let ss = self.geo.subbuf_size();
         let consumed = self.c.consumed.load(R);
@@ -879,6 +884,7 @@ impl<'a> Ring<'a> {
     }
 
     /// Marks `bytes` just read from the run [`Ring::next_read`] returned as consumed.
+    #[inline(always)]
     pub fn consume(&self, bytes: usize) {
         let bc = self
             .c
