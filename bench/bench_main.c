@@ -14,8 +14,9 @@
  *
  * "fill c|rs": opens the readers' channel "rd" (no-overwrite, 4 MiB x 16),
  * fills every CPU's buffer and flushes; "live c|rs MS": the same channel
- * with a writer per CPU writing as fast as it can for MS milliseconds (the
- * last one to stop flushes); "close": flushes and closes it.
+ * with a writer on every online CPU but the first (the readers'), which
+ * writes as fast as it can for MS milliseconds from "go" on (the last one
+ * to stop flushes); "close": flushes and closes it.
  * relay_rs_bench/rd_stats then tells records attempted and lost.
  */
 #include <linux/module.h>
@@ -30,6 +31,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/delay.h>
+#include <linux/percpu.h>
 #include "bench.h"
 
 #define ROUNDS		11
@@ -205,13 +207,17 @@ static void threads_stop(struct task_struct **t)
 	}
 }
 
-/* A kthread per online CPU, bound to it, running fn(cpu): all or none. */
-static int threads_start(struct task_struct **t, int (*fn)(void *), const char *name)
+/*
+ * A kthread per online CPU in @cpus, bound to it, running fn(cpu): all or
+ * none.
+ */
+static int threads_start(struct task_struct **t, int (*fn)(void *), const char *name,
+			 const struct cpumask *cpus)
 {
 	unsigned int cpu;
 	int ret;
 
-	for_each_online_cpu(cpu) {
+	for_each_cpu_and(cpu, cpus, cpu_online_mask) {
 		t[cpu] = kthread_create_on_cpu(fn, (void *)(unsigned long)cpu, cpu, name);
 		if (IS_ERR(t[cpu])) {
 			ret = PTR_ERR(t[cpu]);
@@ -220,7 +226,7 @@ static int threads_start(struct task_struct **t, int (*fn)(void *), const char *
 			return ret;
 		}
 	}
-	for_each_online_cpu(cpu)
+	for_each_cpu_and(cpu, cpus, cpu_online_mask)
 		wake_up_process(t[cpu]);
 	return 0;
 }
@@ -234,7 +240,7 @@ static void workers_stop(void)
 static int workers_start(void)
 {
 	/* Workers read it only once a job is posted, after this. */
-	int ret = threads_start(workers, worker_fn, "relay_rs_bench/%u");
+	int ret = threads_start(workers, worker_fn, "relay_rs_bench/%u", cpu_online_mask);
 
 	nr_workers = ret ? 0 : num_online_cpus();
 	return ret;
@@ -364,23 +370,40 @@ DEFINE_SHOW_ATTRIBUTE(results);
 /* ---- readers' channel ---- */
 
 static const struct bench_rd_ops *rd;
-static atomic_long_t rd_attempted;
+/* Per CPU: the writers would otherwise share (and bounce) one counter. */
+static DEFINE_PER_CPU(unsigned long, rd_attempted);
 static atomic_t rd_running;
 static struct task_struct *rd_writers[NR_CPUS];
+static struct cpumask rd_writer_cpus;
 static unsigned long rd_until;
+static unsigned int rd_ms;
+/* "go": the live writers start (rd_until is set before it). */
+static bool rd_go;
+static DECLARE_WAIT_QUEUE_HEAD(rd_go_wait);
 
-/* Writes record @seq (its number, then a byte pattern of it) from @r. */
+/*
+ * A record: its number, then a fixed pattern (rd_record()). Only the number
+ * changes, so a writer costs what logging costs, not a fill per record.
+ */
+static u8 *rd_record(void)
+{
+	u8 *r = kmalloc(RD_REC, GFP_KERNEL);
+
+	if (r)
+		memset(r, 0xa5, RD_REC);
+	return r;
+}
+
 static void rd_write_record(u8 *r, u64 seq)
 {
-	memset(r, (u8)seq, RD_REC);
 	memcpy(r, &seq, sizeof(seq));
 	rd->write(r, RD_REC);
-	atomic_long_inc(&rd_attempted);
+	this_cpu_inc(rd_attempted);
 }
 
 static long rd_fill_cpu(void *arg)
 {
-	u8 *r = kmalloc(RD_REC, GFP_KERNEL);
+	u8 *r = rd_record();
 	unsigned int i, n = RD_SUBBUF / RD_REC * RD_N;
 
 	if (!r)
@@ -394,9 +417,11 @@ static long rd_fill_cpu(void *arg)
 
 static int rd_writer_fn(void *arg)
 {
-	u8 *r = kmalloc(RD_REC, GFP_KERNEL);
+	u8 *r = rd_record();
 	u64 seq = 0;
 
+	/* Acquire: pairs with "go"'s release, which set rd_until first. */
+	wait_event_interruptible(rd_go_wait, smp_load_acquire(&rd_go) || kthread_should_stop());
 	while (r && !kthread_should_stop() && time_before(jiffies, rd_until)) {
 		unsigned int i;
 
@@ -424,6 +449,15 @@ static int rd_cmd(const char *cmd)
 	char impl[4];
 	int ret;
 
+	if (!strncmp(cmd, "go", 2)) {
+		if (!rd || !rd_ms)
+			return -EINVAL;
+		rd_until = jiffies + msecs_to_jiffies(rd_ms);
+		/* Writers that see the go see when to stop. */
+		smp_store_release(&rd_go, true);
+		wake_up_all(&rd_go_wait);
+		return 0;
+	}
 	if (!strncmp(cmd, "close", 5)) {
 		if (!rd)
 			return -EINVAL;
@@ -440,7 +474,9 @@ static int rd_cmd(const char *cmd)
 	rd = !strcmp(impl, "c") ? &bench_c_rd : !strcmp(impl, "rs") ? &bench_rs_rd : NULL;
 	if (!rd)
 		return -EINVAL;
-	atomic_long_set(&rd_attempted, 0);
+	for_each_possible_cpu(cpu)
+		per_cpu(rd_attempted, cpu) = 0;
+	rd_ms = ms;
 	ret = rd->open(dir, "rd", RD_SUBBUF, RD_N);
 	if (ret)
 		return ret;
@@ -450,15 +486,28 @@ static int rd_cmd(const char *cmd)
 		rd->flush();
 		return 0;
 	}
-	rd_until = jiffies + msecs_to_jiffies(ms);
-	atomic_set(&rd_running, num_online_cpus());
-	return threads_start(rd_writers, rd_writer_fn, "relay_rs_rd/%u");
+	/*
+	 * The first online CPU is the readers' (bench.sh pins them there):
+	 * the writers on the others produce faster than a copying reader on
+	 * one CPU consumes, so what a reader moves measures the reader.
+	 */
+	cpumask_copy(&rd_writer_cpus, cpu_online_mask);
+	if (cpumask_weight(&rd_writer_cpus) > 1)
+		cpumask_clear_cpu(cpumask_first(&rd_writer_cpus), &rd_writer_cpus);
+	rd_go = false;
+	atomic_set(&rd_running, cpumask_weight(&rd_writer_cpus));
+	return threads_start(rd_writers, rd_writer_fn, "relay_rs_rd/%u", &rd_writer_cpus);
 }
 
 static int rd_stats_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "attempted=%ld lost=%lu record=%u\n", atomic_long_read(&rd_attempted),
-		   rd ? rd->lost() : 0, RD_REC);
+	unsigned long attempted = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		attempted += per_cpu(rd_attempted, cpu);
+	seq_printf(m, "attempted=%lu lost=%lu record=%u\n", attempted, rd ? rd->lost() : 0,
+		   RD_REC);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(rd_stats);

@@ -126,44 +126,56 @@ def read_table(reads, outdir, mode):
     if not reads:
         return
     groups, order = {}, []
-    for impl, phase, m, bs, nbytes, secs, att, lost, rec in reads:
+    for fields in reads:
+        if len(fields) == 9:
+            # Logs from before the readers' CPU time was reported.
+            fields = fields[:6] + ['0'] + fields[6:]
+        impl, phase, m, bs, nbytes, secs, cpu, att, lost, rec = fields
         key = (impl, phase, m, int(bs))
         if key not in groups:
             order.append(key)
         nbytes, att, lost, rec = int(nbytes), int(att), int(lost), int(rec)
         groups.setdefault(key, []).append({
-            'mbs': nbytes / 1e6 / max(float(secs), 1e-9), 'bytes': nbytes, 'att': att,
+            'mbs': nbytes / 1e6 / max(float(secs), 1e-9),
+            'cpu_mbs': nbytes / 1e6 / float(cpu) if float(cpu) > 0 else float('nan'),
+            'bytes': nbytes, 'att': att,
             'lost': lost, 'ok': nbytes % rec == 0 and nbytes // rec + lost == att,
             'missing': att - lost - nbytes // rec})
     med = {k: statistics.median(r['mbs'] for r in v) for k, v in groups.items()}
+    cpu_med = {k: statistics.median(r['cpu_mbs'] for r in v) for k, v in groups.items()}
     rounds = {}
     for key, v in groups.items():
         rounds.setdefault(key[1], len(v))
-    print('readers (%s): median MB/s over rounds (%s); ratio to the C relay\'s read() in the'
-          ' same phase (1 MiB buffer for mmap and splice)' % (
+    print('readers (%s): median over rounds (%s) of MB/s (to the last byte) and of MB per'
+          ' second of the reader\'s CPU time; ratios to the C relay\'s read() in the same'
+          ' phase (1 MiB buffer for mmap and splice)' % (
               mode, ', '.join('%s %d' % kv for kv in rounds.items())))
-    print('%-8s %-6s %-7s %8s %9s %7s %11s %s' % (
-        'impl', 'phase', 'mode', 'bufsize', 'MB/s', 'ratio', 'lost (med)',
-        'conservation: read + lost = attempted'))
+    print('%-8s %-6s %-7s %8s %9s %7s %10s %7s %11s %s' % (
+        'impl', 'phase', 'mode', 'bufsize', 'MB/s', 'ratio', 'MB/CPU-s', 'ratio',
+        'lost (med)', 'conservation: read + lost = attempted'))
     out = []
     for key in order:
         impl, phase, m, bs = key
         runs = groups[key]
-        ref = med.get(('c', phase, 'read', bs if m == 'read' else 1048576))
+        ref_key = ('c', phase, 'read', bs if m == 'read' else 1048576)
+        ref, cpu_ref = med.get(ref_key), cpu_med.get(ref_key)
         ratio = med[key] / ref if ref else float('nan')
+        cpu_ratio = cpu_med[key] / cpu_ref if cpu_ref else float('nan')
         bad = [r for r in runs if not r['ok']]
         verdict = 'ok in %d/%d runs' % (len(runs) - len(bad), len(runs))
         if bad:
             verdict += '; unaccounted records: %s' % ', '.join(str(r['missing']) for r in bad)
-        print('%-8s %-6s %-7s %8d %9.1f %7.2f %11d %s' % (
+        print('%-8s %-6s %-7s %8d %9.1f %7.2f %10.1f %7.2f %11d %s' % (
             'C relay' if impl == 'c' else 'relay_rs', phase, m, bs, med[key], ratio,
-            statistics.median(r['lost'] for r in runs), verdict))
+            cpu_med[key], cpu_ratio, statistics.median(r['lost'] for r in runs), verdict))
         out.append([impl, phase, m, bs, '%.1f' % med[key], '%.3f' % ratio,
+                    '%.1f' % cpu_med[key], '%.3f' % cpu_ratio,
                     statistics.median(r['lost'] for r in runs), len(runs) - len(bad), len(runs)])
     with open(os.path.join(outdir, 'readers-%s.csv' % mode), 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(['impl', 'phase', 'mode', 'bufsize', 'median_mb_per_s', 'ratio_to_c_read',
-                    'median_lost', 'conserved_runs', 'runs'])
+                    'median_mb_per_cpu_s', 'cpu_ratio_to_c_read', 'median_lost',
+                    'conserved_runs', 'runs'])
         w.writerows(out)
 
 
@@ -261,8 +273,8 @@ def readme_tables(outdir):
                          ', '.join('%s %.2f' % x for x in absolute)))
     rd = {m: load('readers-%s.csv' % m) for m in modes}
     rl = ['| consumer | phase | buffer | ' + ' | '.join(
-        '%s MB/s | %s ratio | %s conserved' % (m, m, m) for m in modes) + ' |',
-          '|---|---|---:|' + '---:|---:|---:|' * len(modes)]
+        '%s MB/s | ratio | lost | conserved' % m for m in modes) + ' |',
+          '|---|---|---:|' + '---:|---:|---:|---:|' * len(modes)]
     rkeys = [(r['impl'], r['phase'], r['mode'], r['bufsize']) for r in rd[modes[0]]] \
         if modes else []
     for k in rkeys:
@@ -270,9 +282,9 @@ def readme_tables(outdir):
         for m in modes:
             r = next((x for x in rd[m] if (x['impl'], x['phase'], x['mode'], x['bufsize']) == k),
                      None)
-            cells.append('%s | %s | %s/%s' % (r['median_mb_per_s'], r['ratio_to_c_read'],
-                                              r['conserved_runs'], r['runs'])
-                         if r else '- | - | -')
+            cells.append('%s | %.2f | %s | %s/%s' % (
+                r['median_mb_per_s'], float(r['ratio_to_c_read']), r['median_lost'],
+                r['conserved_runs'], r['runs']) if r else '- | - | - | -')
         who = '%s %s' % ('C relay' if k[0] == 'c' else 'relay_rs', k[2])
         rl.append('| %s | %s | %d KiB | %s |' % (who, k[1], int(k[3]) // 1024,
                                                  ' | '.join(cells)))

@@ -35,13 +35,32 @@ use ring::{Counters, Geometry, Ring, SwitchHooks};
 pub(crate) type ReadersGuard<'a> =
     kernel::sync::lock::Guard<'a, usize, kernel::sync::lock::mutex::MutexBackend>;
 
-/// Counters of records a buffer dropped.
+/// Counters of records a buffer's producer dropped.
 #[derive(Default)]
 pub(crate) struct LossStats {
     /// Records refused because the buffer was full.
     pub(crate) full: AtomicUsize,
     /// Records larger than a sub-buffer (or than what a header left free).
     pub(crate) too_big: AtomicUsize,
+}
+
+/// Words only the producer writes, on a cache line of their own: a producer
+/// refused for a full buffer updates them for every record it drops, which
+/// must not slow the consumers' lock and accounting down (the line would
+/// bounce between the producer's CPU and the reader's).
+#[derive(Default)]
+#[repr(C, align(64))]
+struct ProducerWords {
+    /// The producer's sub-buffer index (see [`Counters::index`]).
+    index: AtomicUsize,
+    /// A header reserved by `subbuf_start` (see [`Counters::header`]).
+    header: AtomicUsize,
+    lost: LossStats,
+}
+
+/// The consumers' overwrite accounting, written under the readers' lock.
+#[derive(Default)]
+struct Accounting {
     /// Unread records overwritten by a producer that lapped the reader, as
     /// far as consumers counted them (see [`Buffer::overwritten`]).
     overwritten: AtomicUsize,
@@ -74,15 +93,12 @@ pub(crate) struct Buffer {
     padding: KVVec<AtomicUsize>,
     /// Per sub-buffer, for overwrite loss accounting (see [`Counters::starts`]).
     starts: KVVec<AtomicUsize>,
-    /// The producer's sub-buffer index (see [`Counters::index`]).
-    index: AtomicUsize,
-    /// A header reserved by `subbuf_start` (see [`Counters::header`]).
-    header: AtomicUsize,
+    producer: ProducerWords,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
     read_lock: Mutex<usize>,
-    stats: LossStats,
+    accounting: Accounting,
 }
 
 // SAFETY: the C fields are accessed atomically or under the documented
@@ -127,10 +143,9 @@ impl Buffer {
                 mem,
                 padding,
                 starts,
-                index: AtomicUsize::new(0),
-                header: AtomicUsize::new(0),
+                producer: ProducerWords::default(),
                 read_lock <- kernel::new_mutex!(0),
-                stats: LossStats::default(),
+                accounting: Accounting::default(),
             }),
             GFP_KERNEL,
         )?;
@@ -202,13 +217,13 @@ impl Buffer {
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
                 prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
                 padding: &self.padding,
-                index: &self.index,
+                index: &self.producer.index,
                 written: atomic(addr_of_mut!((*r).records)),
                 starts: &self.starts,
-                header: &self.header,
-                base: &self.stats.base,
-                overwritten: &self.stats.overwritten,
-                seq: &self.stats.seq,
+                header: &self.producer.header,
+                base: &self.accounting.base,
+                overwritten: &self.accounting.overwritten,
+                seq: &self.accounting.seq,
             }
         };
         Ring::new(self.geo, counters)
@@ -272,7 +287,7 @@ impl Buffer {
 
     /// The buffer's loss counters.
     pub(crate) fn stats(&self) -> &LossStats {
-        &self.stats
+        &self.producer.lost
     }
 
     /// Unread records the producer overwrote (overwrite mode): counted by
@@ -286,8 +301,8 @@ impl Buffer {
     pub(crate) fn reset(&self) {
         self.wakeup_work().sync();
         self.finalized().store(0, Ordering::Relaxed);
-        self.stats.full.store(0, Ordering::Relaxed);
-        self.stats.too_big.store(0, Ordering::Relaxed);
+        self.producer.lost.full.store(0, Ordering::Relaxed);
+        self.producer.lost.too_big.store(0, Ordering::Relaxed);
         self.ring().reset(&mut Hooks(self));
     }
 
@@ -523,12 +538,12 @@ impl SwitchHooks for Hooks<'_> {
     }
 
     fn lost_full(&mut self, _length: usize) {
-        let c = &self.0.stats.full;
+        let c = &self.0.producer.lost.full;
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
     }
 
     fn lost_too_big(&mut self, length: usize) {
-        let c = &self.0.stats.too_big;
+        let c = &self.0.producer.lost.too_big;
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         self.0.chan.note_too_big(length);
     }

@@ -10,30 +10,46 @@ echo RELAY_RS_BENCH_BEGIN
 cat $B/results
 echo RELAY_RS_BENCH_END
 
-# Readers: impl,phase,mode,bufsize,bytes,secs,attempted,lost,record
-# "drain": four full buffers (4 MiB x 16 each), read out; "live": a writer
-# per CPU for 3 s while the reader runs. Interleaved rounds: five drains
-# (they take well under a second each, so they vary more), three live runs.
+# Readers: impl,phase,mode,bufsize,bytes,secs,cpu,attempted,lost,record
+# (secs: from the first data to the last; cpu: the reader process's CPU time)
+# The reader (a thread per file) runs on CPU 0. "drain": four full buffers
+# (4 MiB x 16 each), read out; "live": a writer on each of CPUs 1-3 for 3 s
+# while the reader runs, so that the writers outrun a reader that copies
+# and the reader sets the pace.
+# Interleaved rounds: nine drains (they take a tenth of a second each, so
+# they vary more), five live runs.
 # C relay: read() only (its debugfs files have neither mmap nor splice);
 # relay_rs: read, mmap and splice.
 reader() { # impl phase mode bufsize
 	if [ "$2" = drain ]; then
 		echo "fill $1" >$B/ctl || return 1
+		taskset 1 /bin/relay-read $B rd --mode "$3" --bufsize "$4" --idle-exit 500 --bench \
+			>/tmp/rd.out 2>/dev/null
 	else
+		# The writers start once every reader thread is up (one per file,
+		# and the main thread); the readers time from their first data.
 		echo "live $1 3000" >$B/ctl || return 1
+		taskset 1 /bin/relay-read $B rd --mode "$3" --bufsize "$4" --idle-exit 500 \
+			--bench >/tmp/rd.out 2>/dev/null &
+		pid=$!
+		files=$(ls -d $B/rd[0-9]* | wc -l)
+		while [ -d /proc/$pid ] && [ "$(ls /proc/$pid/task | wc -l)" -le "$files" ]; do
+			usleep 1000
+		done
+		echo go >$B/ctl
+		wait $pid
 	fi
-	out=$(/bin/relay-read $B rd --mode "$3" --bufsize "$4" --idle-exit 500 --bench 2>/dev/null |
-		grep '^BENCH ')
+	out=$(grep '^BENCH ' /tmp/rd.out)
 	echo close >$B/ctl
 	# shellcheck disable=SC2086
 	set -- "$1" "$2" "$3" "$4" $(echo "$out" | sed 's/BENCH //; s/[a-z]*=//g') \
 		$(sed 's/[a-z]*=//g' $B/rd_stats)
-	echo "RDBENCH $1,$2,$3,$4,$5,$6,$7,$8,$9"
+	echo "RDBENCH $1,$2,$3,$4,$5,$6,$7,$8,$9,${10}"
 }
 echo RELAY_RS_READ_BEGIN
 for phase in drain live; do
-	reps="1 2 3"
-	[ $phase = drain ] && reps="1 2 3 4 5"
+	reps="1 2 3 4 5"
+	[ $phase = drain ] && reps="1 2 3 4 5 6 7 8 9"
 	for rep in $reps; do
 		for bs in 65536 1048576; do
 			reader c $phase read $bs

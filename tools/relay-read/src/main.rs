@@ -34,8 +34,24 @@ use std::{
 static STOP: AtomicBool = AtomicBool::new(false);
 /// Bytes per read(2), splice(2) or sendfile(2) call (`--bufsize`).
 static BUFSIZE: AtomicUsize = AtomicUsize::new(1 << 20);
+/// When the first pass that found data began, in ns after the start
+/// (`--bench`): a live benchmark's writers may start after the readers.
+static FIRST_DATA_NS: AtomicU64 = AtomicU64::new(u64::MAX);
 /// When the last data arrived, in ns after the start (`--bench`).
 static LAST_DATA_NS: AtomicU64 = AtomicU64::new(0);
+
+/// CPU time this process (every consumer thread, live or ended) has used.
+fn cpu_secs() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec to write.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } < 0 {
+        return 0.0;
+    }
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
 
 fn bufsize() -> usize {
     BUFSIZE.load(Ordering::Relaxed)
@@ -377,9 +393,11 @@ fn consume(
     let mut last_data = Instant::now();
     loop {
         let rev = wait(c.fd, 100);
+        let began = start.elapsed().as_nanos() as u64;
         let n = c.pass(&mut sink)?;
         bytes.fetch_add(n, Ordering::Relaxed);
         if n > 0 {
+            FIRST_DATA_NS.fetch_min(began, Ordering::Relaxed);
             last_data = Instant::now();
             LAST_DATA_NS.fetch_max(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
         }
@@ -876,9 +894,17 @@ fn main() -> ExitCode {
         total as f64 / 1e6 / secs
     );
     if bench {
-        // From the start to the last data: the idle tail is not reading.
-        let busy = LAST_DATA_NS.load(Ordering::Relaxed) as f64 / 1e9;
-        println!("BENCH bytes={total} secs={:.6}", busy.max(1e-9));
+        // From the first data to the last: waiting for writers to start
+        // and the idle tail are not reading. The CPU time is what reading
+        // cost, however long the readers waited for the writers.
+        let last = LAST_DATA_NS.load(Ordering::Relaxed);
+        let first = FIRST_DATA_NS.load(Ordering::Relaxed).min(last);
+        let busy = (last - first) as f64 / 1e9;
+        println!(
+            "BENCH bytes={total} secs={:.6} cpu={:.6}",
+            busy.max(1e-9),
+            cpu_secs()
+        );
     }
     if stats {
         let s = last_stats.lock().unwrap();
