@@ -32,16 +32,17 @@
 #include <linux/workqueue.h>
 #include <linux/delay.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 #include "bench.h"
 
-#define ROUNDS		11
+#define ROUNDS		21
 #define RD_SUBBUF	(4 * 1024 * 1024)
 #define RD_N		16
 #define RD_REC		512
 
 static unsigned int records = 20000;
 module_param(records, uint, 0444);
-MODULE_PARM_DESC(records, "records per timed block");
+MODULE_PARM_DESC(records, "records per timed block, at least");
 
 enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_MEMCPY, NR_IMPLS };
 static const char *const impl_names[NR_IMPLS] = { "c_relay", "relay_rs", "relay_rs_rust",
@@ -139,13 +140,23 @@ static void run_loop(enum impl impl, enum bench_path path, size_t len, unsigned 
 	}
 }
 
+/*
+ * Records per timed block: at least `records`, and enough small ones for a
+ * block of several milliseconds, of which a timer tick or a host hiccup is
+ * a small part (20000 8-byte records took under a millisecond).
+ */
+static unsigned int block_records(size_t len)
+{
+	return max_t(unsigned int, records, (8U << 20) / (len + 32));
+}
+
 /* One timed block on this CPU: ns per 1000 records. */
 static u64 timed(enum impl impl, enum bench_path path, size_t len)
 {
 	u64 t0 = ktime_get_ns();
 
-	run_loop(impl, path, len, records);
-	return (ktime_get_ns() - t0) * 1000 / records;
+	run_loop(impl, path, len, block_records(len));
+	return (ktime_get_ns() - t0) * 1000 / block_records(len);
 }
 
 /*
@@ -187,7 +198,7 @@ static int worker_fn(void *arg)
 		while (atomic_read(&job.ready) < nr_workers)
 			cpu_relax();
 		job.start[cpu] = ktime_get_ns();
-		run_loop(job.impl, job.path, job.len, records);
+		run_loop(job.impl, job.path, job.len, block_records(job.len));
 		job.end[cpu] = ktime_get_ns();
 		atomic_inc(&job.done);
 		wake_up(&done_wq);
@@ -266,7 +277,7 @@ static u64 timed_all(enum impl impl, enum bench_path path, size_t len)
 		first = min(first, job.start[cpu]);
 		last = max(last, job.end[cpu]);
 	}
-	return (last - first) * 1000 / records;
+	return (last - first) * 1000 / block_records(len);
 }
 
 static void close_all(void)
@@ -299,23 +310,77 @@ static int open_all(unsigned int g)
 	return ret;
 }
 
-/* One case, every implementation interleaved, ROUNDS rounds after a warm-up. */
-static void run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
+/*
+ * Allocations made before a round's channels, of random sizes and counts.
+ * QEMU's soft TLB is direct mapped: two pages a loop touches that share an
+ * entry evict each other on every record, which in wall time cost one
+ * implementation up to 15% in some cases and the other in others, the same
+ * in every round. Fresh channels every round, shifted by these, make that
+ * luck vary from round to round instead of biasing a case's median.
+ */
+static const size_t spacer_sizes[] = { 128, 256, 512, 1024, 2048, 4096 };
+static struct {
+	void *vmem;
+	void *obj[ARRAY_SIZE(spacer_sizes)][8];
+	void __percpu *pcpu;
+} spacers;
+
+static void spacers_free(void)
+{
+	unsigned int i, j;
+
+	vfree(spacers.vmem);
+	free_percpu(spacers.pcpu);
+	for (i = 0; i < ARRAY_SIZE(spacer_sizes); i++)
+		for (j = 0; j < ARRAY_SIZE(spacers.obj[i]); j++)
+			kfree(spacers.obj[i][j]);
+	memset(&spacers, 0, sizeof(spacers));
+}
+
+/* Failing to allocate a spacer only makes a round less random. */
+static void spacers_alloc(void)
+{
+	unsigned int i, j, n;
+
+	spacers.vmem = vmalloc((get_random_u32_below(64) + 1) * PAGE_SIZE);
+	spacers.pcpu = __alloc_percpu(8 * (get_random_u32_below(64) + 1), 8);
+	for (i = 0; i < ARRAY_SIZE(spacer_sizes); i++) {
+		n = get_random_u32_below(ARRAY_SIZE(spacers.obj[i]) + 1);
+		for (j = 0; j < n; j++)
+			spacers.obj[i][j] = kmalloc(spacer_sizes[i], GFP_KERNEL);
+	}
+}
+
+/*
+ * One case, every implementation interleaved, ROUNDS rounds after a
+ * warm-up, each on channels of its own.
+ */
+static int run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
 {
 	/* The memcpy floor once per size, with the write path. */
 	unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
 	unsigned int r, i;
+	int ret;
 	u64 ns;
 
 	for (r = 0; r <= ROUNDS; r++) {
+		spacers_alloc();
+		ret = open_all(g);
+		if (ret) {
+			spacers_free();
+			return ret;
+		}
 		for (i = 0; i < n; i++) {
 			ns = all ? timed_all(i, p, sizes[s]) : timed(i, p, sizes[s]);
 			if (r)
 				results[nr_results++] = (struct result){
 					i, p, s, g, all ? nr_workers : 1, r - 1, ns };
 		}
+		close_all();
+		spacers_free();
+		cond_resched();
 	}
-	cond_resched();
+	return 0;
 }
 
 static int run(void)
@@ -335,15 +400,13 @@ static int run(void)
 	for (c = 0; c < 2; c++) {
 		bool all = c == 1;
 
-		for (g = 0; g < ARRAY_SIZE(geos); g++) {
-			ret = open_all(g);
-			if (ret)
-				goto out;
+		for (g = 0; g < ARRAY_SIZE(geos); g++)
 			for (s = 0; s < ARRAY_SIZE(sizes); s++)
-				for (p = 0; p < NR_PATHS; p++)
-					run_case(all, g, s, p);
-			close_all();
-		}
+				for (p = 0; p < NR_PATHS; p++) {
+					ret = run_case(all, g, s, p);
+					if (ret)
+						goto out;
+				}
 	}
 out:
 	workers_stop();

@@ -14,6 +14,7 @@ bench/report.py --readme README OUTDIR   the README's tables from the CSVs
 """
 import csv
 import os
+import re
 import statistics
 import sys
 
@@ -52,16 +53,22 @@ def scaling(rows):
     return allc[-1], absolute, relative, spread
 
 
+# A kernel message the console printed into a line of output.
+KMSG = re.compile(r'\[ *\d+\.\d+\] .*')
+WRITE_LINE = re.compile(r'^[a-z_]+,[a-z_]+(,\d+){5},\d+\.\d{3}$')
+
+
 def parse(log):
     writes, reads, section = [], [], None
     with open(log, errors='replace') as f:
         for line in f:
-            line = line.strip()
+            line = KMSG.sub('', line).strip()
             if line in ('RELAY_RS_BENCH_BEGIN', 'RELAY_RS_READ_BEGIN'):
                 section = line
             elif line in ('RELAY_RS_BENCH_END', 'RELAY_RS_READ_END'):
                 section = None
-            elif section == 'RELAY_RS_BENCH_BEGIN' and line.count(',') == 7:
+            elif section == 'RELAY_RS_BENCH_BEGIN' and WRITE_LINE.match(line):
+                # (A line a message cut in two is left out: one measurement.)
                 writes.append(line.split(','))
             elif section == 'RELAY_RS_READ_BEGIN' and line.startswith('RDBENCH '):
                 reads.append(line[8:].split(','))
@@ -146,7 +153,7 @@ def read_table(reads, outdir, mode):
     rounds = {}
     for key, v in groups.items():
         rounds.setdefault(key[1], len(v))
-    print('readers (%s): median over rounds (%s) of MB/s (to the last byte) and of MB per'
+    print('readers (%s): median over rounds (%s) of MB/s (first data to last) and of MB per'
           ' second of the reader\'s CPU time; ratios to the C relay\'s read() in the same'
           ' phase (1 MiB buffer for mmap and splice)' % (
               mode, ', '.join('%s %d' % kv for kv in rounds.items())))
