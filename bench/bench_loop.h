@@ -10,7 +10,7 @@
 #include <linux/preempt.h>
 #include <linux/irqflags.h>
 #include <linux/string.h>
-#include <linux/atomic.h>
+#include <linux/percpu.h>
 #include "bench.h"
 
 static struct rchan *chan;
@@ -57,7 +57,8 @@ void BENCH(close)(void)
 
 /* Readers' channel: no-overwrite, every refused record counted as lost. */
 static struct rchan *rd_chan;
-static atomic_long_t rd_lost;
+/* Per CPU: refusing writers would otherwise bounce one counter's line. */
+static DEFINE_PER_CPU(unsigned long, rd_lost);
 static bool rd_flushing;
 
 static int rd_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
@@ -65,7 +66,7 @@ static int rd_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev, size
 	if (R_BUF_FULL(buf)) {
 		/* A refused flush loses nothing: it has no record. */
 		if (!READ_ONCE(rd_flushing))
-			atomic_long_inc(&rd_lost);
+			this_cpu_inc(rd_lost);
 		return 0;
 	}
 	return 1;
@@ -78,7 +79,10 @@ static const struct rchan_callbacks rd_cb = {
 
 static int rd_open(struct dentry *dir, const char *name, size_t subbuf_size, size_t n_subbufs)
 {
-	atomic_long_set(&rd_lost, 0);
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu(rd_lost, cpu) = 0;
 	rd_chan = R_OPEN(name, dir, subbuf_size, n_subbufs, &rd_cb, NULL);
 	return rd_chan ? 0 : -ENOMEM;
 }
@@ -102,9 +106,15 @@ static void rd_close(void)
 	rd_chan = NULL;
 }
 
+/* Called once no writer runs. */
 static unsigned long rd_lost_count(void)
 {
-	return atomic_long_read(&rd_lost);
+	unsigned long lost = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		lost += per_cpu(rd_lost, cpu);
+	return lost;
 }
 
 const struct bench_rd_ops BENCH(rd) = {

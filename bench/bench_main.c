@@ -4,13 +4,13 @@
  * in one boot, driven through debugfs (relay_rs_bench/ctl):
  *
  * "run": the write paths. Every (CPUs, geometry, record size, path) case is
- * timed for ROUNDS rounds, the implementations interleaved A B C D: the C
- * relay (inline, as its C users get it), relay_rs from C (its header),
- * relay_rs from Rust (its safe API) and a bare memcpy into a vmap'd ring of
- * the same geometry (the floor). Overwrite mode, no reader; one CPU, then
- * every online CPU at once (kthreads bound to their CPUs, released
- * together). relay_rs_bench/results holds one CSV line per measurement:
- * impl,path,size,subbuf,n_subbufs,cpus,round,ns_per_record
+ * timed for ROUNDS rounds, the implementations interleaved (A B C D, then
+ * B C D A, ...): the C relay (inline, as its C users get it), relay_rs from
+ * C (its header), relay_rs from Rust (its safe API) and a bare memcpy into
+ * a vmap'd ring of the same geometry (the floor). Overwrite mode, no
+ * reader; one CPU, then every online CPU at once (kthreads bound to their
+ * CPUs, released together). relay_rs_bench/results holds one CSV line per
+ * measurement: impl,path,size,subbuf,n_subbufs,cpus,round,ns_per_record
  *
  * "fill c|rs": opens the readers' channel "rd" (no-overwrite, 4 MiB x 16),
  * fills every CPU's buffer and flushes; "live c|rs MS": the same channel
@@ -359,7 +359,7 @@ static int run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
 {
 	/* The memcpy floor once per size, with the write path. */
 	unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
-	unsigned int r, i;
+	unsigned int r, k, i;
 	int ret;
 	u64 ns;
 
@@ -370,7 +370,9 @@ static int run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
 			spacers_free();
 			return ret;
 		}
-		for (i = 0; i < n; i++) {
+		/* Each implementation first, second... in turn: no place bias. */
+		for (k = 0; k < n; k++) {
+			i = (k + r) % n;
 			ns = all ? timed_all(i, p, sizes[s]) : timed(i, p, sizes[s]);
 			if (r)
 				results[nr_results++] = (struct result){
