@@ -8,6 +8,7 @@
 #define _RELAY_RS_BENCH_H
 
 #include <linux/types.h>
+#include <linux/percpu.h>
 
 struct dentry;
 
@@ -35,5 +36,28 @@ struct bench_rd_ops {
 	unsigned long (*lost)(void);
 };
 extern const struct bench_rd_ops bench_c_rd, bench_rs_rd;
+
+/*
+ * Counters the readers' writers bump with this_cpu_inc(): one shared
+ * counter's line would bounce between their CPUs. Zeroed and summed only
+ * while no writer runs.
+ */
+static inline void bench_pcpu_zero(unsigned long __percpu *c)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		*per_cpu_ptr(c, cpu) = 0;
+}
+
+static inline unsigned long bench_pcpu_sum(unsigned long __percpu *c)
+{
+	unsigned long sum = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(c, cpu);
+	return sum;
+}
 
 #endif /* _RELAY_RS_BENCH_H */

@@ -10,7 +10,6 @@
 #include <linux/preempt.h>
 #include <linux/irqflags.h>
 #include <linux/string.h>
-#include <linux/percpu.h>
 #include "bench.h"
 
 static struct rchan *chan;
@@ -57,8 +56,7 @@ void BENCH(close)(void)
 
 /* Readers' channel: no-overwrite, every refused record counted as lost. */
 static struct rchan *rd_chan;
-/* Per CPU: refusing writers would otherwise bounce one counter's line. */
-static DEFINE_PER_CPU(unsigned long, rd_lost);
+static DEFINE_PER_CPU(unsigned long, rd_lost);	/* bench_pcpu_sum() */
 static bool rd_flushing;
 
 static int rd_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
@@ -79,10 +77,7 @@ static const struct rchan_callbacks rd_cb = {
 
 static int rd_open(struct dentry *dir, const char *name, size_t subbuf_size, size_t n_subbufs)
 {
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		per_cpu(rd_lost, cpu) = 0;
+	bench_pcpu_zero(&rd_lost);
 	rd_chan = R_OPEN(name, dir, subbuf_size, n_subbufs, &rd_cb, NULL);
 	return rd_chan ? 0 : -ENOMEM;
 }
@@ -106,15 +101,9 @@ static void rd_close(void)
 	rd_chan = NULL;
 }
 
-/* Called once no writer runs. */
 static unsigned long rd_lost_count(void)
 {
-	unsigned long lost = 0;
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		lost += per_cpu(rd_lost, cpu);
-	return lost;
+	return bench_pcpu_sum(&rd_lost);
 }
 
 const struct bench_rd_ops BENCH(rd) = {

@@ -31,7 +31,6 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/delay.h>
-#include <linux/percpu.h>
 #include <linux/random.h>
 #include "bench.h"
 
@@ -153,10 +152,11 @@ static unsigned int block_records(size_t len)
 /* One timed block on this CPU: ns per 1000 records. */
 static u64 timed(enum impl impl, enum bench_path path, size_t len)
 {
+	unsigned int n = block_records(len);
 	u64 t0 = ktime_get_ns();
 
-	run_loop(impl, path, len, block_records(len));
-	return (ktime_get_ns() - t0) * 1000 / block_records(len);
+	run_loop(impl, path, len, n);
+	return (ktime_get_ns() - t0) * 1000 / n;
 }
 
 /*
@@ -435,8 +435,7 @@ DEFINE_SHOW_ATTRIBUTE(results);
 /* ---- readers' channel ---- */
 
 static const struct bench_rd_ops *rd;
-/* Per CPU: the writers would otherwise share (and bounce) one counter. */
-static DEFINE_PER_CPU(unsigned long, rd_attempted);
+static DEFINE_PER_CPU(unsigned long, rd_attempted);	/* bench_pcpu_sum() */
 static atomic_t rd_running;
 static struct task_struct *rd_writers[NR_CPUS];
 static struct cpumask rd_writer_cpus;
@@ -539,8 +538,7 @@ static int rd_cmd(const char *cmd)
 	rd = !strcmp(impl, "c") ? &bench_c_rd : !strcmp(impl, "rs") ? &bench_rs_rd : NULL;
 	if (!rd)
 		return -EINVAL;
-	for_each_possible_cpu(cpu)
-		per_cpu(rd_attempted, cpu) = 0;
+	bench_pcpu_zero(&rd_attempted);
 	rd_ms = ms;
 	ret = rd->open(dir, "rd", RD_SUBBUF, RD_N);
 	if (ret)
@@ -566,13 +564,8 @@ static int rd_cmd(const char *cmd)
 
 static int rd_stats_show(struct seq_file *m, void *v)
 {
-	unsigned long attempted = 0;
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		attempted += per_cpu(rd_attempted, cpu);
-	seq_printf(m, "attempted=%lu lost=%lu record=%u\n", attempted, rd ? rd->lost() : 0,
-		   RD_REC);
+	seq_printf(m, "attempted=%lu lost=%lu record=%u\n", bench_pcpu_sum(&rd_attempted),
+		   rd ? rd->lost() : 0, RD_REC);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(rd_stats);

@@ -133,11 +133,7 @@ def read_table(reads, outdir, mode):
     if not reads:
         return
     groups, order = {}, []
-    for fields in reads:
-        if len(fields) == 9:
-            # Logs from before the readers' CPU time was reported.
-            fields = fields[:6] + ['0'] + fields[6:]
-        impl, phase, m, bs, nbytes, secs, cpu, att, lost, rec = fields
+    for impl, phase, m, bs, nbytes, secs, cpu, att, lost, rec in reads:
         key = (impl, phase, m, int(bs))
         if key not in groups:
             order.append(key)

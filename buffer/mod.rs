@@ -538,15 +538,19 @@ impl SwitchHooks for Hooks<'_> {
     }
 
     fn lost_full(&mut self, _length: usize) {
-        let c = &self.0.producer.lost.full;
-        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        count_loss(&self.0.producer.lost.full);
     }
 
     fn lost_too_big(&mut self, length: usize) {
-        let c = &self.0.producer.lost.too_big;
-        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        count_loss(&self.0.producer.lost.too_big);
         self.0.chan.note_too_big(length);
     }
+}
+
+/// One more dropped record: only the buffer's producer counts them, so no
+/// read-modify-write is needed.
+fn count_loss(c: &AtomicUsize) {
+    c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 /// `irq_work` handler: wakes the buffer's readers outside the producer's context.
