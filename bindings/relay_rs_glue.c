@@ -65,7 +65,7 @@ EXPORT_SYMBOL_GPL(relay_rs_local_irq_restore);
 
 struct rchan_buf *relay_rs_this_cpu_buf(struct rchan *chan)
 {
-	return *this_cpu_ptr(chan->buf);
+	return this_cpu_read(*chan->buf);
 }
 EXPORT_SYMBOL_GPL(relay_rs_this_cpu_buf);
 #endif

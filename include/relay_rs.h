@@ -195,7 +195,7 @@ static inline void relay_rs_write(struct rchan *chan, const void *data,
 	unsigned long flags;
 
 	local_irq_save(flags);
-	relay_rs_write_buf(chan, *this_cpu_ptr(chan->buf), data, length);
+	relay_rs_write_buf(chan, this_cpu_read(*chan->buf), data, length);
 	local_irq_restore(flags);
 }
 
@@ -212,7 +212,7 @@ static inline void __relay_rs_write(struct rchan *chan, const void *data,
 				    size_t length)
 {
 	preempt_disable();
-	relay_rs_write_buf(chan, *this_cpu_ptr(chan->buf), data, length);
+	relay_rs_write_buf(chan, this_cpu_read(*chan->buf), data, length);
 	preempt_enable();
 }
 
@@ -233,7 +233,8 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	size_t offset;
 	void *slot;
 
-	buf = *get_cpu_ptr(chan->buf);
+	preempt_disable();
+	buf = this_cpu_read(*chan->buf);
 	slot = NULL;
 	if (!relay_rs_room(chan, buf, length, &offset))
 		goto out;
@@ -247,7 +248,7 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	if (!slot)
 		unreachable();
 out:
-	put_cpu_ptr(chan->buf);
+	preempt_enable();
 	return slot;
 }
 

@@ -209,7 +209,7 @@ pub(crate) struct IrqsDisabled {
 unsafe impl PinsCpu for IrqsDisabled {}
 
 /// The inline parts of `local_irq_save()`, `local_irq_restore()` and
-/// `this_cpu_ptr()` that the write fast paths need. Rust cannot inline the
+/// `this_cpu_read()` that the write fast paths need. Rust cannot inline the
 /// kernel's C inline functions, so on x86-64 (native, not Xen PV, whose
 /// paravirt operations are not the native instructions) they are written
 /// out here; elsewhere relay_rs' exported copies are called.
@@ -252,27 +252,24 @@ pub(crate) mod arch {
         ///
         /// `chan` is an open channel; the caller is pinned to its CPU.
         pub(crate) unsafe fn this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf {
-            let off: usize;
-            // SAFETY: x86-64 per-CPU data is `%gs`-relative with a zero-based
-            // section in 6.12, so this is `this_cpu_read(this_cpu_off)`.
+            // SAFETY: `chan` is an open channel (caller contract).
+            let slot = unsafe { (*chan).buf };
+            let buf: *mut RawBuf;
+            // SAFETY: `slot` is a per-CPU pointer of an open channel (caller
+            // contract). x86-64 per-CPU data is `%gs`-relative with a
+            // zero-based section in 6.12, so one `%gs`-relative load reads
+            // this CPU's copy, which holds this CPU's buffer while the
+            // channel is open: `this_cpu_read(*chan->buf)`, one load where
+            // `*this_cpu_ptr(chan->buf)` takes two.
             unsafe {
                 asm!(
                     "mov {}, qword ptr gs:[{}]",
-                    out(reg) off,
-                    sym kernel::bindings::this_cpu_off,
+                    out(reg) buf,
+                    in(reg) slot,
                     options(nostack, readonly, preserves_flags)
                 )
             };
-            // SAFETY: `chan->buf` is a per-CPU pointer of an open channel
-            // (caller contract); adding this CPU's offset gives its slot,
-            // which holds this CPU's buffer while the channel is open.
-            unsafe {
-                *(*chan)
-                    .buf
-                    .cast::<u8>()
-                    .wrapping_add(off)
-                    .cast::<*mut RawBuf>()
-            }
+            buf
         }
     }
 

@@ -189,6 +189,30 @@ impl HostBuffer {
         }
     }
 
+    /// Reserves room for `rec` and fills it (`relay_reserve()`); true if
+    /// it was accepted. Readers see it from the next reservation or switch.
+    pub fn reserve(&mut self, rec: &[u8]) -> bool {
+        match self.run(|r, h| r.room(rec.len(), h)) {
+            Some(p) => {
+                assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
+                self.ring().reserved(rec.len());
+                self.mem[p..p + rec.len()].copy_from_slice(rec);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes the counters look as if `count` records had been written
+    /// before the last reset, so that counts wrap in a short test.
+    pub fn count_from(&mut self, count: usize) {
+        let c = &self.cells;
+        c.written.store(count, Ordering::Relaxed);
+        let start = count & (usize::MAX >> (usize::BITS - ring::COUNT_BITS));
+        c.starts[0].store(ring::tagged(start, 0), Ordering::Relaxed);
+        c.base.store(start, Ordering::Relaxed);
+    }
+
     /// Completes the current sub-buffer (`relay_flush`).
     pub fn flush(&mut self) {
         self.run(|r, h| r.switch_subbuf(0, h));
