@@ -158,7 +158,8 @@ const TAG_MASK: usize = (1 << TAG_BITS) - 1;
 /// Bits of a [`tagged`] start count that count records: differences of
 /// start counts are exact modulo 2^48.
 pub const COUNT_BITS: u32 = usize::BITS - TAG_BITS;
-const COUNT_MASK: usize = usize::MAX >> (usize::BITS - COUNT_BITS);
+/// The count bits of a start count.
+pub const COUNT_MASK: usize = usize::MAX >> (usize::BITS - COUNT_BITS);
 
 /// Most sub-buffers a ring may have: the tag of a start count must tell
 /// sub-buffers `k - n`, `k` and `k + n` apart (see [`Ring::start_of`]).

@@ -246,7 +246,10 @@ pub(crate) mod arch {
             }
         }
 
-        /// This CPU's buffer of `chan`.
+        /// This CPU's buffer of `chan`: `this_cpu_read(*chan->buf)`, one
+        /// `%gs`-relative load where `*this_cpu_ptr(chan->buf)` takes two
+        /// (x86-64 per-CPU data is `%gs`-relative with a zero-based section
+        /// in 6.12).
         ///
         /// # Safety
         ///
@@ -255,12 +258,8 @@ pub(crate) mod arch {
             // SAFETY: `chan` is an open channel (caller contract).
             let slot = unsafe { (*chan).buf };
             let buf: *mut RawBuf;
-            // SAFETY: `slot` is a per-CPU pointer of an open channel (caller
-            // contract). x86-64 per-CPU data is `%gs`-relative with a
-            // zero-based section in 6.12, so one `%gs`-relative load reads
-            // this CPU's copy, which holds this CPU's buffer while the
-            // channel is open: `this_cpu_read(*chan->buf)`, one load where
-            // `*this_cpu_ptr(chan->buf)` takes two.
+            // SAFETY: `slot` is an open channel's per-CPU pointer, whose copy
+            // for this CPU holds this CPU's buffer while the channel is open.
             unsafe {
                 asm!(
                     "mov {}, qword ptr gs:[{}]",

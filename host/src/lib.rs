@@ -178,29 +178,30 @@ impl HostBuffer {
 
     /// Writes `rec`; true if it was accepted.
     pub fn write(&mut self, rec: &[u8]) -> bool {
-        match self.run(|r, h| r.room(rec.len(), h)) {
-            Some(p) => {
-                assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
-                self.mem[p..p + rec.len()].copy_from_slice(rec);
-                self.ring().wrote(rec.len());
-                true
-            }
-            None => false,
-        }
+        self.put(rec, false)
     }
 
     /// Reserves room for `rec` and fills it (`relay_reserve()`); true if
     /// it was accepted. Readers see it from the next reservation or switch.
     pub fn reserve(&mut self, rec: &[u8]) -> bool {
-        match self.run(|r, h| r.room(rec.len(), h)) {
-            Some(p) => {
-                assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
-                self.ring().reserved(rec.len());
-                self.mem[p..p + rec.len()].copy_from_slice(rec);
-                true
-            }
-            None => false,
+        self.put(rec, true)
+    }
+
+    /// Finds room for `rec` and copies it there, claiming the room after
+    /// the copy (a write) or before it (a reservation).
+    fn put(&mut self, rec: &[u8], reserve: bool) -> bool {
+        let Some(p) = self.run(|r, h| r.room(rec.len(), h)) else {
+            return false;
+        };
+        assert!(p + rec.len() <= self.mem.len(), "reservation past the ring");
+        if reserve {
+            self.ring().reserved(rec.len());
         }
+        self.mem[p..p + rec.len()].copy_from_slice(rec);
+        if !reserve {
+            self.ring().wrote(rec.len());
+        }
+        true
     }
 
     /// Makes the counters look as if `count` records had been written
@@ -208,7 +209,7 @@ impl HostBuffer {
     pub fn count_from(&mut self, count: usize) {
         let c = &self.cells;
         c.written.store(count, Ordering::Relaxed);
-        let start = count & (usize::MAX >> (usize::BITS - ring::COUNT_BITS));
+        let start = count & ring::COUNT_MASK;
         c.starts[0].store(ring::tagged(start, 0), Ordering::Relaxed);
         c.base.store(start, Ordering::Relaxed);
     }
