@@ -17,6 +17,7 @@
 #include <linux/dcache.h>
 #include <linux/mutex.h>
 #include <linux/mm.h>
+#include <linux/uio.h>
 
 #include "../include/relay_rs.h"
 #include "relay_rs_glue.h"
@@ -192,4 +193,14 @@ void relay_rs_glue_put_page(struct page *page)
 struct dentry *relay_rs_glue_file_dentry(struct file *file)
 {
 	return file->f_path.dentry;
+}
+
+size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter)
+{
+	return iov_iter_count(iter);
+}
+
+size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *iter)
+{
+	return copy_to_iter(addr, bytes, iter);
 }

@@ -50,4 +50,8 @@ void relay_rs_glue_get_page(struct page *page);
 void relay_rs_glue_put_page(struct page *page);
 struct dentry *relay_rs_glue_file_dentry(struct file *file);
 
+struct iov_iter;
+size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter);
+size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *iter);
+
 #endif /* _RELAY_RS_GLUE_H */

@@ -64,6 +64,10 @@ struct Accounting {
     /// Unread records overwritten by a producer that lapped the reader, as
     /// far as consumers counted them (see [`Buffer::overwritten`]).
     overwritten: AtomicUsize,
+    /// How many of those a reader may have read part of (see [`Counters::partial`]).
+    partial: AtomicUsize,
+    /// See [`Counters::read_end`].
+    read_end: AtomicUsize,
     /// The start count of sub-buffer `subbufs_consumed` (see [`Counters::base`]).
     base: AtomicUsize,
     /// Consumers' sequence count (see [`Counters::seq`]).
@@ -223,6 +227,8 @@ impl Buffer {
                 header: &self.producer.header,
                 base: &self.accounting.base,
                 overwritten: &self.accounting.overwritten,
+                partial: &self.accounting.partial,
+                read_end: &self.accounting.read_end,
                 seq: &self.accounting.seq,
             }
         };
@@ -440,22 +446,33 @@ impl Buffer {
     }
 
     /// Hands `n` sub-buffers back (`relay_subbufs_consumed`), serialised
-    /// with other consumers.
-    pub(crate) fn consume_subbufs(&self, n: usize) {
+    /// with other consumers: how many of them were overwritten before they
+    /// were handed back (see [`Ring::subbufs_consumed`]).
+    pub(crate) fn consume_subbufs(&self, n: usize) -> usize {
         let _guard = self.read_lock.lock();
-        self.ring().subbufs_consumed(n);
+        self.ring().subbufs_consumed(n)
+    }
+
+    /// Records counted as overwritten that a reader may have read part of:
+    /// the bound of the over-count (see [`Counters::partial`]).
+    pub(crate) fn overwritten_partial(&self) -> usize {
+        self.accounting.partial.load(Ordering::Relaxed)
     }
 
     /// Reads up to `max` bytes in order, skipping padding and consuming as
-    /// it goes. `sink(src, len)` copies `len` bytes from `src` out; a sink
-    /// error stops the read, and bytes it did not deliver stay unconsumed.
+    /// it goes. `sink(src, len, at)` copies `len` bytes from `src` to offset
+    /// `at` of the destination; a sink error stops the read, and bytes it
+    /// did not deliver stay unconsumed. A copy that the producer overwrote
+    /// while it was made (overwrite mode) is not delivered: the next copy
+    /// goes to the same offset, and the records the producer overwrote are
+    /// counted.
     ///
     /// Returns the number of bytes delivered; a sink error is returned only
     /// if nothing was delivered.
     pub(crate) fn read(
         &self,
         max: usize,
-        mut sink: impl FnMut(*const u8, usize) -> Result,
+        mut sink: impl FnMut(*const u8, usize, usize) -> Result,
     ) -> Result<usize> {
         let guard = self.read_lock.lock();
         // Spliced bytes still in a pipe are consumed when the pipe releases
@@ -466,19 +483,25 @@ impl Buffer {
         }
         let ring = self.ring();
         let mut done = 0;
-        while done < max {
-            let Some((pos, len)) = ring.next_read(max - done) else {
+        // A producer that keeps lapping the copies: stop after a few.
+        let mut torn = 0;
+        while done < max && torn < 4 {
+            let Some(run) = ring.next_read(max - done) else {
                 break;
             };
+            let len = run.len;
             // `pos + len` never passes the end of the ring (`Ring::next_read`).
-            if let Err(e) = sink(self.mem.addr().wrapping_add(pos), len) {
+            if let Err(e) = sink(self.mem.addr().wrapping_add(run.pos), len, done) {
                 if done == 0 {
                     return Err(e);
                 }
                 break;
             }
-            ring.consume(len);
-            done += len;
+            if ring.consume_run(run) {
+                done += len;
+            } else {
+                torn += 1;
+            }
         }
         Ok(done)
     }

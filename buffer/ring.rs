@@ -146,6 +146,13 @@ pub struct Counters<'a> {
     pub base: &'a AtomicUsize,
     /// ... the unread records counted as overwritten so far...
     pub overwritten: &'a AtomicUsize,
+    /// ... how many of those were in sub-buffers a reader had read part
+    /// of (it may have delivered some of them: the kernel does not know
+    /// where records end inside a sub-buffer), the bound of the over-count...
+    pub partial: &'a AtomicUsize,
+    /// ... a count no smaller than the records before the end of the last
+    /// run a reader took from sub-buffer `consumed`...
+    pub read_end: &'a AtomicUsize,
     /// ... and a sequence count, odd while the consumer changes `consumed`,
     /// `base` and `overwritten`, so that [`Ring::overwritten`] can read them
     /// consistently without the lock.
@@ -193,6 +200,19 @@ pub struct Next {
     pub prev_subbuf: usize,
     /// Unused bytes at the end of the completed sub-buffer.
     pub prev_padding: usize,
+}
+
+/// A readable run that [`Ring::next_read`] found: copy `len` bytes at ring
+/// offset `pos`, then hand it to [`Ring::consume_run`].
+#[must_use]
+#[derive(Debug)]
+pub struct Run {
+    /// Offset in the ring of the run's first byte.
+    pub pos: usize,
+    /// Bytes in the run (at least 1).
+    pub len: usize,
+    /// The sub-buffer count the run is in.
+    subbuf: usize,
 }
 
 /// What a producer's sub-buffer switch reports to its owner.
@@ -312,6 +332,8 @@ impl<'a> Ring<'a> {
         self.c.header.store(0, R);
         self.c.base.store(0, R);
         self.c.overwritten.store(0, R);
+        self.c.partial.store(0, R);
+        self.c.read_end.store(0, R);
         // Sub-buffer 0 starts with count 0 (`tagged(0, 0)`); the other
         // slots' tag 0 names no sub-buffer they will hold before reuse.
         for p in self.c.padding.iter().chain(self.c.starts) {
@@ -458,6 +480,10 @@ impl<'a> Ring<'a> {
             let k = self.c.produced.load(R);
             s.store(tagged(self.c.written.load(R), k), Ordering::Release);
         }
+        // ... and before any byte of the new lap: a consumer whose copy of
+        // sub-buffer `k - n` saw one of them sees `k` begun when it checks
+        // the copy ([`Ring::consume_run`]). No instruction on x86.
+        fence(Ordering::Release);
         // INVARIANT: `index < n_subbufs` (as in `offer`).
         self.c
             .data
@@ -546,24 +572,30 @@ impl<'a> Ring<'a> {
         true
     }
 
-    /// Adds to the consumed count, clamped to the produced count
-    /// (`relay_subbufs_consumed`), and forgets any partial `read()` of the
-    /// first sub-buffer handed back. Counts above `n_subbufs` are ignored.
-    /// The caller holds the readers' lock.
-    pub fn subbufs_consumed(&self, n: usize) {
-        if n > self.geo.n_subbufs() {
-            return;
-        }
+    /// Hands back the `n` sub-buffers from the read position
+    /// (`relay_subbufs_consumed`): a consumer that copied them out (mmap)
+    /// is done with them. Counts above what is produced are clamped to it
+    /// (6.12 ignores counts above `n_subbufs`, which leaves a consumer
+    /// lapped by more than a ring unable to catch up); any partial `read()`
+    /// of the first one is forgotten. The caller holds the readers' lock.
+    ///
+    /// Returns how many of them, from the first, the producer overwrote
+    /// before they were handed back: they are counted as overwritten, so
+    /// the consumer must drop its copies of them (a copy may have been
+    /// torn by the overwrite). The other copies are intact: they were made
+    /// before this call, and the producer had not begun overwriting them
+    /// by then.
+    pub fn subbufs_consumed(&self, n: usize) -> usize {
+        let from = self.c.consumed.load(R);
         let produced = self.c.produced.load(Ordering::Acquire);
-        let consumed = self.c.consumed.load(R);
-        let to = if n > produced.wrapping_sub(consumed) {
-            produced
-        } else {
-            consumed.wrapping_add(n)
-        };
-        if to != consumed {
-            self.advance(to, produced);
+        let n = n.min(produced.wrapping_sub(from));
+        if n == 0 {
+            return 0;
         }
+        // The consumer's copies were made before this call: load what the
+        // producer did after them.
+        fence(Ordering::Acquire);
+        self.advance(from.wrapping_add(n))
     }
 
     // ---- overwrite accounting: consumers hold the readers' lock ----
@@ -617,9 +649,13 @@ impl<'a> Ring<'a> {
                 // if `k` still is not begun after it was read: a producer
                 // stores the start count before the records it counts
                 // (release), so a count that includes one of `k`'s
-                // records makes `k` look begun here.
+                // records makes `k` look begun here. Checked against the
+                // producer's count now, not `produced`: a producer that
+                // began `k` and then `k + n` since left a slot that looks
+                // like `k` not begun to a consumer that saw `k` current.
                 let written = self.c.written.load(Ordering::Acquire);
-                match self.slot_of(k, produced) {
+                let now = self.c.produced.load(Ordering::Acquire);
+                match self.slot_of(k, now) {
                     Start::Count(c) => Some(c),
                     Start::NotBegun => Some(written & COUNT_MASK),
                     Start::Reused => None,
@@ -656,6 +692,14 @@ impl<'a> Ring<'a> {
             let lost = count.wrapping_sub(self.c.base.load(R)) & COUNT_MASK;
             let total = self.c.overwritten.load(R).wrapping_add(lost);
             self.c.overwritten.store(total, R);
+            if self.c.bytes_consumed.load(R) != 0 {
+                // The reader was inside sub-buffer `consumed` and may have
+                // delivered some of its records: at most those before
+                // `read_end`, which it recorded when it read there.
+                let part = self.c.read_end.load(R).wrapping_sub(self.c.base.load(R)) & COUNT_MASK;
+                let total = self.c.partial.load(R).wrapping_add(part.min(lost));
+                self.c.partial.store(total, R);
+            }
         }
         self.c.base.store(count, R);
         // Release: what was read of the sub-buffers before `to` was read
@@ -682,18 +726,38 @@ impl<'a> Ring<'a> {
         (oldest != consumed).then_some(oldest)
     }
 
-    /// Moves the read position to `to` after the sub-buffers before it were
-    /// read (or handed back); if the producer reused `to`'s slot meanwhile,
-    /// they were overwritten under the reader, which catches up instead
-    /// (and counts them, as 6.12's reader returns what it copied).
+    /// Moves the read position to `to` (at most `produced`) after the
+    /// sub-buffers before it were read or handed back. Those the producer
+    /// overwrote by now are counted as overwritten, whether or not the
+    /// consumer got them intact first: the stats may have reported them
+    /// lost already, and a reported loss never goes down (a copy the
+    /// consumer checked and then saw overwritten before this call is thus
+    /// counted twice, and in [`Counters::partial`]). Returns how many of
+    /// the sub-buffers before `to` that counted; if the producer overwrote
+    /// `to` as well, the read position is the oldest intact one past it.
     ///
     /// Inline, as its callers, which run per page (splice): a call would
     /// need their ring view built in memory on every page.
     #[inline(always)]
-    fn advance(&self, to: usize, produced: usize) {
-        if self.move_to(to, produced, false) {
-            return;
+    fn advance(&self, to: usize) -> usize {
+        let from = self.c.consumed.load(R);
+        let n = to.wrapping_sub(from);
+        let mut lost = 0;
+        for _ in 0..4 {
+            self.skip_lapped();
+            let at = self.c.consumed.load(R).wrapping_sub(from);
+            lost = at.min(n);
+            if at >= n || self.move_to(to, self.c.produced.load(Ordering::Acquire), false) {
+                break;
+            }
+            // `to` was overwritten meanwhile: count it too.
         }
+        lost
+    }
+
+    /// Catches a consumer the producer lapped up to the oldest intact
+    /// sub-buffer, counting the records it skips as overwritten.
+    fn skip_lapped(&self) {
         for _ in 0..4 {
             let produced = self.c.produced.load(Ordering::Acquire);
             let Some(oldest) = self.lapped(produced, self.c.consumed.load(R)) else {
@@ -766,7 +830,7 @@ impl<'a> Ring<'a> {
             at = 0;
         }
         if to != consumed {
-            self.advance(to, produced);
+            self.advance(to);
         }
     }
 
@@ -841,32 +905,31 @@ impl<'a> Ring<'a> {
 
     /// Finds the next contiguous readable run of at most `max` bytes.
     ///
-    /// Returns `(ring offset, length)`; the run never crosses a sub-buffer
-    /// or the end of the ring. The caller copies it and then calls
-    /// [`Ring::consume`] with the number of bytes it delivered. Also catches
-    /// the consumer up when the producer lapped it (overwrite mode), as 6.12
-    /// does.
+    /// The run never crosses a sub-buffer or the end of the ring. The
+    /// caller copies it and then hands it to [`Ring::consume_run`], which
+    /// tells whether the copy is intact. Also catches the consumer up when
+    /// the producer lapped it (overwrite mode), as 6.12 does.
     ///
     /// Inline, with what it calls, so that `read()` keeps the counters'
     /// addresses in registers instead of building the whole view on the
     /// stack for every call (1.5% of a 64 KiB `read()`).
     #[inline(always)]
-    pub fn next_read(&self, max: usize) -> Option<(usize, usize)> {
+    pub fn next_read(&self, max: usize) -> Option<Run> {
         self.run_at(0, max)
     }
 
     /// Like [`Ring::next_read`], for the run that starts `skip` readable
     /// bytes past the read position (bytes handed out, not yet consumed:
-    /// splice's pipe buffers in flight). Out of line: inline, it crowds
-    /// splice's page loop (0.6% slower).
+    /// splice's pipe buffers in flight), as `(ring offset, length)`. Out of
+    /// line: inline, it crowds splice's page loop (0.6% slower).
     #[inline(never)]
     pub fn read_at(&self, skip: usize, max: usize) -> Option<(usize, usize)> {
-        self.run_at(skip, max)
+        self.run_at(skip, max).map(|r| (r.pos, r.len))
     }
 
     /// The body of [`Ring::next_read`] and [`Ring::read_at`].
     #[inline(always)]
-    fn run_at(&self, skip: usize, max: usize) -> Option<(usize, usize)> {
+    fn run_at(&self, skip: usize, max: usize) -> Option<Run> {
         if max == 0 {
             return None;
         }
@@ -887,7 +950,11 @@ impl<'a> Ring<'a> {
             let left = end.saturating_sub(at);
             if skip < left {
                 let start = at + skip;
-                return Some((self.geo.index(count) * ss + start, (end - start).min(max)));
+                return Some(Run {
+                    pos: self.geo.index(count) * ss + start,
+                    len: (end - start).min(max),
+                    subbuf: count,
+                });
             }
             if count == produced {
                 return None;
@@ -899,7 +966,48 @@ impl<'a> Ring<'a> {
         None
     }
 
-    /// Marks `bytes` just read from the run [`Ring::next_read`] returned as consumed.
+    /// Consumes a run [`Ring::next_read`] returned, once the caller copied
+    /// it: true if the copy is intact. False if the producer began
+    /// overwriting the run's sub-buffer before the copy ended (overwrite
+    /// mode): the copy may mix two laps, so the caller must drop it, and
+    /// the reader is caught up, the records it skips counted as
+    /// overwritten. Then the next run is at the new read position.
+    ///
+    /// The check pairs with [`Ring::begin`]'s fence: a copy that saw a
+    /// byte of the next lap sees its sub-buffer begun here.
+    #[inline(always)]
+    pub fn consume_run(&self, run: Run) -> bool {
+        let k = run.subbuf;
+        // The copy's loads before the checks.
+        fence(Ordering::Acquire);
+        let produced = self.c.produced.load(Ordering::Acquire);
+        // Records before the run's end, at most (for the over-count bound
+        // of a reader lapped inside this sub-buffer later): the next
+        // sub-buffer's start count, read before `k` is checked (so valid if
+        // `k` is intact), or, in the one being written, the count so far
+        // and the record whose count may not be stored yet.
+        let end = if k == produced {
+            Some(self.c.written.load(Ordering::Acquire).wrapping_add(1) & COUNT_MASK)
+        } else {
+            self.start_of(k.wrapping_add(1), produced)
+        };
+        let intact = matches!(self.slot_of(k, produced), Start::Count(_)) && self.settled(produced);
+        match end {
+            Some(end) if intact => {
+                self.c.read_end.store(end, R);
+                self.consume(run.len);
+                true
+            }
+            _ => {
+                self.skip_lapped();
+                false
+            }
+        }
+    }
+
+    /// Marks `bytes` handed out from the read position as consumed (the
+    /// pipe released them: splice, on channels whose producer cannot
+    /// overwrite them, see `fileops/splice.rs`).
     #[inline(always)]
     pub fn consume(&self, bytes: usize) {
         let bc = self

@@ -145,8 +145,14 @@ pub(crate) unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
 /// @cpu: the cpu associated with the channel buffer to update
 /// @consumed: number of sub-buffers to add to current buf's count
 ///
-/// Counts above the number of sub-buffers are ignored; the count never
-/// passes the produced count.
+/// The sub-buffers handed back are those from the current consumed count
+/// on; the count never passes the produced count, to which larger counts
+/// are clamped (6.12 ignores counts above the number of sub-buffers, so a
+/// consumer lapped by more than a ring could never catch up). Sub-buffers
+/// the producer overwrote before they were handed back (overwrite mode)
+/// are counted in %RELAY_RS_STATS_OVERWRITTEN: a client that copied them
+/// must drop those copies, which the ioctl %RELAY_RS_IOC_CONSUMED reports
+/// and this function, void as in relay.h, does not.
 ///
 /// Context: process context; takes the buffer's reader lock, as every
 /// consumer does (consumers account overwritten records as they move).

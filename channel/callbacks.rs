@@ -74,6 +74,13 @@ impl Callbacks {
         }
     }
 
+    /// Can the producer overwrite unconsumed data? Only a client's own
+    /// `subbuf_start` can accept a switch onto a full buffer (overwrite
+    /// mode); relay_rs cannot tell whether it does, the default never does.
+    pub(crate) fn may_overwrite(&self) -> bool {
+        self.table().subbuf_start.is_some()
+    }
+
     /// Asks the client for the file of `buf` (`name` is `None` for
     /// buffer-only channels, which only learn `is_global` this way).
     ///

@@ -28,7 +28,7 @@ impl Channel {
     fn stats_text(&self) -> core::result::Result<KVec<u8>, core::fmt::Error> {
         let mut t = Text(KVec::new());
         writeln!(t, "cpu produced consumed lost_full lost_big overwritten")?;
-        let (mut full, mut big, mut over) = (0, 0, 0);
+        let (mut full, mut big, mut over, mut partial) = (0, 0, 0, 0);
         let mut res = Ok(());
         self.for_each_buffer(|b| {
             let raw = b.as_raw();
@@ -42,12 +42,16 @@ impl Channel {
                 b.overwritten(),
             );
             (full, big, over) = (full + f, big + g, over + o);
+            partial += b.overwritten_partial();
             if res.is_ok() {
                 res = writeln!(t, "{} {} {} {} {} {}", b.cpu(), produced, consumed, f, g, o);
             }
         });
         res?;
         writeln!(t, "lost_full {full}\nlost_big {big}\noverwritten {over}")?;
+        // Of those overwritten, how many a reader may have read part of: the
+        // most by which `overwritten` over-counts (see `Ring::consume_run`).
+        writeln!(t, "overwritten_partial {partial}")?;
         Ok(t.0)
     }
 }

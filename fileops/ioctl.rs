@@ -56,8 +56,11 @@ impl Buffer {
             }
             IOC_CONSUMED => {
                 let [n] = read_u64s::<1>(arg)?;
-                self.consume_subbufs(n as usize);
-                Ok(0)
+                // A count past what a `usize` holds is past what is produced.
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                // How many of them the consumer must drop (overwritten): a
+                // count of sub-buffers, far below `isize::MAX`.
+                Ok(self.consume_subbufs(n) as isize)
             }
             _ => Err(ENOTTY),
         }

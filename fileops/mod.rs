@@ -34,6 +34,7 @@ pub(crate) static relay_rs_file_operations: FileOperations =
         owner: fs::this_module(),
         open: Some(relay_file_open),
         read: Some(relay_file_read),
+        read_iter: Some(relay_file_read_iter),
         poll: Some(relay_file_poll),
         mmap: Some(relay_file_mmap),
         splice_read: Some(relay_file_splice_read),
@@ -128,19 +129,67 @@ unsafe extern "C" fn relay_file_read(
     let file = unsafe { File::from_raw(file) };
     // SAFETY: `file` is an open relay file.
     let buf = unsafe { file_buffer(file) };
-    let mut dst = ubuf as usize;
-    let res = buf.read(count, |src, len| {
+    let res = buf.read(count, |src, len, at| {
+        let dst = (ubuf as usize).wrapping_add(at);
         // SAFETY: `src` is readable for `len` bytes (`Buffer::read`); the
         // destination is user memory, checked by `copy_to_user`.
         let left = unsafe { bindings::copy_to_user(dst as *mut _, src.cast(), len as _) };
         if left != 0 {
             return Err(EFAULT);
         }
-        dst += len;
         Ok(())
     });
     match res {
         Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `f_op` hook: `readv()`, and `splice_read` of channels whose producer
+/// may overwrite what a pipe would hold (see [`relay_file_splice_read`]).
+///
+/// # Safety
+///
+/// `iocb` is a valid kiocb of a relay file opened by [`relay_file_open`];
+/// `to` is a valid iterator.
+unsafe extern "C" fn relay_file_read_iter(
+    iocb: *mut bindings::kiocb,
+    to: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: `iocb` and its file are valid during the call.
+    let file = unsafe { File::from_raw((*iocb).ki_filp) };
+    // SAFETY: `file` is an open relay file.
+    let buf = unsafe { file_buffer(file) };
+    // SAFETY: `to` is valid during the call.
+    let max = unsafe { bindings::relay_rs_glue_iov_iter_count(to) };
+    // Bytes the iterator has advanced by: a dropped copy is reverted.
+    let mut pos = 0;
+    let res = buf.read(max, |src, len, at| {
+        if at < pos {
+            // SAFETY: `to` advanced by `pos` bytes in this call.
+            unsafe { bindings::iov_iter_revert(to, pos - at) };
+        }
+        // SAFETY: `src` is readable for `len` bytes (`Buffer::read`); `to`
+        // is valid and has room for `max - at >= len` bytes.
+        let copied = unsafe { bindings::relay_rs_glue_copy_to_iter(src.cast(), len, to) };
+        pos = at + copied;
+        if copied != len {
+            // SAFETY: as above, `to` advanced by `copied` bytes past `at`.
+            unsafe { bindings::iov_iter_revert(to, copied) };
+            pos = at;
+            return Err(EFAULT);
+        }
+        Ok(())
+    });
+    match res {
+        Ok(n) => {
+            if n < pos {
+                // The last copy was dropped (overwritten): not delivered.
+                // SAFETY: `to` advanced by `pos` bytes in this call.
+                unsafe { bindings::iov_iter_revert(to, pos - n) };
+            }
+            n as isize
+        }
         Err(e) => e.to_errno() as isize,
     }
 }
@@ -212,16 +261,23 @@ unsafe extern "C" fn relay_file_ioctl(
 /// `file` is a relay file opened by [`relay_file_open`]; `pipe` is the
 /// locked destination pipe.
 unsafe extern "C" fn relay_file_splice_read(
-    file: *mut bindings::file,
-    _ppos: *mut bindings::loff_t,
+    raw: *mut bindings::file,
+    ppos: *mut bindings::loff_t,
     pipe: *mut bindings::pipe_inode_info,
     len: usize,
     flags: c_uint,
 ) -> isize {
     // SAFETY: `file` is valid during splice.
-    let file = unsafe { File::from_raw(file) };
+    let file = unsafe { File::from_raw(raw) };
     // SAFETY: `file` is an open relay file.
     let buf: Arc<Buffer> = unsafe { file_buffer(file) }.into();
+    if buf.channel().callbacks().may_overwrite() {
+        // Pages in a pipe could be overwritten before the pipe is read:
+        // copy instead (through `read_iter`, checked like `read()`), into
+        // pages the pipe owns.
+        // SAFETY: the arguments of this `splice_read` call.
+        return unsafe { bindings::copy_splice_read(raw, ppos, pipe, len, flags) };
+    }
     // SAFETY: `pipe` is locked (function contract).
     match unsafe { buf.splice_read(pipe, len, flags) } {
         Ok(n) => n,

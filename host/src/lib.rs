@@ -26,6 +26,8 @@ pub struct Cells {
     header: AtomicUsize,
     base: AtomicUsize,
     overwritten: AtomicUsize,
+    partial: AtomicUsize,
+    read_end: AtomicUsize,
     seq: AtomicUsize,
 }
 
@@ -48,8 +50,35 @@ impl Cells {
             header: AtomicUsize::new(0),
             base: AtomicUsize::new(0),
             overwritten: AtomicUsize::new(0),
+            partial: AtomicUsize::new(0),
+            read_end: AtomicUsize::new(0),
             seq: AtomicUsize::new(0),
         }
+    }
+
+    /// `subbufs_produced`, as a consumer loads it.
+    pub fn produced(&self) -> usize {
+        self.produced.load(Ordering::Acquire)
+    }
+
+    /// `subbufs_consumed`.
+    pub fn consumed(&self) -> usize {
+        self.consumed.load(Ordering::Relaxed)
+    }
+
+    /// The padding of the sub-buffer at `index`.
+    pub fn padding(&self, index: usize) -> usize {
+        self.padding[index].load(Ordering::Relaxed)
+    }
+
+    /// Overwritten records the consumers counted as they caught up.
+    pub fn folded(&self) -> usize {
+        self.overwritten.load(Ordering::Relaxed)
+    }
+
+    /// Records counted as overwritten that a reader may have read part of.
+    pub fn partial(&self) -> usize {
+        self.partial.load(Ordering::Relaxed)
     }
 
     /// The ring over these counters (the ring starts at address 0).
@@ -72,6 +101,8 @@ impl Cells {
                 header: &self.header,
                 base: &self.base,
                 overwritten: &self.overwritten,
+                partial: &self.partial,
+                read_end: &self.read_end,
                 seq: &self.seq,
             },
         )
@@ -224,15 +255,47 @@ impl HostBuffer {
         let ring = self.ring();
         let mut out = Vec::new();
         while out.len() < max {
-            let Some((pos, len)) = ring.next_read(max - out.len()) else {
+            let Some(run) = ring.next_read(max - out.len()) else {
                 break;
             };
+            let (pos, len) = (run.pos, run.len);
             assert!(pos + len <= self.mem.len(), "read past the ring");
             assert!(len > 0);
+            // Nothing overwrites the copy here (one thread).
+            assert!(ring.consume_run(run), "an intact copy dropped");
             out.extend_from_slice(&self.mem[pos..pos + len]);
-            ring.consume(len);
         }
         out
+    }
+
+    /// Hands back `n` sub-buffers from the read position
+    /// (`relay_subbufs_consumed`, `RELAY_RS_IOC_CONSUMED`): how many of
+    /// them, from the first, were overwritten.
+    pub fn subbufs_consumed(&self, n: usize) -> usize {
+        self.ring().subbufs_consumed(n)
+    }
+
+    /// `subbufs_consumed`.
+    pub fn consumed(&self) -> usize {
+        self.cells.consumed()
+    }
+
+    /// Records counted as overwritten that a reader may have read part of.
+    pub fn partial(&self) -> usize {
+        self.cells.partial()
+    }
+
+    /// The sub-buffer count `count` is at: its ring offset and its data
+    /// length (without padding; the current one: what was written).
+    pub fn subbuf(&self, count: usize) -> (usize, usize) {
+        let ss = self.geo.subbuf_size();
+        let start = self.geo.index(count) * ss;
+        if count == self.produced() {
+            let off = self.cells.offset.load(Ordering::Relaxed);
+            (start, if off > ss { 0 } else { off })
+        } else {
+            (start, ss - self.padding(self.geo.index(count)).min(ss))
+        }
     }
 
     /// Unread records overwritten so far (`relay_rs_stats()`).

@@ -35,20 +35,35 @@ impl Shared {
         }
     }
 
+    /// Copies `len` bytes at `pos`; `slow`, pausing in the middle, so that
+    /// an overwriting producer laps the copy now and then.
+    fn copy(&self, pos: usize, len: usize, slow: bool) -> Vec<u8> {
+        (pos..pos + len)
+            .map(|i| {
+                if slow && i == pos + len / 2 {
+                    thread::yield_now();
+                }
+                self.mem[i].load(Relaxed)
+            })
+            .collect()
+    }
+
     fn ring(&self) -> Ring<'_> {
         self.cells.ring(self.geo)
     }
 }
 
-/// No-overwrite hooks, counting losses.
+/// Hooks of a no-overwrite or an overwrite ("flight recorder") client,
+/// counting losses.
 struct Hooks<'a, 'r> {
     ring: &'a Ring<'r>,
     lost: &'a mut usize,
+    overwrite: bool,
 }
 
 impl SwitchHooks for Hooks<'_, '_> {
     fn subbuf_start(&mut self, _: usize, _: usize, _: usize) -> bool {
-        !self.ring.is_full()
+        self.overwrite || !self.ring.is_full()
     }
     fn produced(&mut self, _: usize) {}
     fn wake_readers(&mut self) {}
@@ -74,13 +89,50 @@ fn record(seq: u32, len: usize) -> Vec<u8> {
     r
 }
 
+/// Hands the whole records at the front of `stream` to `check`.
+fn parse_whole(stream: &mut Vec<u8>, check: &mut impl FnMut(&[u8])) {
+    let mut at = 0;
+    while stream.len() - at >= 8 {
+        let len = u16::from_le_bytes([stream[at + 4], stream[at + 5]]) as usize;
+        if len < 8 || stream.len() - at < len {
+            break;
+        }
+        at += len;
+    }
+    let whole: Vec<u8> = stream.drain(..at).collect();
+    check(&whole);
+}
+
+/// How the consumer thread reads.
+#[derive(Clone, Copy, PartialEq)]
+enum Consumer {
+    /// `read()`: runs of at most 4096 bytes, each checked after its copy.
+    Read,
+    /// `read()` of whole runs (records never cut by the read size).
+    ReadRuns,
+    /// An mmap consumer: copies the completed sub-buffers, hands them
+    /// back, drops the copies of those the hand-back says were overwritten.
+    Mmap,
+}
+
 fn run(ss: usize, n: usize, count: u32) {
+    race(ss, n, count, false, Consumer::Read);
+}
+
+/// A producer and a consumer thread on one buffer; records checked for
+/// corruption, order and repeats; conservation checked at the end.
+fn race(ss: usize, n: usize, count: u32, overwrite: bool, consumer: Consumer) {
     let shared = Arc::new(Shared::new(ss, n));
     let producer = {
         let s = shared.clone();
         thread::spawn(move || {
             let mut lost = 0;
             for seq in 0..count {
+                // Paced so that the consumer keeps up now and then
+                // (else one side of the race runs alone).
+                if (overwrite || consumer == Consumer::Mmap) && seq % 4 == 0 {
+                    thread::yield_now();
+                }
                 let len = 8 + (seq as usize * 7919) % (ss - 8 + 1);
                 let rec = record(seq, len);
                 let ring = s.ring();
@@ -89,6 +141,7 @@ fn run(ss: usize, n: usize, count: u32) {
                     &mut Hooks {
                         ring: &ring,
                         lost: &mut lost,
+                        overwrite,
                     },
                 );
                 if let Some(pos) = pos {
@@ -111,6 +164,7 @@ fn run(ss: usize, n: usize, count: u32) {
                         &mut Hooks {
                             ring: &ring,
                             lost: &mut 0,
+                            overwrite,
                         },
                     );
                 }
@@ -121,35 +175,28 @@ fn run(ss: usize, n: usize, count: u32) {
                 &mut Hooks {
                     ring: &ring,
                     lost: &mut 0,
+                    overwrite,
                 },
             );
             s.done.store(true, SeqCst);
             lost
         })
     };
-    let mut stream = Vec::new();
-    let (mut got, mut next_min) = (0u32, 0u32);
-    loop {
-        let finished = shared.done.load(SeqCst);
-        let ring = shared.ring();
-        let mut read_any = false;
-        while let Some((pos, len)) = ring.next_read(4096) {
-            assert!(pos + len <= shared.mem.len(), "read past the ring");
-            stream.extend((pos..pos + len).map(|i| shared.mem[i].load(Relaxed)));
-            ring.consume(len);
-            read_any = true;
-        }
-        // Parse whole records.
+    let (mut got, mut next_min) = (0usize, 0u32);
+    // Checks the whole records of one delivered chunk: intact, in order,
+    // none twice.
+    let mut check = |chunk: &[u8]| {
         let mut at = 0;
-        while stream.len() - at >= 8 {
-            let len = u16::from_le_bytes([stream[at + 4], stream[at + 5]]) as usize;
-            assert!(len >= 8 && len <= ss, "bad length {len} at {at}");
-            if stream.len() - at < len {
-                break;
-            }
-            let seq = u32::from_le_bytes(stream[at..at + 4].try_into().unwrap());
+        while at < chunk.len() {
+            assert!(chunk.len() - at >= 8, "partial record in a chunk");
+            let len = u16::from_le_bytes([chunk[at + 4], chunk[at + 5]]) as usize;
+            assert!(
+                len >= 8 && len <= ss && at + len <= chunk.len(),
+                "bad length {len}"
+            );
+            let seq = u32::from_le_bytes(chunk[at..at + 4].try_into().unwrap());
             assert_eq!(
-                &stream[at..at + len],
+                &chunk[at..at + len],
                 &record(seq, len)[..],
                 "corrupt record {seq}"
             );
@@ -158,19 +205,108 @@ fn run(ss: usize, n: usize, count: u32) {
             got += 1;
             at += len;
         }
-        stream.drain(..at);
+    };
+    let mut stream = Vec::new();
+    let mut last_over = 0;
+    loop {
+        let finished = shared.done.load(SeqCst);
+        let ring = shared.ring();
+        let mut read_any = false;
+        match consumer {
+            Consumer::Read | Consumer::ReadRuns => {
+                let max = if consumer == Consumer::Read {
+                    4096
+                } else {
+                    usize::MAX
+                };
+                loop {
+                    // A catch-up (counted in the folded total) ends the
+                    // records that the reader was in the middle of.
+                    let folded = shared.cells.folded();
+                    let Some(r) = ring.next_read(max) else {
+                        break;
+                    };
+                    if shared.cells.folded() != folded {
+                        stream.clear();
+                    }
+                    let (pos, len) = (r.pos, r.len);
+                    assert!(pos + len <= shared.mem.len(), "read past the ring");
+                    let copy = shared.copy(pos, len, overwrite);
+                    let folded = shared.cells.folded();
+                    if ring.consume_run(r) {
+                        if consumer == Consumer::Read {
+                            stream.extend(copy);
+                            parse_whole(&mut stream, &mut check);
+                            if shared.cells.folded() != folded {
+                                stream.clear();
+                            }
+                        } else {
+                            check(&copy);
+                        }
+                    } else {
+                        assert!(overwrite, "a no-overwrite copy dropped");
+                        stream.clear();
+                    }
+                    read_any = true;
+                }
+            }
+            Consumer::Mmap => {
+                let produced = shared.cells.produced();
+                let consumed = shared.cells.consumed();
+                let copies: Vec<Vec<u8>> = (consumed..produced)
+                    .map(|k| {
+                        let start = shared.geo.index(k) * ss;
+                        let pad = shared.cells.padding(shared.geo.index(k)).min(ss);
+                        shared.copy(start, ss - pad, overwrite)
+                    })
+                    .collect();
+                let lost = ring.subbufs_consumed(copies.len());
+                assert!(
+                    overwrite || lost == 0,
+                    "no-overwrite sub-buffers overwritten"
+                );
+                for c in &copies[lost..] {
+                    check(c);
+                }
+                read_any = !copies.is_empty();
+            }
+        }
+        // A counter that reported a loss never goes down.
+        let over = ring.overwritten();
+        assert!(
+            over >= last_over,
+            "overwritten went from {last_over} to {over}"
+        );
+        last_over = over;
         if finished && !read_any {
             break;
         }
         thread::yield_now();
     }
     let lost = producer.join().unwrap();
-    assert!(stream.is_empty(), "partial record left");
-    assert_eq!(
-        got as usize + lost,
-        count as usize,
-        "written != read + lost"
-    );
+    let over = shared.ring().overwritten();
+    let partial = shared.cells.partial();
+    let counted = got + lost + over;
+    if consumer == Consumer::Read && overwrite {
+        // Records cut by the read size and then lapped are neither
+        // delivered nor... counted: within the partial bound.
+        assert!(
+            counted <= count as usize + partial,
+            "{counted} counted of {count}"
+        );
+    } else {
+        assert!(stream.is_empty(), "partial record left");
+        assert!(
+            (count as usize..=count as usize + partial).contains(&counted),
+            "written {count} != read {got} + lost {lost} + overwritten {over} (partial {partial})"
+        );
+        if consumer == Consumer::Mmap {
+            assert_eq!(counted, count as usize, "mmap conservation is exact");
+        }
+    }
+    if !overwrite {
+        assert_eq!(over, 0);
+    }
 }
 
 #[test]
@@ -181,4 +317,26 @@ fn producer_and_consumer_race_small_ring() {
 #[test]
 fn producer_and_consumer_race_larger_ring() {
     run(512, 8, 200_000);
+}
+
+#[test]
+fn overwrite_reader_never_gets_torn_or_repeated_records() {
+    race(256, 4, 200_000, true, Consumer::ReadRuns);
+    race(64, 2, 200_000, true, Consumer::ReadRuns);
+}
+
+#[test]
+fn overwrite_small_reads_stay_intact() {
+    race(512, 4, 200_000, true, Consumer::Read);
+}
+
+#[test]
+fn overwrite_mmap_consumer_is_exact() {
+    race(256, 4, 200_000, true, Consumer::Mmap);
+    race(64, 2, 200_000, true, Consumer::Mmap);
+}
+
+#[test]
+fn no_overwrite_mmap_consumer_is_exact() {
+    race(256, 4, 100_000, false, Consumer::Mmap);
 }
