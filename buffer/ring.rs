@@ -992,17 +992,21 @@ impl<'a> Ring<'a> {
             self.start_of(k.wrapping_add(1), produced)
         };
         let intact = matches!(self.slot_of(k, produced), Start::Count(_)) && self.settled(produced);
-        match end {
-            Some(end) if intact => {
+        if let (Some(end), true) = (end, intact) {
+            // The run may lie past sub-buffers with nothing left to read
+            // that are not consumed yet (a catch-up stopped before them).
+            if k != self.c.consumed.load(R) {
+                self.advance(k);
+            }
+            // Unless the producer overwrote `k` meanwhile (then counted).
+            if k == self.c.consumed.load(R) {
                 self.c.read_end.store(end, R);
                 self.consume(run.len);
-                true
-            }
-            _ => {
-                self.skip_lapped();
-                false
+                return true;
             }
         }
+        self.skip_lapped();
+        false
     }
 
     /// Marks `bytes` handed out from the read position as consumed (the

@@ -17,6 +17,10 @@ use kernel::{prelude::*, str::CStr};
 #[derive(Clone, Copy)]
 pub(crate) struct Callbacks {
     table: *const bindings::rchan_callbacks,
+    /// Whether the client has its own `subbuf_start`, read at open: files
+    /// outlive the channel (and the client's table) while readers hold
+    /// them.
+    may_overwrite: bool,
 }
 
 /// The table `rchan.cb` points to when a client passes NULL: all defaults.
@@ -45,8 +49,13 @@ impl Callbacks {
         } else {
             table
         };
+        // SAFETY: valid now (caller contract, or the static table).
+        let may_overwrite = unsafe { (*table).subbuf_start.is_some() };
         // INVARIANT: per the caller contract, or the static default table.
-        Self { table }
+        Self {
+            table,
+            may_overwrite,
+        }
     }
 
     /// The pointer to store in `rchan.cb`: never NULL.
@@ -77,8 +86,9 @@ impl Callbacks {
     /// Can the producer overwrite unconsumed data? Only a client's own
     /// `subbuf_start` can accept a switch onto a full buffer (overwrite
     /// mode); relay_rs cannot tell whether it does, the default never does.
+    /// Valid after the channel is closed, unlike the table.
     pub(crate) fn may_overwrite(&self) -> bool {
-        self.table().subbuf_start.is_some()
+        self.may_overwrite
     }
 
     /// Asks the client for the file of `buf` (`name` is `None` for

@@ -46,6 +46,10 @@ static bool live;
 module_param(live, bool, 0444);
 MODULE_PARM_DESC(live, "write from per-CPU kthreads while user space reads");
 
+static bool overwrite;
+module_param(overwrite, bool, 0444);
+MODULE_PARM_DESC(overwrite, "overwrite mode (flight recorder): a full buffer drops its oldest data");
+
 static struct dentry *dir;
 static struct rchan *chan;
 static u64 written[NR_CPUS];
@@ -64,8 +68,21 @@ static void buf_unmapped(struct rchan_buf *buf, struct file *filp)
 	atomic_inc(&unmapped);
 }
 
+/* Overwrite mode: every switch succeeds, so the oldest data goes. */
+static int always_switch(struct rchan_buf *buf, void *subbuf, void *prev_subbuf,
+			 size_t prev_padding)
+{
+	return 1;
+}
+
 /* Only the mapping callbacks: the NULL entries get relay_rs' defaults. */
 static const struct rchan_callbacks sample_cb = {
+	.buf_mapped = buf_mapped,
+	.buf_unmapped = buf_unmapped,
+};
+
+static const struct rchan_callbacks overwrite_cb = {
+	.subbuf_start = always_switch,
 	.buf_mapped = buf_mapped,
 	.buf_unmapped = buf_unmapped,
 };
@@ -167,6 +184,7 @@ static int summary_show(struct seq_file *m, void *v)
 		seq_printf(m, "cpu %u written %llu\n", cpu, written[cpu]);
 	seq_printf(m, "lost_full %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL));
 	seq_printf(m, "lost_big %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG));
+	seq_printf(m, "overwritten %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_OVERWRITTEN));
 	seq_printf(m, "record_size %u\n", record_size);
 	seq_printf(m, "done %d\n", atomic_read(&done));
 	seq_printf(m, "mapped %d unmapped %d\n", atomic_read(&mapped), atomic_read(&unmapped));
@@ -184,8 +202,9 @@ static int __init relay_rs_sample_init(void)
 		return -EINVAL;
 	}
 	dir = debugfs_create_dir("relay_rs_sample", NULL);
-	/* Default per-CPU debugfs files, no-overwrite mode. */
-	chan = relay_rs_open("cpu", dir, subbuf_size, n_subbufs, &sample_cb, NULL);
+	/* Default per-CPU debugfs files, no-overwrite mode unless asked. */
+	chan = relay_rs_open("cpu", dir, subbuf_size, n_subbufs,
+			     overwrite ? &overwrite_cb : &sample_cb, NULL);
 	if (!chan) {
 		debugfs_remove(dir);
 		return -ENOMEM;

@@ -627,7 +627,10 @@ extern "C" fn mmap_hand_back_keeps_losses(_t: *mut bindings::kunit) {
             dropped
         };
         for (k, copy) in copies.iter().enumerate().skip(dropped) {
-            expect!(copy.iter().enumerate().all(|(i, &s)| s == (16 * k + i) as u64));
+            expect!(copy
+                .iter()
+                .enumerate()
+                .all(|(i, &s)| s == (16 * k + i) as u64));
             delivered += copy.len();
         }
         expect!(raw(&buf).subbufs_consumed == 4);

@@ -31,6 +31,11 @@ done
 for t in relay-check relay-read; do
 	cp "$top/tools/$t/target/x86_64-unknown-linux-gnu/release/$t" "$root/bin/"
 done
+# Clients written from the documentation alone (tests/doc-client/).
+for c in "$top"/tests/doc-client/*.c; do
+	[ -f "$c" ] || continue
+	gcc -static -O2 -Wall -Wextra -Werror -o "$root/bin/$(basename "$c" .c)" "$c"
+done
 cp "$top"/tests/guest/*.sh "$root/tests/"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh

@@ -268,6 +268,29 @@ impl HostBuffer {
         out
     }
 
+    /// Reads up to `max` bytes as `read()` does, run by run: each run's
+    /// ring offset and bytes.
+    pub fn read_runs(&self, max: usize) -> Vec<(usize, Vec<u8>)> {
+        let ring = self.ring();
+        let (mut out, mut done) = (Vec::new(), 0);
+        while done < max {
+            let Some(run) = ring.next_read(max - done) else {
+                break;
+            };
+            let (pos, len) = (run.pos, run.len);
+            assert!(pos + len <= self.mem.len() && len > 0);
+            assert!(ring.consume_run(run), "an intact copy dropped");
+            out.push((pos, self.mem[pos..pos + len].to_vec()));
+            done += len;
+        }
+        out
+    }
+
+    /// `bytes_consumed`.
+    pub fn bytes_consumed(&self) -> usize {
+        self.cells.bytes_consumed.load(Ordering::Relaxed)
+    }
+
     /// Hands back `n` sub-buffers from the read position
     /// (`relay_subbufs_consumed`, `RELAY_RS_IOC_CONSUMED`): how many of
     /// them, from the first, were overwritten.

@@ -219,6 +219,176 @@ fn reserved_slot_readable_after_the_next() {
     assert_eq!(b.read(usize::MAX), rec(2, 16));
 }
 
+/// The mmap consumer of issue 15: 4 KiB x 4, 80 numbered 256-byte
+/// records, sub-buffers copied and handed back: the 16 overwritten records
+/// stay counted, the hand-back names the one copy to drop.
+#[test]
+fn mmap_hand_back_keeps_losses() {
+    let mut b = HostBuffer::new(4096, 4, true);
+    for i in 0..80 {
+        assert!(b.write(&rec(i, 256)));
+    }
+    assert_eq!((b.produced(), b.consumed(), b.overwritten()), (4, 0, 16));
+    assert_eq!(b.subbufs_consumed(4), 1, "sub-buffer 0 was overwritten");
+    assert_eq!((b.consumed(), b.overwritten()), (4, 16));
+    b.flush();
+    assert_eq!(
+        b.read(usize::MAX),
+        (64..80).flat_map(|i| rec(i, 256)).collect::<Vec<_>>()
+    );
+    assert_eq!(48 + 16 + b.overwritten(), 80);
+    // Lapped by more than a ring: a hand-back of everything catches up.
+    for i in 80..240 {
+        assert!(b.write(&rec(i, 256)));
+    }
+    let back = b.produced() - b.consumed();
+    assert!(back > 4);
+    assert_eq!(b.subbufs_consumed(back), back - 3);
+    assert_eq!(b.consumed(), b.produced());
+    b.flush();
+    assert_eq!(
+        b.read(usize::MAX).len() / 256 + 64 + 48 + b.overwritten(),
+        240
+    );
+}
+
+/// A consumer step of the property test below.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A record written (fixed size per case).
+    Write,
+    Flush,
+    /// `read()` of at most this many bytes.
+    Read(usize),
+    /// An mmap round: copy what is completed, hand back this many.
+    HandBack(usize),
+}
+
+/// Records numbered in their first 4 bytes, `len` bytes each; the delivered
+/// ones are checked: intact, in order, none twice.
+struct Delivered {
+    len: usize,
+    next_min: u32,
+    count: usize,
+    /// The sub-buffer ring offset being assembled and its bytes so far.
+    at: Option<(usize, Vec<u8>)>,
+}
+
+impl Delivered {
+    /// Bytes `data` of the sub-buffer at ring offset `base`, `off` bytes in.
+    fn take(&mut self, base: usize, off: usize, data: &[u8]) -> Result<(), String> {
+        let mut cur = match self.at.take() {
+            Some((b, v)) if b == base && v.len() == off => v,
+            // A new sub-buffer (a lapped reader's cut record goes).
+            _ if off == 0 => Vec::new(),
+            _ => return Err(format!("bytes at {off} of {base} continue nothing")),
+        };
+        let done = cur.len() / self.len;
+        cur.extend_from_slice(data);
+        for r in cur.chunks_exact(self.len).skip(done) {
+            let seq = u32::from_le_bytes(r[..4].try_into().unwrap());
+            if r[4..] != numbered(seq, self.len)[4..] || seq < self.next_min {
+                return Err(format!("record {seq} torn, repeated or out of order"));
+            }
+            self.next_min = seq + 1;
+            self.count += 1;
+        }
+        self.at = Some((base, cur));
+        Ok(())
+    }
+}
+
+fn numbered(seq: u32, len: usize) -> Vec<u8> {
+    let mut r = rec(seq, len);
+    r[..4].copy_from_slice(&seq.to_le_bytes());
+    r
+}
+
+/// Readers and mmap consumers, in both modes: a reported loss never goes
+/// down; what is delivered is intact, in order, never twice; written =
+/// delivered + counted, exactly without partial reads of lapped
+/// sub-buffers, and over-counted by at most the reported bound.
+fn check_consumers(
+    ss: usize,
+    n: usize,
+    overwrite: bool,
+    len: usize,
+    steps: &[Step],
+) -> Result<(), String> {
+    let mut b = HostBuffer::new(ss, n, overwrite);
+    let mut d = Delivered {
+        len,
+        next_min: 0,
+        count: 0,
+        at: None,
+    };
+    let (mut seq, mut accepted, mut last) = (0u32, 0usize, 0usize);
+    for step in steps
+        .iter()
+        .chain([Step::Flush, Step::Read(usize::MAX)].iter())
+    {
+        match *step {
+            Step::Write => {
+                accepted += usize::from(b.write(&numbered(seq, len)));
+                seq += 1;
+            }
+            Step::Flush => b.flush(),
+            Step::Read(k) => {
+                for (pos, data) in b.read_runs(k) {
+                    d.take(pos - pos % ss, pos % ss, &data)?;
+                }
+            }
+            Step::HandBack(k) => {
+                let (from, to, bc) = (b.consumed(), b.produced(), b.bytes_consumed());
+                let copies: Vec<_> = (from..to)
+                    .map(|s| {
+                        let (start, l) = b.subbuf(s);
+                        let skip = if s == from { bc.min(l) } else { 0 };
+                        (start, skip, b.mem[start + skip..start + l].to_vec())
+                    })
+                    .collect();
+                let dropped = b.subbufs_consumed(k);
+                let handed = k.min(to - from);
+                if dropped > handed || (!overwrite && dropped != 0) {
+                    return Err(format!("{dropped} of {handed} dropped"));
+                }
+                for (start, skip, data) in &copies[dropped..handed] {
+                    d.take(*start, *skip, data)?;
+                }
+            }
+        }
+        let now = b.overwritten();
+        if now < last {
+            return Err(format!("overwritten went down from {last} to {now}"));
+        }
+        last = now;
+    }
+    let counted = d.count + b.lost_full + b.overwritten();
+    let writes = accepted + b.lost_full;
+    if !(writes..=writes + b.partial()).contains(&counted) {
+        return Err(format!(
+            "{writes} written, {} delivered + {} full + {} overwritten (partial {})",
+            d.count,
+            b.lost_full,
+            b.overwritten(),
+            b.partial()
+        ));
+    }
+    Ok(())
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        prop_oneof![
+            12 => Just(Step::Write),
+            1 => Just(Step::Flush),
+            3 => (1usize..300).prop_map(Step::Read),
+            3 => (0usize..12).prop_map(Step::HandBack),
+        ],
+        1..300,
+    )
+}
+
 fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
         prop_oneof![
@@ -233,6 +403,15 @@ fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Read and mmap consumers handing back at random points, both modes.
+    #[test]
+    fn consumers_keep_losses_counted(ss in 16usize..200, n in 1usize..6, len in 4usize..40, overwrite: bool, steps in steps()) {
+        prop_assume!(len <= ss);
+        if let Err(e) = check_consumers(ss, n, overwrite, len, &steps) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
 
     /// No-overwrite mode against the reference model (`check_ops`).
     #[test]

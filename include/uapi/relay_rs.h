@@ -4,40 +4,55 @@
  * mmap() the buffer instead of read()ing it.
  *
  * The buffer is a ring of n_subbufs sub-buffers of subbuf_size bytes.
- * Sub-buffers are counted from 0 since the channel was opened or reset;
+ * Sub-buffers are counted from 0 since the kernel client opened the
+ * channel (or last reset it, which it does only while nothing reads);
  * count s lives at byte (s % n_subbufs) * subbuf_size of the mapping, and
  * its data are its first subbuf_size - padding bytes. Records never cross
- * a sub-buffer.
+ * a sub-buffer. The position (consumed, bytes_consumed) belongs to the
+ * buffer, not to the file descriptor: it is shared by every reader of it,
+ * so use one consumer, read() or mmap, per buffer.
  *
  * An mmap consumer maps the whole buffer (length RELAY_RS_IOC_INFO's
- * alloc_size, offset 0, PROT_READ, MAP_SHARED), then repeatedly:
+ * alloc_size, the ring rounded up to whole pages, offset 0, PROT_READ,
+ * MAP_SHARED), then repeatedly:
  *
- *  1. polls for POLLIN (a completed sub-buffer is unconsumed; POLLHUP once
- *     the channel is closed);
+ *  1. polls for POLLIN: a completed sub-buffer is unconsumed. POLLHUP
+ *     (with POLLIN while data remains) once the channel is closed; nothing
+ *     is produced after that. Closing does not complete the sub-buffer
+ *     being written: its data reach an mmap consumer only if the client
+ *     flushed it (relay_rs_flush()) before closing;
  *  2. reads the counters with RELAY_RS_IOC_INFO: the completed sub-buffers
- *     it has not handed back are [consumed, produced);
- *  3. takes their padding with RELAY_RS_IOC_PADDING (first = consumed,
- *     count = produced - consumed, at most n_subbufs: in overwrite mode,
- *     where produced - consumed can exceed n_subbufs, ask for the newest
- *     n_subbufs and skip the older ones, which are gone);
+ *     not yet handed back are [consumed, produced);
+ *  3. takes their padding with RELAY_RS_IOC_PADDING: first = a sub-buffer
+ *     count, count = how many (at most n_subbufs, else EINVAL); entry i of
+ *     the array is the padding of sub-buffer first + i. In overwrite mode
+ *     produced - consumed can exceed n_subbufs: only the newest n_subbufs
+ *     can still be there, so ask for first = produced - n_subbufs and
+ *     skip the older ones;
  *  4. copies each sub-buffer's data out of the mapping (if bytes_consumed
  *     is not 0, read() took that many bytes of sub-buffer `consumed`: skip
  *     them). Copy before using the data: in overwrite mode the producer may
- *     be writing the next lap over a sub-buffer while it is copied;
- *  5. hands them back with RELAY_RS_IOC_CONSUMED, passing the number of
- *     sub-buffers (produced - consumed as read in step 2). The ioctl
- *     returns R >= 0: the first R of them were overwritten by the producer
- *     before they were handed back (overwrite mode only; always 0 when the
- *     producer refuses a full buffer). Drop the copies of those R, which
- *     may mix two laps; keep the others, which are intact. The records of
- *     the R are counted in the channel's "overwritten" statistic, so
- *     records written = records kept + records counted lost, exactly.
+ *     be writing the next lap over a sub-buffer while it is copied (the
+ *     oldest one asked for, when produced - consumed is n_subbufs);
+ *  5. hands them back with RELAY_RS_IOC_CONSUMED, whose argument points to
+ *     a __u64 holding the number of sub-buffers: produced - consumed as
+ *     read in step 2, including any skipped in step 3. The ioctl returns
+ *     R >= 0: sub-buffers [consumed, consumed + R), counted from step 2's
+ *     consumed (so the skipped ones come first), were overwritten by the
+ *     producer before they were handed back (overwrite mode only; always
+ *     0 when the producer refuses a full buffer). Drop your copies of
+ *     those, which may mix two laps; keep the others, which are intact.
+ *     The records of all R are counted in the channel's "overwritten"
+ *     statistic, so records written = records kept + records counted
+ *     lost, exactly. consumed then moves on by the count handed back, or
+ *     to the oldest intact sub-buffer if the producer overwrote more.
  *
  * RELAY_RS_IOC_CONSUMED with a count larger than produced - consumed hands
  * back everything produced (counting what was overwritten), so a consumer
- * lapped by more than a ring catches up in one call; 6.12's
- * relay_subbufs_consumed() ignores counts above n_subbufs. A count of 0
- * does nothing and returns 0.
+ * lapped by more than a ring catches up in one call. A count of 0 does
+ * nothing and returns 0. The offset and finalized fields of
+ * RELAY_RS_IOC_INFO are informational (the write offset in sub-buffer
+ * `produced`; 1 once the channel is closed, as POLLHUP tells).
  */
 #ifndef _UAPI_RELAY_RS_H
 #define _UAPI_RELAY_RS_H

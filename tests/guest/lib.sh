@@ -22,3 +22,14 @@ read_all() {
 		cat "$f" >"/tmp/$(basename "$f")" || return 1
 	done
 }
+
+# drained STATS: waits (up to a minute) until the channel's stats file shows
+# every buffer consumed up to what was produced.
+drained() {
+	n=0
+	while awk 'NR > 1 && $1 ~ /^[0-9]+$/ && $2 != $3 { busy = 1 } END { exit !busy }' "$1"; do
+		sleep 0.2
+		n=$((n + 1))
+		[ $n -lt 300 ] || { echo "consumers did not drain"; cat "$1"; return 1; }
+	done
+}

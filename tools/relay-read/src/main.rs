@@ -7,7 +7,7 @@
 //! ```text
 //! relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate]
 //!            [--out DIR | --merged FILE] [--stats] [--idle-exit MS]
-//!            [--bufsize BYTES] [--bench]
+//!            [--bufsize BYTES] [--bench] [--pause MS]
 //! relay-read --poll-wait FILE MS     # prints the ms until POLLIN, or "timeout"
 //! relay-read --abuse FILE            # seeks, pread and bad mmaps must be refused
 //! relay-read --splice-hold FILE OUT GO  # pipe pages outliving FILE, drained once GO exists
@@ -55,6 +55,17 @@ fn cpu_secs() -> f64 {
 
 fn bufsize() -> usize {
     BUFSIZE.load(Ordering::Relaxed)
+}
+
+/// Milliseconds to sleep after each read or mmap copy (`--pause`): a slow
+/// consumer, which an overwriting producer laps.
+static PAUSE_MS: AtomicU64 = AtomicU64::new(0);
+
+fn pause() {
+    let ms = PAUSE_MS.load(Ordering::Relaxed);
+    if ms > 0 {
+        thread::sleep(Duration::from_millis(ms));
+    }
 }
 
 extern "C" fn on_sigint(_: libc::c_int) {
@@ -239,6 +250,9 @@ impl Consumer {
         let Some(n) = ready(n)? else {
             return Ok(0);
         };
+        if n > 0 {
+            pause();
+        }
         sink.write(&self.buf[..n as usize])?;
         Ok(n as u64)
     }
@@ -254,47 +268,57 @@ impl Consumer {
         }
     }
 
+    /// One round of the mmap protocol of `include/uapi/relay_rs.h`: copy
+    /// the completed sub-buffers out, hand them back, keep the copies the
+    /// hand-back does not say were overwritten.
     fn pass_mmap(&mut self, sink: &mut Sink) -> io::Result<u64> {
         let i = info(self.fd)?;
-        let (ss, n, produced, mut consumed, bc) = (i[0], i[1], i[3], i[4], i[5]);
+        let (ss, n, produced, consumed, bc) = (i[0], i[1], i[3], i[4], i[5]);
         if produced == consumed {
             return Ok(0);
         }
-        if produced - consumed > n {
-            // The producer lapped us (overwrite mode): start at the oldest
-            // sub-buffer that is still whole.
-            consumed = produced - n + 1;
-        }
-        let count = (produced - consumed).min(n);
+        // Lapped by more than a ring (overwrite mode): only the newest
+        // n_subbufs can still be there.
+        let first = consumed.max(produced.saturating_sub(n));
+        let count = produced - first;
         let mut pad = vec![0u64; count as usize];
-        let arg = [consumed, count, pad.as_mut_ptr() as u64];
+        let arg = [first, count, pad.as_mut_ptr() as u64];
         // SAFETY: RELAY_RS_IOC_PADDING reads 3 u64 and writes `count` u64.
         if unsafe { libc::ioctl(self.fd, uapi::PADDING as _, arg.as_ptr()) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut total = 0;
+        let mut copies = Vec::with_capacity(count as usize);
         for (k, p) in pad.iter().enumerate() {
-            let s = consumed + k as u64;
+            let s = first + k as u64;
             let start = ((s % n) * ss) as usize;
-            let skip = if k == 0 && i[4] == consumed {
-                bc as usize
-            } else {
-                0
-            };
+            let skip = if s == consumed { bc as usize } else { 0 };
             let end = start + (ss - p.min(&ss)) as usize;
-            if start + skip < end && end <= self.map_len {
+            let data = if start + skip < end && end <= self.map_len {
                 // SAFETY: within the read-only mapping of `map_len` bytes.
-                let data = unsafe {
+                unsafe {
                     std::slice::from_raw_parts(self.map.add(start + skip), end - start - skip)
-                };
-                sink.write(data)?;
+                }
+                .to_vec()
+            } else {
+                Vec::new()
+            };
+            copies.push((s, data));
+        }
+        pause();
+        let back = produced - consumed;
+        // SAFETY: RELAY_RS_IOC_CONSUMED reads one u64.
+        let dropped = unsafe { libc::ioctl(self.fd, uapi::CONSUMED as _, &back) };
+        if dropped < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Sub-buffers [consumed, consumed + dropped) were overwritten: the
+        // copies of those may mix two laps.
+        let mut total = 0;
+        for (s, data) in copies {
+            if s >= consumed + dropped as u64 && !data.is_empty() {
+                sink.write(&data)?;
                 total += data.len() as u64;
             }
-        }
-        let back = produced - i[4];
-        // SAFETY: RELAY_RS_IOC_CONSUMED reads one u64.
-        if unsafe { libc::ioctl(self.fd, uapi::CONSUMED as _, &back) } < 0 {
-            return Err(io::Error::last_os_error());
         }
         Ok(total)
     }
@@ -759,7 +783,7 @@ fn main() -> ExitCode {
         return splice_hold(&args[1], &args[2], &args[3]);
     }
     if args.len() < 2 {
-        eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS] [--bufsize BYTES] [--bench]");
+        eprintln!("usage: relay-read DIR BASE [--mode read|mmap|splice|sendfile|alternate] [--out DIR | --merged FILE] [--stats] [--idle-exit MS] [--bufsize BYTES] [--bench] [--pause MS]");
         return ExitCode::from(2);
     }
     let (dir, base) = (PathBuf::from(&args[0]), args[1].clone());
@@ -793,6 +817,13 @@ fn main() -> ExitCode {
                 }
             },
             "--bench" => bench = true,
+            "--pause" => match it.next().and_then(|s| s.parse::<u64>().ok()) {
+                Some(ms) => PAUSE_MS.store(ms, Ordering::Relaxed),
+                None => {
+                    eprintln!("relay-read: --pause needs a number of milliseconds");
+                    return ExitCode::from(2);
+                }
+            },
             _ => {
                 eprintln!("relay-read: unknown argument {a}");
                 return ExitCode::from(2);
