@@ -46,7 +46,7 @@ struct consumer {
 	unsigned long long bytes;
 };
 
-static void __attribute__((noreturn)) die(const char *what, int err)
+static void die(const char *what, int err)
 {
 	fprintf(stderr, "mmap_consumer: %s: %s\n", what, strerror(err));
 	exit(1);

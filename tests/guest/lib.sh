@@ -33,3 +33,15 @@ drained() {
 		[ $n -lt 300 ] || { echo "consumers did not drain"; cat "$1"; return 1; }
 	done
 }
+
+# writers_done SUMMARY: waits (up to a minute) until the sample's live
+# writers on every CPU have finished.
+writers_done() {
+	ncpu=$(grep -c ^processor /proc/cpuinfo)
+	n=0
+	until grep -q "^done $ncpu$" "$1"; do
+		sleep 0.2
+		n=$((n + 1))
+		[ $n -lt 300 ] || { echo "writers did not finish"; break; }
+	done
+}

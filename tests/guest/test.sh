@@ -202,13 +202,7 @@ live_overwrite() {
 	rm -rf /tmp/lo; mkdir /tmp/lo
 	relay-read $S cpu --mode $1 --out /tmp/lo --pause $2 >/tmp/lo.out 2>&1 &
 	p=$!
-	ncpu=$(grep -c ^processor /proc/cpuinfo)
-	n=0
-	until grep -q "^done $ncpu$" $S/summary; do
-		sleep 0.2
-		n=$((n + 1))
-		[ $n -lt 300 ] || { echo "writers did not finish"; break; }
-	done
+	writers_done $S/summary
 	echo flush >$S/ctl
 	# Let the consumer drain (every buffer consumed), then take the stats.
 	drained $S/cpu.stats
@@ -238,13 +232,7 @@ live_mode() {
 	rm -rf /tmp/live; mkdir /tmp/live
 	relay-read $S cpu --mode $1 --out /tmp/live --stats >/tmp/live.out 2>&1 &
 	p=$!
-	ncpu=$(grep -c ^processor /proc/cpuinfo)
-	n=0
-	until grep -q "^done $ncpu$" $S/summary; do
-		sleep 0.2
-		n=$((n + 1))
-		[ $n -lt 300 ] || { echo "writers did not finish"; break; }
-	done
+	writers_done $S/summary
 	echo flush >$S/ctl
 	cp $S/summary /tmp/lsum
 	rmmod relay_rs_sample	# closes the channel: relay-read drains, sees the hang-up, exits
