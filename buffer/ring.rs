@@ -969,12 +969,13 @@ impl<'a> Ring<'a> {
     /// Consumes a run [`Ring::next_read`] returned, once the caller copied
     /// it: true if the copy is intact. False if the producer began
     /// overwriting the run's sub-buffer before the copy ended (overwrite
-    /// mode): the copy may mix two laps, so the caller must drop it, and
-    /// the reader is caught up, the records it skips counted as
-    /// overwritten. Then the next run is at the new read position.
+    /// mode): the copy may mix two laps and is not to be delivered (hence
+    /// `#[must_use]`); the reader is caught up, the records it skips
+    /// counted as overwritten. Then the next run is at the new read position.
     ///
     /// The check pairs with [`Ring::begin`]'s fence: a copy that saw a
     /// byte of the next lap sees its sub-buffer begun here.
+    #[must_use]
     #[inline(always)]
     pub fn consume_run(&self, run: Run) -> bool {
         let k = run.subbuf;
