@@ -48,6 +48,7 @@ demo: setup
 
 test: setup host-test
 	@kdir=$(call kdir,debug) && $(call build,$$kdir) && \
+	$(TOP)/tests/compile-fail/run.sh $$kdir $(TOP)/build/compile-fail | tee -a $(TOP)/build/host-test.log && \
 	KDIR=$$kdir QEMU_MEM=2G $(TOP)/tests/run-qemu.sh test
 	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
 

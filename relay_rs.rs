@@ -32,6 +32,24 @@ const _: () = {
     assert!(API[3] == offset_of!(bindings::rchan_buf, offset));
     assert!(API[4] == offset_of!(bindings::rchan_buf, committed));
     assert!(API[5] == offset_of!(bindings::rchan_buf, records));
+    // The Rust API's copies of the protocol's constants and fit rule.
+    assert!(relay_rs_api::NO_RESERVATION == buffer::ring::NO_RESERVATION);
+    assert!(relay_rs_api::OPEN_COMMIT == bindings::RELAY_RS_OPEN_COMMIT);
+    let cases: [(usize, usize, usize); 7] = [
+        (0, 64, 64),
+        (1, 64, 64),
+        (64, 0, 64),
+        (65, 0, 64),
+        (8, usize::MAX - 2, 64),
+        (usize::MAX, 1, 64),
+        (0, 0, u32::MAX as usize),
+    ];
+    let mut i = 0;
+    while i < cases.len() {
+        let (o, l, ss) = cases[i];
+        assert!(relay_rs_api::fits(o, l, ss) == buffer::ring::fits(o, l, ss));
+        i += 1;
+    }
 };
 
 module! {

@@ -15,7 +15,7 @@ use kernel::{c_str, prelude::*};
 #[path = "../include/relay_rs.rs"]
 mod relay_rs;
 
-use relay_rs::{Callbacks, Channel, IrqsDisabled, SubbufStart};
+use relay_rs::{Callbacks, Channel, SubbufStart};
 
 /// Overwrite mode: nobody reads, every switch succeeds.
 struct Overwrite;
@@ -90,16 +90,19 @@ pub unsafe extern "C" fn bench_rust_loop(
         }
         PATH_UNLOCKED => {
             // As the C loop holds preemption off around __relay_write().
-            let mut pinned = IrqsDisabled::new();
-            for _ in 0..count {
-                chan.write_pinned(&mut pinned, rec);
+            if let Some(mut producer) = chan.producer() {
+                for _ in 0..count {
+                    producer.write(rec);
+                }
             }
         }
         _ => {
+            // As the C loop holds interrupts off around each relay_reserve().
             for _ in 0..count {
-                let mut irqs = IrqsDisabled::new();
-                if let Some(slot) = chan.reserve(&mut irqs, len) {
-                    slot.copy_from_slice(rec);
+                if let Some(mut producer) = chan.producer() {
+                    if let Some(mut slot) = producer.reserve(len) {
+                        slot.copy_from_slice(rec);
+                    };
                 }
             }
         }

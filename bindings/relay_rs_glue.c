@@ -29,6 +29,7 @@
 #define EXPORT_RUST_SYMBOL_GPL(sym) EXPORT_SYMBOL_GPL(sym)
 
 EXPORT_RUST_SYMBOL_GPL(relay_rs_open);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_open_opts);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_late_setup_files);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_close);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_flush);
@@ -64,6 +65,12 @@ void relay_rs_local_irq_restore(unsigned long flags)
 }
 EXPORT_SYMBOL_GPL(relay_rs_local_irq_restore);
 
+bool relay_rs_irqs_disabled_flags(unsigned long flags)
+{
+	return irqs_disabled_flags(flags);
+}
+EXPORT_SYMBOL_GPL(relay_rs_irqs_disabled_flags);
+
 struct rchan_buf *relay_rs_this_cpu_buf(struct rchan *chan)
 {
 	return this_cpu_read(*chan->buf);
@@ -76,6 +83,16 @@ EXPORT_SYMBOL_GPL(relay_rs_this_cpu_buf);
 extern int relay_rs_fault_fail_after;
 module_param_named(fault_fail_after, relay_rs_fault_fail_after, int, 0600);
 MODULE_PARM_DESC(fault_fail_after, "testing: fail a buffer allocation after this many (-1: never)");
+
+/* Testing only: does lockdep (or, without it, the CPU) see interrupts on? */
+bool relay_rs_glue_kunit_lockdep_irqs_on(void)
+{
+#ifdef CONFIG_TRACE_IRQFLAGS
+	return this_cpu_read(hardirqs_enabled);
+#else
+	return !irqs_disabled();
+#endif
+}
 #endif
 
 /* Serialises channel open/close/flush/reset with CPU hotplug. */

@@ -54,4 +54,14 @@ struct iov_iter;
 size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter);
 size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *iter);
 
+bool relay_rs_glue_kunit_lockdep_irqs_on(void);
+
+#if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
+/* For the Rust API's clients where it does not inline them. */
+unsigned long relay_rs_local_irq_save(void);
+void relay_rs_local_irq_restore(unsigned long flags);
+bool relay_rs_irqs_disabled_flags(unsigned long flags);
+struct rchan_buf *relay_rs_this_cpu_buf(struct rchan *chan);
+#endif
+
 #endif /* _RELAY_RS_GLUE_H */

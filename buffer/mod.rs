@@ -20,7 +20,7 @@ use crate::{
 };
 use core::{
     ptr::addr_of_mut,
-    sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
     alloc::KVVec,
@@ -55,6 +55,9 @@ struct ProducerWords {
     index: AtomicUsize,
     /// A header reserved by `subbuf_start` (see [`Counters::header`]).
     header: AtomicUsize,
+    /// The producer is inside the client's `subbuf_start` (see
+    /// [`SwitchHooks::in_subbuf_start`]).
+    in_subbuf_start: AtomicBool,
     lost: LossStats,
 }
 
@@ -86,7 +89,10 @@ struct Accounting {
 /// `raw.start` is `mem.addr()`, `raw.padding` points at `padding`, which
 /// holds `geo.n_subbufs()` entries, `raw.chan` is `chan`'s `struct rchan`,
 /// and `raw.read_wait` and `raw.wakeup_work` are initialised. The ring's
-/// counters in `raw` are written only through [`Ring`].
+/// counters in `raw` are written by its producer and consumers as the
+/// protocol in [`ring`] says: through [`Ring`], or by the inline fast paths
+/// of `include/relay_rs.h` and `include/relay_rs.rs`, which follow it
+/// store for store.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub(crate) struct Buffer {
@@ -348,13 +354,24 @@ impl Buffer {
         }
         // Fresh views after each call: nothing is kept across one.
         let next = self.ring().offer();
+        let accepted = self.subbuf_start(next.subbuf, next.prev_subbuf, next.prev_padding);
+        self.ring().begin(accepted, length, &mut Hooks(self))
+    }
+
+    /// Asks the client's `subbuf_start` for the sub-buffer at `subbuf`,
+    /// marked as inside it: a switch the callback re-enters (it may write
+    /// to its own channel) is refused instead of recursing.
+    fn subbuf_start(&self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
+        let inside = &self.producer.in_subbuf_start;
+        inside.store(true, Ordering::Relaxed);
         let accepted = self.chan.callbacks().subbuf_start(
             self,
-            next.subbuf as *mut _,
-            next.prev_subbuf as *mut _,
-            next.prev_padding,
+            subbuf as *mut _,
+            prev_subbuf as *mut _,
+            prev_padding,
         );
-        self.ring().begin(accepted, length, &mut Hooks(self))
+        inside.store(false, Ordering::Relaxed);
+        accepted
     }
 
     /// Copies one record into the buffer, or drops and counts it (what the
@@ -529,12 +546,7 @@ struct Hooks<'a>(&'a Buffer);
 
 impl SwitchHooks for Hooks<'_> {
     fn subbuf_start(&mut self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
-        self.0.chan.callbacks().subbuf_start(
-            self.0,
-            subbuf as *mut _,
-            prev_subbuf as *mut _,
-            prev_padding,
-        )
+        self.0.subbuf_start(subbuf, prev_subbuf, prev_padding)
     }
 
     fn produced(&mut self, bytes: usize) {
@@ -567,6 +579,14 @@ impl SwitchHooks for Hooks<'_> {
     fn lost_too_big(&mut self, length: usize) {
         count_loss(&self.0.producer.lost.too_big);
         self.0.chan.note_too_big(length);
+    }
+
+    fn in_subbuf_start(&self) -> bool {
+        self.0.producer.in_subbuf_start.load(Ordering::Relaxed)
+    }
+
+    fn commits(&self) -> bool {
+        self.0.chan.commits()
     }
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Position arithmetic of one relay buffer.
+//! Position arithmetic of one relay buffer, and the producer/consumer
+//! protocol over the counters of its C `struct rchan_buf`.
 //!
 //! This file is plain `core` Rust: the kernel module and the host test crate
-//! (`host/`) compile the same source, so the ring logic is property-tested and
-//! fuzzed outside the kernel.
+//! (`host/`) compile the same source, so the ring logic is property-tested,
+//! fuzzed, model-checked (loom) and run under Miri outside the kernel.
 //!
 //! The counters live in C `struct rchan_buf` (their layout is part of the
 //! API), are written by the producer with interrupts or preemption off and
@@ -14,6 +15,61 @@
 //! sub-buffer index modulo the sub-buffer count, so a producer that switches
 //! sub-buffers in the middle of a read can never make the reader index past
 //! the padding array or the ring.
+//!
+//! # The protocol
+//!
+//! One producer per buffer (its CPU with interrupts or preemption off, or a
+//! global buffer's lock) and any number of consumers, serialised among
+//! themselves by the buffer's readers' lock. Three implementations of the
+//! producer's fast paths follow this one store for store: the C header's
+//! inline `relay_rs_write()`, `__relay_rs_write()` and `relay_rs_reserve()`
+//! (`include/relay_rs.h`), the Rust API's `write` and `reserve`
+//! (`include/relay_rs.rs`), and [`Ring::room`], [`Ring::wrote`] and
+//! [`Ring::reserved`] here, which the tests drive. Everything else the
+//! producer does (a switch) is out of line, in this file.
+//!
+//! Who writes which field of `struct rchan_buf`, in which order:
+//!
+//! | step | producer stores, in order | ordering |
+//! |------|---------------------------|----------|
+//! | fit check | none: `offset + length <= subbuf_size`, where a sum that overflows does not fit ([`fits`]) | |
+//! | write | the bytes; `offset += length`; `records += 1` | offset, records: Release |
+//! | reserve | `committed = offset`; `offset += length`; `records += 1`; the caller fills the slot later | all Release |
+//! | commit (commit-mode channels, the Rust API) | the slot's bytes; `committed = NO_RESERVATION` ([`Ring::commit`]) | Release |
+//! | switch, [`Ring::finish`] | `prev_padding`, `padding[i]`; `offset = subbuf_size + 1` (refused); `committed = NO_RESERVATION`; `subbufs_produced += 1`; full fence; reader wake-up (irq_work) | committed, produced: Release |
+//! | switch, [`Ring::begin`] | start count `starts[i]` ([`tagged`] `records`); release fence; `data`; `offset = header` | start, offset: Release |
+//!
+//! Consumers write `subbufs_consumed` and `bytes_consumed` and the
+//! accounting words of [`Counters`] (under the readers' lock), never a
+//! producer field. Each consumer load pairs with one producer store:
+//!
+//! - `offset` (Acquire) with the write's `offset` store: the bytes before
+//!   it are there. A consumer loads `subbufs_produced`, `offset`,
+//!   `committed`, then `subbufs_produced` again ([`Ring::producer_snapshot`]):
+//!   the readable extent of the current sub-buffer is `offset`, or
+//!   `committed` while a reservation may be unfilled (a reservation stores
+//!   `committed` before it moves `offset`, so a consumer that sees the new
+//!   offset sees the new `committed`).
+//! - `subbufs_produced` (Acquire) with [`Ring::finish`]'s store: the padding
+//!   of the completed sub-buffer, and `committed` reset, are seen with it.
+//! - a start count (Acquire) with [`Ring::begin`]'s store, and `records`
+//!   (Acquire) with the record count's store: who sees a count that
+//!   includes a record of a sub-buffer sees that sub-buffer's start count.
+//! - [`Ring::consume_run`]'s fence (Acquire, after the copy) with
+//!   [`Ring::begin`]'s release fence (before the first byte of a new lap):
+//!   a copy that saw a byte of the next lap sees its sub-buffer begun.
+//! - the producer's load of `subbufs_consumed` (Acquire, [`Ring::is_full`])
+//!   with the consumer's store (Release, [`Ring::move_to`]): a no-overwrite
+//!   producer reuses a sub-buffer only after its reader copied it out.
+//!
+//! The record count is stored after the offset, so a consumer may see a
+//! record before its count ([`Ring::consume_run`] allows for one).
+//!
+//! In a commit-mode channel `committed` is not [`NO_RESERVATION`] exactly
+//! while a reservation is unfilled, and the producer makes no switch then
+//! ([`Ring::uncommitted`]): the record that needed one is dropped and
+//! counted, a flush waits for the next one. Nothing then exposes or
+//! overwrites a slot the client is still filling.
 
 use core::{
     num::NonZeroUsize,
@@ -179,6 +235,19 @@ pub fn tagged(written: usize, k: usize) -> usize {
     (written << TAG_BITS) ^ k
 }
 
+/// Does a record of `length` bytes fit at write offset `offset` of a
+/// sub-buffer of `subbuf_size` bytes? A sum that overflows does not fit
+/// (the record then goes to the switch, which drops it as too big). The
+/// one rule of every fast path (module doc): the C header's
+/// `relay_rs_room()` and the Rust API's `fits` compute exactly this.
+#[inline(always)]
+pub const fn fits(offset: usize, length: usize, subbuf_size: usize) -> bool {
+    match offset.checked_add(length) {
+        Some(end) => end <= subbuf_size,
+        None => false,
+    }
+}
+
 /// What a sub-buffer's start-count slot holds for sub-buffer `k`.
 enum Start {
     /// The records written before sub-buffer `k` (mod 2^48).
@@ -228,15 +297,29 @@ pub trait SwitchHooks {
     fn lost_full(&mut self, length: usize);
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
+    /// Is the producer inside the client's `subbuf_start` (a switch that
+    /// the callback re-entered, by writing to its own buffer, must not
+    /// start another)?
+    fn in_subbuf_start(&self) -> bool {
+        false
+    }
+    /// Is the channel in commit mode (reservations are committed with
+    /// [`Ring::commit`], and no switch happens while one is not)?
+    fn commits(&self) -> bool {
+        false
+    }
 }
 
 /// One relay buffer: a [`Geometry`] and the [`Counters`] of its `rchan_buf`.
 ///
-/// # Invariants
-///
-/// `counters.data` is `start`
-/// plus a multiple of `subbuf_size` below the ring size; `offset` is at most
-/// `subbuf_size + 1`; `index` is below `n_subbufs`.
+/// The counters are shared memory, which anyone holding them may store
+/// anything into, so no memory access here depends on their values being
+/// sane: positions are reduced modulo the ring, indices are checked, and
+/// arithmetic wraps. The producer of the protocol (module doc) keeps them
+/// meaningful: `data` is `start` plus a multiple of `subbuf_size` below the
+/// ring size and `index` below `n_subbufs` (both written only here),
+/// `offset` at most `subbuf_size + 1` (written here, and by the inline
+/// paths only as the end of a record that [`fits`]).
 pub struct Ring<'a> {
     geo: Geometry,
     c: Counters<'a>,
@@ -252,8 +335,6 @@ impl<'a> Ring<'a> {
     /// reads as zero padding past its end and is never indexed out of bounds.
     #[inline(always)]
     pub fn new(geo: Geometry, counters: Counters<'a>) -> Self {
-        // INVARIANT: `data`, `offset` and `index` are only written by this
-        // type, and `reset` establishes them.
         Self { geo, c: counters }
     }
 
@@ -326,7 +407,7 @@ impl<'a> Ring<'a> {
         self.c.offset.store(0, R);
         self.c.committed.store(NO_RESERVATION, R);
         self.c.written.store(0, R);
-        // INVARIANT: the first sub-buffer.
+        // The first sub-buffer.
         self.c.index.store(0, R);
         self.c.prev_padding.store(0, R);
         self.c.header.store(0, R);
@@ -389,13 +470,17 @@ impl<'a> Ring<'a> {
         self.begin(accepted, length, hooks)
     }
 
-    /// First step of a switch: drops a record too big for any sub-buffer
-    /// (false), else completes the current sub-buffer, unless the last
+    /// First step of a switch: drops a record the producer may not switch
+    /// for now ([`Ring::refuse`]) or too big for any sub-buffer (false),
+    /// else completes the current sub-buffer, unless the last
     /// switch was refused, which completed it already. The write position
     /// stays "refused" until [`Ring::begin`] is told the client accepted the
     /// next sub-buffer ([`Ring::offer`]).
     #[inline(always)]
     pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        if hooks.in_subbuf_start() || (hooks.commits() && self.uncommitted()) {
+            return self.refuse(length, hooks);
+        }
         let ss = self.geo.subbuf_size();
         if length > ss {
             hooks.lost_too_big(length);
@@ -406,7 +491,7 @@ impl<'a> Ring<'a> {
             return true;
         }
         let index = self.c.index.load(R);
-        // `offset <= ss` here (type invariant, and not refused).
+        // `offset <= ss` here (kept so by the producer, and not refused).
         let pad = ss.wrapping_sub(offset);
         self.c.prev_padding.store(pad, R);
         self.set_pad(index, pad);
@@ -421,7 +506,7 @@ impl<'a> Ring<'a> {
         self.c
             .produced
             .store(produced.wrapping_add(1), Ordering::Release);
-        // INVARIANT: `index < n_subbufs`, so `next <= n_subbufs`.
+        // `index < n_subbufs`, so `next <= n_subbufs`.
         let mut next = index.wrapping_add(1);
         if next == self.geo.n_subbufs() {
             next = 0;
@@ -440,7 +525,7 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn offer(&self) -> Next {
         Next {
-            // `index < n_subbufs` (type invariant), so this is inside the
+            // `index < n_subbufs` (kept so by the producer), so this is inside the
             // ring (no overflow: the ring is at most `u32::MAX` bytes,
             // `Geometry` invariant).
             subbuf: self
@@ -484,7 +569,7 @@ impl<'a> Ring<'a> {
         // sub-buffer `k - n` saw one of them sees `k` begun when it checks
         // the copy ([`Ring::consume_run`]). No instruction on x86.
         fence(Ordering::Release);
-        // INVARIANT: `index < n_subbufs` (as in `offer`).
+        // `index < n_subbufs` (as in `offer`).
         self.c
             .data
             .store(self.c.start.wrapping_add(index.wrapping_mul(ss)), R);
@@ -509,12 +594,13 @@ impl<'a> Ring<'a> {
     /// the same when the record fits).
     #[inline(always)]
     pub fn room(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
-        let fits = self.c.offset.load(R).saturating_add(length) <= self.geo.subbuf_size();
-        if !fits && !self.switch(length, hooks) {
+        if !fits(self.c.offset.load(R), length, self.geo.subbuf_size())
+            && !self.switch(length, hooks)
+        {
             return None;
         }
         let offset = self.c.offset.load(R);
-        // `data` is the current sub-buffer's address (type invariant).
+        // `data` is the current sub-buffer's address (kept so by the producer).
         Some(
             self.c
                 .data
@@ -548,6 +634,38 @@ impl<'a> Ring<'a> {
             .offset
             .store(offset.wrapping_add(length), Ordering::Release);
         self.count_record();
+    }
+
+    /// Commits the reservation of a commit-mode channel once its slot is
+    /// filled: readers see up to the offset again, and switches resume.
+    /// The module does not call it: the fast paths that commit (the Rust
+    /// API's `Reservation`, the C header's `relay_rs_commit()`) store it
+    /// inline; the host tests and models drive it here.
+    #[allow(dead_code)]
+    #[inline(always)]
+    pub fn commit(&self) {
+        self.c.committed.store(NO_RESERVATION, Ordering::Release);
+    }
+
+    /// Is a reservation possibly unfilled? In a commit-mode channel: is one
+    /// not committed yet (then the producer must not switch, see the
+    /// module doc).
+    #[inline(always)]
+    pub fn uncommitted(&self) -> bool {
+        self.c.committed.load(R) != NO_RESERVATION
+    }
+
+    /// A switch the producer may not make now (an uncommitted reservation,
+    /// or a switch re-entered from the client's `subbuf_start`): the record
+    /// that needed it is dropped and counted, as for a full buffer (or as
+    /// too big). Returns false, as a refused [`Ring::switch`] does.
+    pub fn refuse(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        if length > self.geo.subbuf_size() {
+            hooks.lost_too_big(length);
+        } else if length > 0 {
+            hooks.lost_full(length);
+        }
+        false
     }
 
     #[inline(always)]

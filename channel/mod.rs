@@ -77,6 +77,9 @@ pub(crate) struct Channel {
     bufs: PerCpuBufPtrs,
     /// The `<base>.stats` debugfs file, or NULL.
     stats_dentry: AtomicPtr<bindings::dentry>,
+    /// Commit mode (`RELAY_RS_OPEN_COMMIT`): reservations are committed
+    /// when filled, and no switch happens while one is not.
+    commits: bool,
     /// Whether the client's callbacks may still be called: the client (its
     /// callback table and code) may be gone once `close` returned, while
     /// mappings of its files live on. Cleared by `close`.
@@ -107,6 +110,7 @@ impl Channel {
         n_subbufs: usize,
         cb: Callbacks,
         private_data: *mut c_void,
+        commits: bool,
     ) -> Result<Arc<Self>> {
         let geo = Geometry::new(subbuf_size, n_subbufs).map_err(|e| {
             pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
@@ -133,6 +137,7 @@ impl Channel {
                 geo,
                 cb,
                 bufs,
+                commits,
                 stats_dentry: AtomicPtr::new(core::ptr::null_mut()),
                 client <- kernel::new_mutex!(true),
             }),
@@ -383,10 +388,25 @@ impl Channel {
             });
             return;
         }
+        // Each buffer on its own CPU with interrupts off, where it cannot
+        // race a producer that keeps interrupts off (6.12 switches every
+        // CPU's buffer from the caller's CPU, under its writers' feet).
+        let _cpus = CpusReadLocked::new();
         let _lock = ChannelsLocked::new();
-        self.for_each_buffer(|b| {
-            b.switch_subbuf(0);
-        });
+        for cpu in cpu::possible_cpus() {
+            let raw = self.bufs.get(cpu);
+            if raw.is_null() {
+                continue;
+            }
+            // SAFETY: a non-NULL slot holds a reference owned by the channel
+            // (type invariant), kept while the caller's channel reference lives.
+            let buf = unsafe { Buffer::from_raw(raw) };
+            // The IPI cannot fail for an online CPU, and an offline CPU's
+            // buffer is switched directly: nothing to report.
+            let _ = self.on_buffer_cpu(cpu, &mut || {
+                buf.switch_subbuf(0);
+            });
+        }
     }
 
     /// Empties every buffer (`relay_reset`); producers must be quiet.
@@ -465,6 +485,11 @@ impl Channel {
     /// The channel's callbacks.
     pub(crate) fn callbacks(&self) -> &Callbacks {
         &self.cb
+    }
+
+    /// Is the channel in commit mode (see [`crate::buffer::ring`])?
+    pub(crate) fn commits(&self) -> bool {
+        self.commits
     }
 
     /// Runs `f` with the client's callbacks unless the channel was closed:

@@ -25,6 +25,7 @@
 #include <linux/preempt.h>
 #include <linux/irqflags.h>
 #include <linux/string.h>
+#include <linux/overflow.h>
 #include <asm/barrier.h>
 
 #define RELAYFS_CHANNEL_VERSION		7
@@ -104,6 +105,22 @@ struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
 			    size_t subbuf_size, size_t n_subbufs,
 			    const struct rchan_callbacks *cb,
 			    void *private_data);
+
+/*
+ * relay_rs_open_opts() options. RELAY_RS_OPEN_COMMIT: the client commits
+ * each reservation with relay_rs_commit() once it has filled the slot.
+ * Readers see the slot from then on (not from the next reservation, as
+ * otherwise), and relay_rs completes no sub-buffer while a reservation in
+ * it is uncommitted: a record that needs a switch meanwhile is dropped
+ * and counted as full, a flush completes nothing. The safe Rust API opens
+ * every channel this way.
+ */
+#define RELAY_RS_OPEN_COMMIT	(1U << 0)
+struct rchan *relay_rs_open_opts(const char *base_filename,
+				 struct dentry *parent, size_t subbuf_size,
+				 size_t n_subbufs,
+				 const struct rchan_callbacks *cb,
+				 void *private_data, unsigned int opts);
 int relay_rs_late_setup_files(struct rchan *chan, const char *base_filename,
 			      struct dentry *parent);
 void relay_rs_close(struct rchan *chan);
@@ -136,21 +153,27 @@ extern const struct file_operations relay_rs_file_operations;
  * The write paths are inline, as in 6.12's <linux/relay.h>: a record that
  * fits the current sub-buffer costs a copy and two stores. Anything else (a
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
- * in the out-of-line relay_rs_make_room().
+ * in the out-of-line relay_rs_make_room(). They follow the producer
+ * protocol written down at the top of relay_rs' buffer/ring.rs store for
+ * store; relay_rs' KUnit suite checks them against it.
  *
  * relay_rs_room() finds where a record of @length bytes goes: at
  * buf->offset if it fits there, else wherever relay_rs_make_room() made
- * room (false: the record was dropped and counted). The offset moves only
- * after the copy, so a reader of the current sub-buffer never sees bytes
- * that are not there yet. Lengths are those of real objects: a length that
- * wraps offset + length is undefined, as in 6.12.
+ * room (false: the record was dropped and counted). It fits if offset +
+ * length <= subbuf_size without overflow: a length that overflows the sum
+ * goes to relay_rs_make_room(), which drops it as too big. The offset
+ * moves only after the copy, so a reader of the current sub-buffer never
+ * sees bytes that are not there yet.
  */
 static __always_inline bool relay_rs_room(struct rchan *chan,
 					  struct rchan_buf *buf, size_t length,
 					  size_t *offset)
 {
+	size_t end;
+
 	*offset = buf->offset;
-	if (likely(*offset + length <= chan->subbuf_size))
+	if (likely(!check_add_overflow(*offset, length, &end) &&
+		   end <= chan->subbuf_size))
 		return true;
 	if (!relay_rs_make_room(buf, length))
 		return false;
@@ -225,7 +248,8 @@ static inline void __relay_rs_write(struct rchan *chan, const void *data,
  * As in 6.12, the caller keeps the CPU (disables preemption or interrupts,
  * or holds its lock for a global channel) until it has filled the slot.
  * Readers see the slot from the next reservation or sub-buffer switch on,
- * never before it is filled.
+ * never before it is filled; on a %RELAY_RS_OPEN_COMMIT channel, from
+ * relay_rs_commit() on.
  */
 static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 {
@@ -238,11 +262,11 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	slot = NULL;
 	if (!relay_rs_room(chan, buf, length, &offset))
 		goto out;
-	relay_rs_count_record(buf);
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
 	/* Readers that see the new offset see that extent too. */
 	smp_store_release(&buf->offset, offset + length);
+	relay_rs_count_record(buf);
 	slot = buf->data + offset;
 	/* A slot in the vmap'd ring: lets callers' NULL checks fold. */
 	if (!slot)
@@ -250,6 +274,21 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 out:
 	preempt_enable();
 	return slot;
+}
+
+/**
+ * relay_rs_commit - commit the current CPU's reservation
+ * @chan: relay channel opened with %RELAY_RS_OPEN_COMMIT
+ *
+ * Call once the slot relay_rs_reserve() returned is filled, still on the
+ * CPU (and under the lock, for a global channel) that reserved it: readers
+ * see the slot from now on, and sub-buffer switches resume.
+ */
+static inline void relay_rs_commit(struct rchan *chan)
+{
+	/* The slot's bytes first. */
+	smp_store_release(&this_cpu_read(*chan->buf)->committed,
+			  RELAY_RS_NO_RESERVATION);
 }
 
 /*

@@ -7,6 +7,33 @@
 //! functions `relay_rs.ko` exports and wraps them in safe types. relay_rs'
 //! own KUnit suite uses the same file.
 //!
+//! # The rules, as the types enforce them
+//!
+//! - [`Channel::write`] copies one record into the current CPU's buffer
+//!   from any context (interrupts off around it). On a global channel
+//!   (`Callbacks::GLOBAL`) every CPU shares one buffer, so the wrapper
+//!   serialises its writers with a spinlock of its own, taken with
+//!   interrupts off: relay leaves that to the clients of global channels
+//!   (a rule safe code could break); here no safe code can write a global
+//!   buffer from two CPUs at once.
+//! - Reserving a slot to fill in place takes a [`Producer`]: interrupts
+//!   off on this CPU (and the global lock), for as long as it lives. There
+//!   is at most one per buffer: [`Channel::producer`] returns `None` when
+//!   interrupts were already off (a hard interrupt handler, under
+//!   `spin_lock_irqsave`, or inside another `Producer`); use `write` there.
+//!   A [`Reservation`] borrows its producer mutably, so one producer has
+//!   at most one live reservation.
+//! - Channels are opened in commit mode (`RELAY_RS_OPEN_COMMIT`): dropping
+//!   the [`Reservation`] commits it, readers see its bytes from then on,
+//!   and relay_rs makes no sub-buffer switch while it lives (a `write` of
+//!   the same CPU that needs one meanwhile is dropped and counted as
+//!   full), so nothing exposes or overwrites a slot being filled.
+//! - A `subbuf_start` callback that writes to its own channel gets its
+//!   records dropped and counted instead of a nested switch (and on a
+//!   global channel would spin on the lock its writer holds: do not).
+//! - PREEMPT_RT kernels are refused at build time: there spinlocks sleep
+//!   and interrupts-off sections are not what pins the CPU here.
+//!
 //! # Examples
 //!
 //! A per-CPU channel with relay's defaults (no-overwrite, debugfs files
@@ -20,7 +47,7 @@
 //! ```
 //!
 //! A global flight recorder whose callbacks count sub-buffer switches in
-//! typed private data, filled under a spinlock with `reserve`:
+//! typed private data, filled in place with `reserve`:
 //!
 //! ```ignore
 //! struct Recorder;
@@ -33,11 +60,17 @@
 //!     }
 //! }
 //! let chan = relay_rs::Channel::<Recorder>::open(Some(c_str!("rec")), 4096, 4, AtomicUsize::new(0))?;
-//! let mut guard = lock.lock(); // a SpinLock: preemption is off while it is held
-//! if let Some(slot) = chan.reserve(&mut guard, 16) {
-//!     slot.copy_from_slice(&[0u8; 16]);
-//! }
+//! if let Some(mut producer) = chan.producer() {
+//!     if let Some(mut slot) = producer.reserve(16) {
+//!         slot.copy_from_slice(&[0u8; 16]);
+//!     }; // committed here (the `;` ends the borrow, edition 2021)
+//! } // interrupts back on, global lock released
 //! ```
+//!
+//! What the borrow checker refuses (relay_rs' `make test` builds these and
+//! expects them to fail, `tests/compile-fail/`): two live reservations of
+//! one producer, a reservation that outlives its producer, a producer sent
+//! to another CPU.
 
 #![allow(dead_code)]
 
@@ -47,11 +80,17 @@ use core::{
     sync::atomic::{AtomicUsize, Ordering},
 };
 use kernel::{
-    ffi::{c_char, c_int, c_void},
+    ffi::{c_char, c_int, c_uint, c_void},
     prelude::*,
     str::CStr,
-    sync::lock::{spinlock::SpinLockBackend, Guard},
+    sync::{
+        lock::{spinlock::SpinLockBackend, Guard},
+        SpinLock,
+    },
 };
+
+#[cfg(CONFIG_PREEMPT_RT)]
+compile_error!("relay_rs' Rust API does not support PREEMPT_RT (its spinlocks sleep)");
 
 /// C `struct rchan`: the fields up to `buf`, which the inline write paths
 /// read (the layout of `include/relay_rs.h`, checked against it at build
@@ -104,6 +143,8 @@ pub(crate) struct RawBuf {
 
 /// Counts one more record in `buf` (`buf->records`), with release: who
 /// sees the count sees the start count relay_rs stored for the sub-buffer.
+/// The last store of a write or a reservation (relay_rs' `buffer/ring.rs`
+/// writes the protocol down).
 ///
 /// # Safety
 ///
@@ -158,14 +199,31 @@ pub(crate) const STATS_WRT_BIG: c_int = 1 << 1;
 /// Unread records overwritten (overwrite mode).
 pub(crate) const STATS_OVERWRITTEN: c_int = 1 << 2;
 
+/// `RELAY_RS_OPEN_COMMIT`: reservations are committed when filled.
+pub(crate) const OPEN_COMMIT: c_uint = 1 << 0;
+/// `RELAY_RS_NO_RESERVATION`: `committed` when no reservation is pending.
+pub(crate) const NO_RESERVATION: usize = usize::MAX;
+
+/// Does a record of `length` bytes fit at `offset` of a sub-buffer of
+/// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`: a sum that
+/// overflows does not fit.
+#[inline(always)]
+pub(crate) const fn fits(offset: usize, length: usize, subbuf_size: usize) -> bool {
+    match offset.checked_add(length) {
+        Some(end) => end <= subbuf_size,
+        None => false,
+    }
+}
+
 extern "C" {
-    fn relay_rs_open(
+    fn relay_rs_open_opts(
         base_filename: *const c_char,
         parent: *mut c_void,
         subbuf_size: usize,
         n_subbufs: usize,
         cb: *const RawCallbacks,
         private_data: *mut c_void,
+        opts: c_uint,
     ) -> *mut RawChan;
     fn relay_rs_close(chan: *mut RawChan);
     fn relay_rs_flush(chan: *mut RawChan);
@@ -185,28 +243,14 @@ extern "C" {
     ) -> *mut c_void;
 }
 
-/// Proof that the current task cannot move to another CPU, as
-/// [`Channel::reserve`] needs until the reserved bytes are filled.
-///
-/// # Safety
-///
-/// Implementors guarantee that preemption (or interrupts) stay disabled on
-/// the current CPU for as long as the value is borrowed.
-pub(crate) unsafe trait PinsCpu {}
-
-// SAFETY: a held spinlock keeps preemption disabled (non-PREEMPT_RT kernels,
-// which are the only ones relay_rs supports).
-unsafe impl<T: ?Sized> PinsCpu for Guard<'_, T, SpinLockBackend> {}
-
 /// Local interrupts disabled on this CPU until drop (`local_irq_save()`),
-/// which also pins the task to the CPU.
+/// which also pins the task to the CPU. On kernels that trace IRQ flags
+/// (lockdep), lockdep is told, as `local_irq_save()` tells it.
+#[must_use = "interrupts are enabled again when the guard drops"]
 pub(crate) struct IrqsDisabled {
     flags: usize,
     _not_send: PhantomData<*mut ()>,
 }
-
-// SAFETY: interrupts, hence preemption, stay off until the guard drops.
-unsafe impl PinsCpu for IrqsDisabled {}
 
 /// The inline parts of `local_irq_save()`, `local_irq_restore()` and
 /// `this_cpu_read()` that the write fast paths need. Rust cannot inline the
@@ -224,21 +268,50 @@ pub(crate) mod arch {
         /// `X86_EFLAGS_IF`.
         const IF: usize = 1 << 9;
 
+        #[cfg(CONFIG_TRACE_IRQFLAGS)]
+        extern "C" {
+            fn trace_hardirqs_off();
+            fn trace_hardirqs_on();
+        }
+
+        /// Were interrupts enabled when `flags` were saved?
+        #[inline(always)]
+        pub(crate) fn irqs_enabled(flags: usize) -> bool {
+            flags & IF != 0
+        }
+
+        /// `local_irq_save()`.
+        #[inline(always)]
         pub(crate) fn irq_save() -> usize {
             let flags: usize;
             // SAFETY: reads EFLAGS and clears IF, exactly as the kernel's
             // `native_save_fl()` plus `native_irq_disable()`; the compiler
             // must not move memory accesses across it (no `nomem`).
             unsafe { asm!("pushfq", "pop {}", "cli", out(reg) flags) };
+            #[cfg(CONFIG_TRACE_IRQFLAGS)]
+            if irqs_enabled(flags) {
+                // SAFETY: interrupts were just disabled, as the tracer
+                // expects (`local_irq_save()` calls it here too).
+                unsafe { trace_hardirqs_off() };
+            }
             flags
         }
 
+        /// `local_irq_restore()`.
+        ///
         /// # Safety
         ///
         /// `flags` came from the matching [`irq_save`] on this CPU, and
         /// every section that disabled interrupts since has ended.
+        #[inline(always)]
         pub(crate) unsafe fn irq_restore(flags: usize) {
-            if flags & IF != 0 {
+            if irqs_enabled(flags) {
+                // SAFETY: interrupts are about to be enabled, as the tracer
+                // expects (`local_irq_restore()` calls it here too).
+                #[cfg(CONFIG_TRACE_IRQFLAGS)]
+                unsafe {
+                    trace_hardirqs_on()
+                };
                 // SAFETY: re-enables interrupts that the matching
                 // `irq_save` found enabled (caller contract), as
                 // `arch_local_irq_restore()` does.
@@ -254,6 +327,7 @@ pub(crate) mod arch {
         /// # Safety
         ///
         /// `chan` is an open channel; the caller is pinned to its CPU.
+        #[inline(always)]
         pub(crate) unsafe fn this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf {
             // SAFETY: `chan` is an open channel (caller contract).
             let slot = unsafe { (*chan).buf };
@@ -279,9 +353,16 @@ pub(crate) mod arch {
         extern "C" {
             fn relay_rs_local_irq_save() -> usize;
             fn relay_rs_local_irq_restore(flags: usize);
+            fn relay_rs_irqs_disabled_flags(flags: usize) -> bool;
             fn relay_rs_this_cpu_buf(chan: *mut RawChan) -> *mut RawBuf;
         }
 
+        pub(crate) fn irqs_enabled(flags: usize) -> bool {
+            // SAFETY: no preconditions.
+            !unsafe { relay_rs_irqs_disabled_flags(flags) }
+        }
+
+        /// `local_irq_save()` (traced there, if the kernel traces).
         pub(crate) fn irq_save() -> usize {
             // SAFETY: no preconditions.
             unsafe { relay_rs_local_irq_save() }
@@ -317,13 +398,21 @@ impl IrqsDisabled {
             _not_send: PhantomData,
         }
     }
+
+    /// Were interrupts enabled before? Then no other `IrqsDisabled` of
+    /// this CPU is alive (each keeps them off until it drops).
+    #[inline(always)]
+    fn outermost(&self) -> bool {
+        arch::irqs_enabled(self.flags)
+    }
 }
 
 impl Drop for IrqsDisabled {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: `flags` came from `irq_save` in `new` on this CPU (the
-        // guard is not `Send`), and guards drop in reverse order of creation.
+        // guard is not `Send`). Only the outermost guard re-enables
+        // interrupts; a guard that found them off restores nothing.
         unsafe { arch::irq_restore(self.flags) };
     }
 }
@@ -464,23 +553,39 @@ impl<T: Callbacks> VTable<T> {
     }
 }
 
+/// What a [`Channel`] owns beside the C channel: the client's data, and
+/// the lock that serialises the writers of a global channel.
+#[pin_data]
+struct Shared<T: Callbacks> {
+    /// Taken with interrupts off by every writer of a global channel (not
+    /// used by per-CPU channels).
+    #[pin]
+    global: SpinLock<()>,
+    data: T::Data,
+}
+
 /// An open relay channel with callbacks `T` and data `T::Data`; files are
 /// created in the debugfs root (none when `base` is `None`).
 ///
 /// # Invariants
 ///
-/// `raw` is an open channel, closed exactly once, on drop; its private data
-/// is `data`, which is freed only after the close.
+/// `raw` is an open channel in commit mode, closed exactly once, on drop;
+/// its private data is `shared.data`, which is freed only after the close.
+/// If `T::GLOBAL`, every producer of its one buffer holds `shared.global`.
 pub(crate) struct Channel<T: Callbacks> {
     raw: *mut RawChan,
-    data: Pin<KBox<T::Data>>,
+    shared: Pin<KBox<Shared<T>>>,
 }
 
 // SAFETY: relay_rs channels may be used and closed from any thread, and
 // `T::Data` is `Send + Sync`.
 unsafe impl<T: Callbacks> Send for Channel<T> {}
-// SAFETY: `write` is safe from any context concurrently (it writes the
-// current CPU's buffer with interrupts off); `reset` takes `&mut self`.
+// SAFETY: every `&self` method that produces does so as the only producer
+// of the buffer it writes: with interrupts off on this CPU for a per-CPU
+// buffer, which only this CPU's producers write (relay_rs switches a
+// buffer for a flush on its own CPU with interrupts off too), and under
+// `shared.global` as well for a global one (type invariant); `reset`
+// takes `&mut self`.
 unsafe impl<T: Callbacks> Sync for Channel<T> {}
 
 impl<T: Callbacks> Channel<T> {
@@ -491,132 +596,113 @@ impl<T: Callbacks> Channel<T> {
         n_subbufs: usize,
         data: T::Data,
     ) -> Result<Self> {
-        let data = KBox::pin(data, GFP_KERNEL)?;
+        let shared = KBox::pin_init(
+            pin_init!(Shared::<T> {
+                global <- kernel::new_spinlock!(()),
+                data,
+            }),
+            GFP_KERNEL,
+        )?;
         let name = base.map_or(core::ptr::null(), |b| b.as_char_ptr());
-        let private: *const T::Data = &*data;
+        let private: *const T::Data = &shared.data;
         // SAFETY: `name` is NULL or a C string; the table is static; the
-        // private data outlives the channel (closed before `data` drops).
+        // private data outlives the channel (closed before `shared` drops).
         let raw = unsafe {
-            relay_rs_open(
+            relay_rs_open_opts(
                 name,
                 core::ptr::null_mut(),
                 subbuf_size,
                 n_subbufs,
                 VTable::<T>::table(),
                 private.cast_mut().cast(),
+                OPEN_COMMIT,
             )
         };
         if raw.is_null() {
             return Err(ENOMEM);
         }
-        // INVARIANT: `raw` was just opened with `data` as its private data.
-        Ok(Self { raw, data })
+        // INVARIANT: `raw` was just opened in commit mode with
+        // `shared.data` as its private data; producers are made only by
+        // `write` and `producer`, which take `shared.global` if `T::GLOBAL`.
+        Ok(Self { raw, shared })
     }
 
     /// The channel's data.
     pub(crate) fn data(&self) -> &T::Data {
-        &self.data
+        &self.shared.data
     }
 
-    /// Writes one record to the current CPU's buffer, from any context; a
+    /// The global channel's writers' lock, taken: for `T::GLOBAL` only.
+    #[inline(always)]
+    fn lock_global(&self) -> Option<Guard<'_, (), SpinLockBackend>> {
+        T::GLOBAL.then(|| self.shared.global.lock())
+    }
+
+    /// Writes one record to the current CPU's buffer (the global one, under
+    /// the channel's lock, for a global channel), from any context; a
     /// record that does not fit is dropped and counted.
     #[inline]
     pub(crate) fn write(&self, data: &[u8]) {
-        let mut irqs = IrqsDisabled::new();
-        self.write_pinned(&mut irqs, data);
-    }
-
-    /// Writes one record to the current CPU's buffer (`__relay_write()`),
-    /// for a caller that already keeps the CPU and never writes to this
-    /// channel from interrupt context; a record that does not fit is
-    /// dropped and counted.
-    #[inline]
-    pub(crate) fn write_pinned(&self, _pinned: &mut impl PinsCpu, data: &[u8]) {
-        // SAFETY: an open channel (invariant), and `_pinned` keeps us on
-        // this CPU with its buffer's other producers held off.
-        let buf = unsafe { arch::this_cpu_buf(self.raw) };
-        // SAFETY: an open channel's buffer, of which we are the producer
-        // (see above); `subbuf_size` never changes.
+        let _irqs = IrqsDisabled::new();
+        let _global = self.lock_global();
+        // SAFETY: an open channel (invariant), and interrupts are off: we
+        // stay on this CPU, whose buffer no other producer writes now (for
+        // a global buffer: we hold its lock, invariant).
         unsafe {
-            let mut offset = (*buf).offset;
-            // No overflow: `offset` is at most `subbuf_size + 1 <= 2^32` and
-            // a slice is at most `isize::MAX` bytes.
-            let mut end = offset.wrapping_add(data.len());
-            if end > (*self.raw).subbuf_size {
-                // A switch, or the record is dropped (and counted).
-                if relay_rs_make_room(buf, data.len()) == 0 {
-                    return;
-                }
-                offset = (*buf).offset;
-                end = offset.wrapping_add(data.len());
-            }
-            // The record fits the current sub-buffer: the inline write path
-            // of include/relay_rs.h, in Rust.
-            core::ptr::copy_nonoverlapping(
-                data.as_ptr(),
-                (*buf).data.as_ptr().add(offset),
-                data.len(),
-            );
-            // The bytes first, then the offset that makes them readable.
-            AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
-            count_record(buf);
+            let buf = arch::this_cpu_buf(self.raw);
+            write_buf(self.raw, buf, data);
         }
     }
 
-    /// Reserves `len` bytes in the current CPU's buffer (the global one for
-    /// a global channel) for the caller to fill while `pinned` is held.
-    /// `None` if the record was dropped (and counted).
-    ///
-    /// `pinned` stays mutably borrowed while the slice lives, so no other
-    /// reservation through it can wrap the ring onto the slice. Do not hold
-    /// two CPU-pinning guards and reserve through both at once.
-    pub(crate) fn reserve<'a>(
-        &'a self,
-        _pinned: &'a mut impl PinsCpu,
-        len: usize,
-    ) -> Option<&'a mut [u8]> {
-        // SAFETY: an open channel (invariant), and `_pinned` keeps us on
-        // this CPU with its buffer's other producers held off.
+    /// The right to produce into the current CPU's buffer (the global one
+    /// for a global channel) until it drops: interrupts off, and the
+    /// global channel's lock held. `None` if interrupts were off already
+    /// (hard interrupt context, a spinlock taken with `_irqsave`, or inside
+    /// another producer, of any channel): use [`Channel::write`] there.
+    #[inline(always)]
+    pub(crate) fn producer(&self) -> Option<Producer<'_, T>> {
+        let irqs = IrqsDisabled::new();
+        if !irqs.outermost() {
+            return None;
+        }
+        let global = self.lock_global();
+        // SAFETY: an open channel (invariant); interrupts are off.
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
-        // SAFETY: an open channel's buffer, of which we are the producer;
-        // the slot is inside its current sub-buffer (it fit, or
-        // `relay_rs_make_room` made room).
-        let p = unsafe {
-            let mut offset = (*buf).offset;
-            if !offset
-                .checked_add(len)
-                .is_some_and(|end| end <= (*self.raw).subbuf_size)
-            {
-                // A switch, or the record is dropped (and counted).
-                if relay_rs_make_room(buf, len) == 0 {
-                    return None;
-                }
-                offset = (*buf).offset;
-            }
-            // `make_room` succeeded or the record fit: no overflow.
-            let end = offset.wrapping_add(len);
-            count_record(buf);
-            // Everything before the slot is filled: readable. Then the
-            // offset, after `committed` (release).
-            AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);
-            AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
-            (*buf).data.as_ptr().add(offset)
-        };
-        // SAFETY: relay_rs reserved `len` bytes for this producer; the CPU
-        // cannot change (nor another producer of this buffer run) while
-        // `_pinned` is borrowed, which bounds the slice's lifetime.
-        Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
+        // INVARIANT: interrupts were on before `irqs`, so no other
+        // `Producer` of this CPU is alive (each keeps them off for its
+        // life, and later guards that find them off never turn them on),
+        // and nothing else produces into `buf` meanwhile: this CPU's
+        // interrupt handlers and relay_rs' flush IPIs wait, and a global
+        // buffer's other producers wait for `global`.
+        Some(Producer {
+            chan: self,
+            buf,
+            _global: global,
+            _irqs: irqs,
+        })
     }
 
-    /// Makes partially filled sub-buffers visible to readers.
+    /// Makes partially filled sub-buffers visible to readers (each
+    /// buffer's switch runs on its CPU with interrupts off, or under the
+    /// lock for a global channel). Process context; may sleep.
     pub(crate) fn flush(&self) {
-        // SAFETY: an open channel (invariant).
-        unsafe { relay_rs_flush(self.raw) };
+        if T::GLOBAL {
+            // relay_rs takes no lock for a global buffer: its writers' is ours.
+            let _irqs = IrqsDisabled::new();
+            let _global = self.lock_global();
+            // SAFETY: an open channel (invariant); we are its buffer's only
+            // producer now.
+            unsafe { relay_rs_flush(self.raw) };
+        } else {
+            // SAFETY: an open channel (invariant).
+            unsafe { relay_rs_flush(self.raw) };
+        }
     }
 
     /// Empties all buffers; nothing may write to the channel meanwhile.
     pub(crate) fn reset(&mut self) {
-        // SAFETY: an open channel; `&mut self` keeps this handle's writers out.
+        // SAFETY: an open channel; `&mut self` keeps every writer out (all
+        // of them borrow the channel).
         unsafe { relay_rs_reset(self.raw) };
     }
 
@@ -627,7 +713,8 @@ impl<T: Callbacks> Channel<T> {
         unsafe { relay_rs_stats(self.raw, flags) }
     }
 
-    /// The C channel, for APIs this wrapper does not cover.
+    /// The C channel, for APIs this wrapper does not cover (using it to
+    /// produce is `unsafe` and must follow the rules above).
     pub(crate) fn as_raw(&self) -> *mut RawChan {
         self.raw
     }
@@ -636,7 +723,146 @@ impl<T: Callbacks> Channel<T> {
 impl<T: Callbacks> Drop for Channel<T> {
     fn drop(&mut self) {
         // SAFETY: the channel is open and closed only here (invariant); its
-        // buffers' callbacks stop before `data` is freed after this.
+        // buffers' callbacks stop before `shared` is freed after this.
         unsafe { relay_rs_close(self.raw) };
+    }
+}
+
+/// Writes one record into `buf`: the inline `relay_rs_write_buf()` of
+/// `include/relay_rs.h`, store for store (the protocol of relay_rs'
+/// `buffer/ring.rs`).
+///
+/// # Safety
+///
+/// `chan` is an open channel, `buf` one of its buffers, and the caller its
+/// only producer until this returns.
+#[inline(always)]
+unsafe fn write_buf(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8]) {
+    // SAFETY: an open channel's buffer, of which we are the producer
+    // (caller contract); `subbuf_size` never changes.
+    unsafe {
+        let mut offset = (*buf).offset;
+        if !fits(offset, data.len(), (*chan).subbuf_size) {
+            // A switch, or the record is dropped (and counted).
+            if relay_rs_make_room(buf, data.len()) == 0 {
+                return;
+            }
+            offset = (*buf).offset;
+        }
+        // The record fits the current sub-buffer: no overflow.
+        let end = offset.wrapping_add(data.len());
+        core::ptr::copy_nonoverlapping(data.as_ptr(), (*buf).data.as_ptr().add(offset), data.len());
+        // The bytes first, then the offset that makes them readable.
+        AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
+        count_record(buf);
+    }
+}
+
+/// The only producer of one buffer of a [`Channel`] while it lives: local
+/// interrupts off (and the channel's lock held, for a global channel).
+/// Made by [`Channel::producer`]; not `Send` (it is about this CPU).
+///
+/// # Invariants
+///
+/// `buf` is `chan`'s buffer of this CPU (its global buffer), and nothing
+/// else produces into it while `self` lives.
+#[must_use = "the producer holds interrupts off until it drops"]
+pub(crate) struct Producer<'a, T: Callbacks> {
+    chan: &'a Channel<T>,
+    buf: *mut RawBuf,
+    // Dropped in this order: the lock, then interrupts back on.
+    _global: Option<Guard<'a, (), SpinLockBackend>>,
+    _irqs: IrqsDisabled,
+}
+
+impl<T: Callbacks> Producer<'_, T> {
+    /// Writes one record (`__relay_write()`: interrupts are off already); a
+    /// record that does not fit is dropped and counted.
+    #[inline]
+    pub(crate) fn write(&mut self, data: &[u8]) {
+        // SAFETY: `buf` is the channel's buffer, whose only producer we
+        // are (invariant); no reservation of ours is live (`&mut self`).
+        unsafe { write_buf(self.chan.raw, self.buf, data) };
+    }
+
+    /// Reserves `len` bytes to fill in place; `None` if the record was
+    /// dropped (and counted). Committed when the [`Reservation`] drops;
+    /// until then it borrows the producer, so no other reservation or
+    /// write goes through it, and relay_rs makes no switch in the buffer.
+    #[inline]
+    pub(crate) fn reserve(&mut self, len: usize) -> Option<Reservation<'_>> {
+        let (chan, buf) = (self.chan.raw, self.buf);
+        // SAFETY: an open channel's buffer, of which we are the only
+        // producer (invariant), with no live reservation (`&mut self`).
+        unsafe {
+            let mut offset = (*buf).offset;
+            if !fits(offset, len, (*chan).subbuf_size) {
+                // A switch, or the record is dropped (and counted).
+                if relay_rs_make_room(buf, len) == 0 {
+                    return None;
+                }
+                offset = (*buf).offset;
+            }
+            // The record fits the current sub-buffer: no overflow.
+            let end = offset.wrapping_add(len);
+            // Everything before the slot is filled: readable. Then the
+            // offset (release: who sees it sees `committed`), then the count.
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
+            count_record(buf);
+            // INVARIANT: `len` bytes at `offset` of the current sub-buffer,
+            // just reserved for us; the channel is in commit mode.
+            Some(Reservation {
+                slot: (*buf).data.as_ptr().add(offset),
+                len,
+                buf,
+                _producer: PhantomData,
+            })
+        }
+    }
+}
+
+/// A reserved slot, filled through `DerefMut<Target = [u8]>` and committed
+/// when dropped: readers see it from then on. A reservation that is leaked
+/// (`mem::forget`) is never committed: its buffer then makes no more
+/// switches, and every record that needs one is dropped and counted.
+///
+/// # Invariants
+///
+/// `slot` is `len` bytes of `buf`'s current sub-buffer reserved by its
+/// producer, which the borrow `'p` keeps alive (interrupts off, the only
+/// producer); in a commit-mode channel, no switch happens, hence no reader
+/// sees or producer rewrites these bytes, until the reservation commits.
+#[must_use = "a reservation is committed when it drops"]
+pub(crate) struct Reservation<'p> {
+    slot: *mut u8,
+    len: usize,
+    buf: *mut RawBuf,
+    _producer: PhantomData<&'p mut ()>,
+}
+
+impl core::ops::Deref for Reservation<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` bytes reserved for us alone (invariant).
+        unsafe { core::slice::from_raw_parts(self.slot, self.len) }
+    }
+}
+
+impl core::ops::DerefMut for Reservation<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes reserved for us alone (invariant).
+        unsafe { core::slice::from_raw_parts_mut(self.slot, self.len) }
+    }
+}
+
+impl Drop for Reservation<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: the producer's buffer, alive while `'p` is (invariant).
+        let committed = unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.buf).committed)) };
+        // The slot's bytes first (release), then readers and switches go on.
+        committed.store(NO_RESERVATION, Ordering::Release);
     }
 }

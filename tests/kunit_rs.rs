@@ -738,7 +738,6 @@ mod safe_api {
     use super::*;
     use crate::relay_rs_api::{self as api, Callbacks, SubbufStart};
     use core::sync::atomic::{AtomicUsize, Ordering};
-    use kernel::{new_spinlock, sync::SpinLock};
 
     /// Counts `subbuf_start` calls in typed private data; writes a 4-byte
     /// header with the CPU into every sub-buffer; no-overwrite.
@@ -821,16 +820,10 @@ mod safe_api {
         const GLOBAL: bool = true;
     }
 
-    /// The inline paths' readable extent in the current sub-buffer: a
-    /// write is readable once copied; a reservation only from the next
-    /// reservation (or switch) on, when the relay API says it is filled;
-    /// a write after a reservation waits for the same.
+    /// The Rust API's readable extent in the current sub-buffer: a write is
+    /// readable once copied, a reservation once committed (its
+    /// `Reservation` dropped), never while it is being filled.
     pub(super) extern "C" fn inline_paths_readable_extent(_t: *mut bindings::kunit) {
-        let Ok(lock) = KBox::pin_init(new_spinlock!(()), GFP_KERNEL) else {
-            expect!(false);
-            return;
-        };
-        let lock: Pin<KBox<SpinLock<()>>> = lock;
         let Ok(c) = api::Channel::<Plain>::open(None, 256, 4, ()) else {
             expect!(false);
             return;
@@ -839,51 +832,46 @@ mod safe_api {
             expect!(false);
             return;
         };
-        // Made up front: nothing may allocate under the spinlock.
+        // Made up front: nothing may allocate with interrupts off.
         let (r2, r4) = (record(2, 16), record(4, 16));
         c.write(&record(1, 16));
         expect!(read_all(&buf)[..] == record(1, 16)[..]);
         {
-            let mut guard = lock.lock();
-            let Some(slot) = c.reserve(&mut guard, 16) else {
+            let Some(mut producer) = c.producer() else {
+                expect!(false);
+                return;
+            };
+            let Some(mut slot) = producer.reserve(16) else {
                 expect!(false);
                 return;
             };
             // Not filled yet: nothing new is readable (asked of the ring
-            // directly: the readers' mutex cannot be taken under a spinlock).
+            // directly: the readers' mutex cannot be taken with interrupts off).
             expect!(buf.ring().next_read(usize::MAX).is_none());
-            fill(slot, &r2);
+            fill(&mut slot, &r2);
+            expect!(buf.ring().next_read(usize::MAX).is_none());
         }
-        // Filled, but only the next reservation says so.
-        expect!(read_all(&buf).is_empty());
+        // Committed when the reservation dropped.
+        expect!(read_all(&buf)[..] == record(2, 16)[..]);
         c.write(&record(3, 16));
-        expect!(read_all(&buf).is_empty());
-        {
-            let mut guard = lock.lock();
-            let Some(slot) = c.reserve(&mut guard, 16) else {
-                expect!(false);
-                return;
+        expect!(read_all(&buf)[..] == record(3, 16)[..]);
+        if let Some(mut producer) = c.producer() {
+            if let Some(mut slot) = producer.reserve(16) {
+                fill(&mut slot, &r4);
             };
-            fill(slot, &r4);
         }
-        let got = read_all(&buf);
-        expect!(
-            got.len() == 32 && got[..16] == record(2, 16)[..] && got[16..] == record(3, 16)[..]
-        );
-        c.flush();
         expect!(read_all(&buf)[..] == record(4, 16)[..]);
+        c.flush();
+        expect!(read_all(&buf).is_empty());
         // Four records, one sub-buffer completed: the counters agree.
         // SAFETY: a live buffer; no producer runs.
         expect!(unsafe { (*buf.as_raw()).records } == 4);
+        // SAFETY: as above.
+        expect!(unsafe { (*buf.as_raw()).subbufs_produced } == 1);
         expect!(c.lost(api::STATS_BUF_FULL | api::STATS_WRT_BIG | api::STATS_OVERWRITTEN) == 0);
     }
 
-    pub(super) extern "C" fn reserve_under_spinlock(_t: *mut bindings::kunit) {
-        let Ok(lock) = KBox::pin_init(new_spinlock!(()), GFP_KERNEL) else {
-            expect!(false);
-            return;
-        };
-        let lock: Pin<KBox<SpinLock<()>>> = lock;
+    pub(super) extern "C" fn producer_reserve_global(_t: *mut bindings::kunit) {
         let Ok(c) = api::Channel::<Counting>::open(None, 64, 2, Counts::default()) else {
             expect!(false);
             return;
@@ -891,11 +879,14 @@ mod safe_api {
         let mut accepted = 0;
         for i in 0..6u8 {
             let rec = record(i, 60);
-            let mut guard = lock.lock();
-            if let Some(slot) = c.reserve(&mut guard, 60) {
-                slot.copy_from_slice(&rec);
+            let Some(mut producer) = c.producer() else {
+                expect!(false);
+                return;
+            };
+            if let Some(mut slot) = producer.reserve(60) {
+                fill(&mut slot, &rec);
                 accepted += 1;
-            }
+            };
         }
         // One 60-byte record per sub-buffer after the header; 2 sub-buffers.
         expect!(accepted == 2);
@@ -907,6 +898,238 @@ mod safe_api {
         let got = read_all(&buf);
         expect!(got.len() == 128);
         expect!(got[4..64] == record(0, 60)[..] && got[68..] == record(1, 60)[..]);
+    }
+
+    /// Per-CPU, relay's defaults.
+    struct PerCpu;
+
+    impl Callbacks for PerCpu {
+        type Data = ();
+    }
+
+    /// One producer per CPU: none while interrupts are off already (inside
+    /// another producer, of any channel, or any interrupts-off section).
+    pub(super) extern "C" fn one_producer_per_cpu(_t: *mut bindings::kunit) {
+        let (Ok(a), Ok(b)) = (
+            api::Channel::<PerCpu>::open(None, 64, 2, ()),
+            api::Channel::<Plain>::open(None, 64, 2, ()),
+        ) else {
+            expect!(false);
+            return;
+        };
+        {
+            let p = a.producer();
+            expect!(p.is_some());
+            expect!(a.producer().is_none());
+            expect!(b.producer().is_none());
+        }
+        {
+            let _irqs = IrqsDisabled::new();
+            expect!(a.producer().is_none());
+        }
+        expect!(a.producer().is_some());
+        expect!(b.producer().is_some());
+    }
+
+    /// A live reservation blocks the switch a write of the same CPU needs
+    /// (dropped, counted), and a flush's: nothing exposes the slot.
+    pub(super) extern "C" fn reservation_blocks_switches(_t: *mut bindings::kunit) {
+        let Ok(c) = api::Channel::<PerCpu>::open(None, 64, 4, ()) else {
+            expect!(false);
+            return;
+        };
+        let (r1, r2) = (record(1, 40), record(2, 40));
+        let raw = {
+            let Some(mut producer) = c.producer() else {
+                expect!(false);
+                return;
+            };
+            // SAFETY: an open channel; interrupts are off (the producer).
+            let raw = unsafe { arch::this_cpu_buf(c.as_raw()) };
+            let Some(mut slot) = producer.reserve(40) else {
+                expect!(false);
+                return;
+            };
+            // Needs a switch: refused while the slot is live.
+            c.write(&r2);
+            fill(&mut slot, &r1);
+            // SAFETY: this CPU's live buffer, we are its producer.
+            expect!(unsafe { (*raw.cast::<bindings::rchan_buf>()).subbufs_produced } == 0);
+            raw
+        };
+        expect!(c.lost(api::STATS_BUF_FULL) == 1);
+        // SAFETY: the channel's buffer, alive while it is open.
+        let buf = unsafe { Buffer::from_raw(raw.cast()) };
+        // Committed: readable, and switches go on.
+        expect!(read_all(&buf)[..] == r1[..]);
+        c.flush();
+        // SAFETY: a live buffer; no producer runs.
+        expect!(unsafe { (*raw.cast::<bindings::rchan_buf>()).subbufs_produced } == 1);
+        expect!(c.lost(api::STATS_BUF_FULL | api::STATS_WRT_BIG) == 1);
+    }
+
+    /// Records each CPU writes in `global_writers_serialised`.
+    const PER_CPU_RECORDS: u32 = 200;
+
+    /// What every CPU's writer in `global_writers_serialised` gets.
+    struct Writers<'a> {
+        chan: &'a api::Channel<Plain>,
+        next_id: AtomicUsize,
+    }
+
+    /// Every CPU at once (an IPI to all), writing numbered records to one
+    /// global channel through the safe `write`.
+    ///
+    /// # Safety
+    ///
+    /// `info` points to a live [`Writers`].
+    unsafe extern "C" fn write_from_every_cpu(info: *mut c_void) {
+        // SAFETY: `info` is the test's `Writers`, alive for the synchronous call.
+        let w = unsafe { &*info.cast::<Writers<'_>>() };
+        let id = w.next_id.fetch_add(1, Ordering::Relaxed) as u32;
+        for seq in 0..PER_CPU_RECORDS {
+            let mut rec = [0u8; 64];
+            fill(&mut rec[..4], &id.to_le_bytes());
+            fill(&mut rec[4..8], &seq.to_le_bytes());
+            let sum = id.wrapping_mul(0x9e37_79b9) ^ seq.wrapping_mul(0x85eb_ca6b);
+            for (i, b) in rec[8..].iter_mut().enumerate() {
+                *b = (sum as u8).wrapping_add(i as u8);
+            }
+            w.chan.write(&rec);
+        }
+    }
+
+    /// Writers of a global channel on every CPU at once: the wrapper's lock
+    /// serialises them, so every record arrives whole and each writer's in
+    /// order (without it they would race on one write offset).
+    pub(super) extern "C" fn global_writers_serialised(_t: *mut bindings::kunit) {
+        let Ok(c) = api::Channel::<Plain>::open(None, 4096, 64, ()) else {
+            expect!(false);
+            return;
+        };
+        let w = Writers {
+            chan: &c,
+            next_id: AtomicUsize::new(0),
+        };
+        let info: *const Writers<'_> = &w;
+        // SAFETY: `write_from_every_cpu` only reads `info`, which outlives
+        // the call (it waits for every CPU).
+        unsafe {
+            bindings::on_each_cpu_cond_mask(
+                None,
+                Some(write_from_every_cpu),
+                info.cast_mut().cast(),
+                true,
+                core::ptr::addr_of!(bindings::__cpu_online_mask),
+            )
+        };
+        c.flush();
+        let Some(buf) = buffer_of(&c) else {
+            expect!(false);
+            return;
+        };
+        let got = read_all(&buf);
+        let writers = w.next_id.load(Ordering::Relaxed);
+        expect!(writers >= 1);
+        let mut next = KVec::new();
+        for _ in 0..writers {
+            if next.push(0u32, GFP_KERNEL).is_err() {
+                expect!(false);
+                return;
+            }
+        }
+        let (mut whole, mut in_order) = (0usize, true);
+        for rec in got.chunks_exact(64) {
+            let id = u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]);
+            let seq = u32::from_le_bytes([rec[4], rec[5], rec[6], rec[7]]);
+            let sum = id.wrapping_mul(0x9e37_79b9) ^ seq.wrapping_mul(0x85eb_ca6b);
+            let intact = rec[8..]
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == (sum as u8).wrapping_add(i as u8));
+            let Some(n) = next.get_mut(id as usize) else {
+                expect!(false);
+                return;
+            };
+            in_order &= *n == seq;
+            *n = seq.wrapping_add(1);
+            whole += usize::from(intact);
+        }
+        expect!(got.len() % 64 == 0);
+        expect!(whole == got.len() / 64);
+        expect!(in_order);
+        // Every writer's records all arrived (nothing was lost).
+        expect!(whole == writers * PER_CPU_RECORDS as usize);
+        expect!(next.iter().all(|n| *n == PER_CPU_RECORDS));
+        expect!(c.lost(api::STATS_BUF_FULL | api::STATS_WRT_BIG) == 0);
+    }
+
+    /// Writes to its own channel from `subbuf_start` once armed.
+    struct Reentrant;
+
+    #[derive(Default)]
+    struct ReentrantData {
+        chan: core::sync::atomic::AtomicPtr<api::Channel<Reentrant>>,
+        starts: AtomicUsize,
+        lockdep_off: AtomicUsize,
+    }
+
+    impl Callbacks for Reentrant {
+        type Data = ReentrantData;
+
+        fn subbuf_start(s: &mut SubbufStart<'_, Self>) -> bool {
+            let d = s.data();
+            d.starts.fetch_add(1, Ordering::Relaxed);
+            let c = d.chan.load(Ordering::Acquire);
+            if !c.is_null() {
+                // Armed: called from the Rust API's write paths.
+                // SAFETY: FFI call without preconditions.
+                if !unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() } {
+                    d.lockdep_off.fetch_add(1, Ordering::Relaxed);
+                }
+                // SAFETY: armed with the channel, which outlives its callbacks.
+                unsafe { &*c }.write(b"nested");
+            }
+            !s.is_full()
+        }
+    }
+
+    /// A `subbuf_start` that writes to its own channel: no nested switch
+    /// (its record is dropped and counted), no recursion. And lockdep sees
+    /// interrupts off inside the Rust API's write path, and on after it.
+    pub(super) extern "C" fn callback_reentry_and_lockdep(_t: *mut bindings::kunit) {
+        let Ok(chan) = api::Channel::<Reentrant>::open(None, 64, 4, ReentrantData::default())
+        else {
+            expect!(false);
+            return;
+        };
+        // Boxed: the callback reaches it by address.
+        let Ok(c) = KBox::new(chan, GFP_KERNEL) else {
+            expect!(false);
+            return;
+        };
+        let ptr: *const api::Channel<Reentrant> = &*c;
+        c.data().chan.store(ptr.cast_mut(), Ordering::Release);
+        for i in 0..3u8 {
+            c.write(&record(i, 40));
+        }
+        // SAFETY: FFI call without preconditions.
+        expect!(unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
+        if let Some(mut producer) = c.producer() {
+            // SAFETY: FFI call without preconditions.
+            expect!(!unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
+            producer.write(&record(3, 40));
+        }
+        // SAFETY: FFI call without preconditions.
+        expect!(unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
+        // Open, then a switch for each of the last three 40-byte records.
+        let starts = c.data().starts.load(Ordering::Relaxed);
+        expect!(starts == 4);
+        // Lockdep saw interrupts off in each armed call.
+        expect!(c.data().lockdep_off.load(Ordering::Relaxed) == 3);
+        // One nested record per armed switch, each dropped and counted.
+        expect!(c.lost(api::STATS_BUF_FULL) == 3);
+        c.data().chan.store(null_mut(), Ordering::Release);
     }
 }
 
@@ -934,7 +1157,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 21] = [
+static mut CASES: [bindings::kunit_case; 25] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -981,8 +1204,24 @@ static mut CASES: [bindings::kunit_case; 21] = [
         safe_api::callbacks_and_private_data,
     ),
     case(
-        c"safe_api_reserve_under_spinlock",
-        safe_api::reserve_under_spinlock,
+        c"safe_api_producer_reserve_global",
+        safe_api::producer_reserve_global,
+    ),
+    case(
+        c"safe_api_one_producer_per_cpu",
+        safe_api::one_producer_per_cpu,
+    ),
+    case(
+        c"safe_api_reservation_blocks_switches",
+        safe_api::reservation_blocks_switches,
+    ),
+    case(
+        c"safe_api_callback_reentry_and_lockdep",
+        safe_api::callback_reentry_and_lockdep,
+    ),
+    case(
+        c"safe_api_global_writers_serialised",
+        safe_api::global_writers_serialised,
     ),
     case(
         c"inline_paths_readable_extent",

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite relay_rs_c_commit: relay_rs' own C extensions of the write
+ * paths, through the public header: commit mode (relay_rs_open_opts() with
+ * RELAY_RS_OPEN_COMMIT, relay_rs_commit()) and the overflow-checked "does
+ * the record fit" of the inline paths.
+ */
+#include <kunit/test.h>
+#include <linux/irqflags.h>
+#include <linux/limits.h>
+
+#include "../include/relay_rs.h"
+
+static struct dentry *no_file(const char *filename, struct dentry *parent,
+			      umode_t mode, struct rchan_buf *buf,
+			      int *is_global)
+{
+	*is_global = 1;
+	return NULL;
+}
+
+/* Buffer-only global channel: every write lands in one buffer. */
+static const struct rchan_callbacks global_cb = {
+	.create_buf_file = no_file,
+};
+
+static void commit_blocks_switches(struct kunit *test)
+{
+	struct rchan *chan;
+	struct rchan_buf *buf;
+	unsigned long flags;
+	char rec[40];
+	void *slot;
+
+	KUNIT_EXPECT_NULL(test, relay_rs_open_opts(NULL, NULL, 64, 4, &global_cb,
+						   NULL, 1U << 7));
+	chan = relay_rs_open_opts(NULL, NULL, 64, 4, &global_cb, NULL,
+				  RELAY_RS_OPEN_COMMIT);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	memset(rec, 'r', sizeof(rec));
+
+	local_irq_save(flags);
+	buf = this_cpu_read(*chan->buf);
+	slot = relay_rs_reserve(chan, sizeof(rec));
+	KUNIT_EXPECT_NOT_NULL(test, slot);
+	KUNIT_EXPECT_EQ(test, buf->committed, 0);
+	KUNIT_EXPECT_EQ(test, buf->offset, sizeof(rec));
+	/* Needs a switch while the slot is uncommitted: dropped, counted. */
+	relay_rs_write(chan, rec, sizeof(rec));
+	KUNIT_EXPECT_EQ(test, buf->subbufs_produced, 0);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 1);
+	/* A flush completes nothing either. */
+	relay_rs_flush(chan);
+	KUNIT_EXPECT_EQ(test, buf->subbufs_produced, 0);
+	if (slot)
+		memcpy(slot, rec, sizeof(rec));
+	relay_rs_commit(chan);
+	KUNIT_EXPECT_EQ(test, buf->committed, RELAY_RS_NO_RESERVATION);
+	/* Switches go on. */
+	relay_rs_write(chan, rec, sizeof(rec));
+	KUNIT_EXPECT_EQ(test, buf->subbufs_produced, 1);
+	KUNIT_EXPECT_EQ(test, buf->offset, sizeof(rec));
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ(test, buf->records, 2);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
+					  RELAY_RS_STATS_WRT_BIG), 1);
+	relay_rs_close(chan);
+}
+
+static void fit_check_does_not_wrap(struct kunit *test)
+{
+	struct rchan *chan;
+	struct rchan_buf *buf;
+	unsigned long flags;
+
+	chan = relay_rs_open(NULL, NULL, 64, 4, &global_cb, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	relay_rs_write(chan, "12345678", 8);
+	local_irq_save(flags);
+	buf = this_cpu_read(*chan->buf);
+	/* 8 + (SIZE_MAX - 2) wraps to 5, which would "fit" in 64. */
+	KUNIT_EXPECT_NULL(test, relay_rs_reserve(chan, SIZE_MAX - 2));
+	KUNIT_EXPECT_EQ(test, buf->offset, 8);
+	KUNIT_EXPECT_EQ(test, buf->records, 1);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG), 1);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 0);
+	relay_rs_close(chan);
+}
+
+static struct kunit_case relay_rs_c_commit_cases[] = {
+	KUNIT_CASE(commit_blocks_switches),
+	KUNIT_CASE(fit_check_does_not_wrap),
+	{}
+};
+
+static struct kunit_suite relay_rs_c_commit_suite = {
+	.name = "relay_rs_c_commit",
+	.test_cases = relay_rs_c_commit_cases,
+};
+kunit_test_suite(relay_rs_c_commit_suite);
