@@ -117,15 +117,34 @@ unsafe impl Send for Buffer {}
 // SAFETY: as above; shared access never hands out `&mut` to C fields.
 unsafe impl Sync for Buffer {}
 
-/// Views a C `size_t`/pointer field as an atomic.
+/// Types of C fields that [`atomic`] may view as an [`AtomicUsize`].
 ///
 /// # Safety
 ///
-/// `p` must be valid and aligned for the lifetime `'a`, and every
-/// concurrent access to it must be atomic or by C code with the same intent.
-unsafe fn atomic<'a, T>(p: *mut T) -> &'a AtomicUsize {
-    // SAFETY: `usize`, `size_t` and pointers share size and alignment here;
-    // validity and access discipline per the caller contract.
+/// Implementors have the size and alignment of `usize`, and every `usize`
+/// value is a valid value of theirs.
+unsafe trait Word {}
+
+// SAFETY: `usize` itself (C `size_t`).
+unsafe impl Word for usize {}
+
+// SAFETY: a thin raw pointer has the size of `usize` (and its alignment,
+// checked below), and any address is a valid raw pointer.
+unsafe impl<T> Word for *mut T {}
+
+const _: () = assert!(core::mem::align_of::<*mut u8>() == core::mem::align_of::<usize>());
+
+/// Views a C `size_t` or pointer field as an atomic.
+///
+/// # Safety
+///
+/// `p` must be valid for reads and writes and aligned for the lifetime
+/// `'a`, and every access to it that may race a write must be atomic (in
+/// C, a marked access such as `READ_ONCE()` or `smp_store_release()`).
+unsafe fn atomic<'a, T: Word>(p: *mut T) -> &'a AtomicUsize {
+    // SAFETY: `T` has the size and alignment of `usize` and takes any of
+    // its values (`Word`); validity and access discipline per the caller
+    // contract.
     unsafe { AtomicUsize::from_ptr(p.cast()) }
 }
 
@@ -213,9 +232,12 @@ impl Buffer {
     #[inline(always)]
     pub(crate) fn ring(&self) -> Ring<'_> {
         let r = self.raw.get();
-        // SAFETY: the fields belong to `raw`, which lives as long as `self`;
-        // Rust accesses them only through these atomics, C only reads them
-        // (or writes them from the producer, as the relay ABI allows).
+        // SAFETY: the fields are aligned `size_t` and pointer fields of `raw`,
+        // which lives as long as `self`. Rust accesses them only through
+        // these atomics; C code writes them only from the producer, with
+        // marked stores, and reads them with marked loads, or as the
+        // producer with plain loads of the fields only it writes (`offset`,
+        // `data`, `records`), which race no write.
         let counters = unsafe {
             Counters {
                 start: self.mem.addr() as usize,
@@ -264,7 +286,8 @@ impl Buffer {
     }
 
     fn early_bytes(&self) -> &AtomicUsize {
-        // SAFETY: as for `dentry_field`.
+        // SAFETY: an aligned `size_t` field of `raw`, live as long as
+        // `self`; relay_rs accesses it only atomically, C code not at all.
         unsafe { atomic(addr_of_mut!((*self.raw.get()).early_bytes)) }
     }
 
@@ -278,11 +301,13 @@ impl Buffer {
     ///
     /// # Safety
     ///
-    /// A non-NULL `dentry` must be a live positive dentry that stays valid
-    /// until the buffer is closed or detached. No producer of this buffer may
-    /// run concurrently (call it on the buffer's CPU with interrupts off, as
-    /// 6.12 does; a `__relay_rs_write` producer interrupted in a switch may
-    /// then miscount one sub-buffer in `i_size`, as in 6.12).
+    /// A non-NULL `dentry` must be the live positive dentry of a file made
+    /// for this buffer by its channel's `create_buf_file`, which no one but
+    /// [`Buffer::close`] removes while it is attached. No producer of this
+    /// buffer may run concurrently (call it on the buffer's CPU with
+    /// interrupts off, as 6.12 does; a `__relay_rs_write` producer
+    /// interrupted in a switch may then miscount one sub-buffer in
+    /// `i_size`, as in 6.12).
     pub(crate) unsafe fn set_dentry(&self, dentry: *mut bindings::dentry) {
         if !dentry.is_null() {
             // SAFETY: live and positive (caller contract); no producer runs.
@@ -324,9 +349,15 @@ impl Buffer {
         self.finalized().store(1, Ordering::Release);
         self.wakeup_work().sync();
         self.read_wait().wake_up_interruptible();
-        let dentry = self.dentry();
+        // Taken out, so that only one `close` removes it.
+        let dentry = self
+            .dentry_field()
+            .swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !dentry.is_null() {
-            self.chan.callbacks().remove_buf_file(dentry);
+            // SAFETY: the buffer's file, made by `create_buf_file` of its
+            // channel's callbacks (`set_dentry` contract), not removed yet:
+            // it was attached until the swap above.
+            unsafe { self.chan.callbacks().remove_buf_file(dentry) };
         }
     }
 
@@ -526,10 +557,20 @@ impl Buffer {
     /// Poll state: readable when a complete sub-buffer is unconsumed;
     /// hang-up once the channel is closed (readable too while data remains,
     /// so that a reader drains it, then stops).
-    pub(crate) fn poll(&self, file: &fs::File, table: &mut crate::compat::poll::PollTable) -> u32 {
+    ///
+    /// # Safety
+    ///
+    /// `file` holds a reference on this buffer until it is released.
+    pub(crate) unsafe fn poll(
+        &self,
+        file: &fs::File,
+        table: &mut crate::compat::poll::PollTable,
+    ) -> u32 {
         let mut mask = 0;
         if file.is_readable() {
-            table.register_wait(file, self.read_wait());
+            // SAFETY: the wait queue lives as long as the buffer, which
+            // `file` keeps until it is released (caller contract).
+            unsafe { table.register_wait(file, self.read_wait()) };
             if self.ring().has_complete_data() {
                 mask |= events::EPOLLIN | events::EPOLLRDNORM;
             }

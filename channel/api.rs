@@ -23,9 +23,11 @@ use kernel::str::CStr;
 ///
 /// # Safety
 ///
-/// `base_filename` is NULL or a C string; `parent` is NULL or a dentry of the
-/// filesystem the callbacks create files in; `cb` is NULL or valid until
-/// [`relay_rs_close`].
+/// `base_filename` is NULL or a C string; `parent` is NULL or a live
+/// directory dentry of the filesystem the callbacks create files in (a
+/// debugfs directory for the default `create_buf_file`), valid until
+/// [`relay_rs_close`]; `cb` is NULL or valid until [`relay_rs_close`], and
+/// its functions behave as `include/relay_rs.h` documents.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn relay_rs_open(
     base_filename: *const c_char,
@@ -88,17 +90,22 @@ pub(crate) unsafe extern "C" fn relay_rs_open_opts(
         // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
         Some(unsafe { CStr::from_char_ptr(base_filename) })
     };
-    // SAFETY: `cb` is NULL or valid until close (caller contract).
+    // SAFETY: `cb` is NULL or valid until close, and behaves as documented
+    // (caller contract).
     let cb = unsafe { Callbacks::new(cb) };
-    match Channel::open(
-        base,
-        parent,
-        subbuf_size,
-        n_subbufs,
-        cb,
-        private_data,
-        commits,
-    ) {
+    // SAFETY: `parent` is NULL or a live directory dentry of the callbacks'
+    // filesystem, valid until close (caller contract).
+    match unsafe {
+        Channel::open(
+            base,
+            parent,
+            subbuf_size,
+            n_subbufs,
+            cb,
+            private_data,
+            commits,
+        )
+    } {
         Ok(chan) => Channel::into_raw(chan),
         Err(e) => {
             if e != kernel::error::code::EINVAL {
@@ -123,7 +130,10 @@ pub(crate) unsafe extern "C" fn relay_rs_open_opts(
 ///
 /// # Safety
 ///
-/// `chan` is NULL or an open channel; `base_filename` is NULL or a C string.
+/// `chan` is NULL or an open channel; `base_filename` is NULL or a C string;
+/// `parent` is NULL or a live directory dentry of the filesystem the
+/// channel's callbacks create files in (a debugfs directory for the default
+/// `create_buf_file`), valid until [`relay_rs_close`].
 #[no_mangle]
 pub(crate) unsafe extern "C" fn relay_rs_late_setup_files(
     chan: *mut bindings::rchan,
@@ -135,8 +145,9 @@ pub(crate) unsafe extern "C" fn relay_rs_late_setup_files(
     }
     // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
     let base = unsafe { CStr::from_char_ptr(base_filename) };
-    // SAFETY: an open channel (caller contract).
-    match unsafe { Channel::borrow(chan) }.late_setup_files(base, parent) {
+    // SAFETY: an open channel; `parent` is as `late_setup_files` requires
+    // (caller contract).
+    match unsafe { Channel::borrow(chan).late_setup_files(base, parent) } {
         Ok(()) => 0,
         Err(e) if e == kernel::error::code::EEXIST => e.to_errno(),
         Err(_) => kernel::error::code::EINVAL.to_errno(),
@@ -383,8 +394,10 @@ pub(crate) unsafe extern "C" fn relay_rs_buf_cpu(buf: *mut bindings::rchan_buf) 
 ///
 /// # Safety
 ///
-/// `filename` is NULL or a C string; `parent` is NULL or a debugfs
-/// directory; `buf` is the buffer relay_rs passed to the callback.
+/// Called from a `create_buf_file` callback: `filename` is NULL or a C
+/// string; `parent` is NULL or a live debugfs directory; `buf` is the
+/// buffer relay_rs passed to the callback, which returns the file made (so
+/// that relay_rs removes it before `buf` goes).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn relay_rs_create_buf_file_default(
     filename: *const c_char,
@@ -395,7 +408,10 @@ pub(crate) unsafe extern "C" fn relay_rs_create_buf_file_default(
 ) -> *mut bindings::dentry {
     // SAFETY: a non-NULL `filename` is a C string (caller contract).
     let name = (!filename.is_null()).then(|| unsafe { CStr::from_char_ptr(filename) });
-    match crate::fileops::create_default_file(name, mode, parent, buf) {
+    // SAFETY: `parent` is NULL or a live debugfs directory; `buf` is live,
+    // and relay_rs removes the file (with `remove_buf_file`) before it
+    // frees `buf` (caller contract).
+    match unsafe { crate::fileops::create_default_file(name, mode, parent, buf) } {
         Ok(d) => d,
         Err(e) => e.to_ptr(),
     }

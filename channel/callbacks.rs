@@ -2,7 +2,12 @@
 
 //! Client callbacks (`struct rchan_callbacks`) and their defaults.
 
-use crate::{bindings, buffer::Buffer, compat::debugfs, fileops};
+use crate::{
+    bindings,
+    buffer::Buffer,
+    compat::{debugfs, fs::File, sync::AssertSync},
+    fileops,
+};
 use core::ffi::{c_int, c_void};
 use kernel::{prelude::*, str::CStr};
 
@@ -12,7 +17,8 @@ use kernel::{prelude::*, str::CStr};
 /// # Invariants
 ///
 /// `table` points to the client's `struct rchan_callbacks`, which it keeps
-/// alive until the channel is closed (the relay API's contract), or to the
+/// alive until the channel is closed and whose functions behave as
+/// `include/relay_rs.h` documents (the relay API's contract), or to the
 /// static all-defaults table.
 #[derive(Clone, Copy)]
 pub(crate) struct Callbacks {
@@ -24,28 +30,29 @@ pub(crate) struct Callbacks {
 }
 
 /// The table `rchan.cb` points to when a client passes NULL: all defaults.
-static DEFAULT_CALLBACKS: DefaultTable = DefaultTable(bindings::rchan_callbacks {
-    subbuf_start: None,
-    create_buf_file: None,
-    remove_buf_file: None,
-    buf_mapped: None,
-    buf_unmapped: None,
-});
-
-#[repr(transparent)]
-struct DefaultTable(bindings::rchan_callbacks);
 // SAFETY: the table is immutable and holds only NULL function pointers.
-unsafe impl Sync for DefaultTable {}
+static DEFAULT_CALLBACKS: AssertSync<bindings::rchan_callbacks> = unsafe {
+    AssertSync::new(bindings::rchan_callbacks {
+        subbuf_start: None,
+        create_buf_file: None,
+        remove_buf_file: None,
+        buf_mapped: None,
+        buf_unmapped: None,
+    })
+};
 
 impl Callbacks {
     /// Wraps a client's table.
     ///
     /// # Safety
     ///
-    /// `table` must be NULL or stay valid until the channel is closed.
+    /// `table` must be NULL or stay valid until the channel is closed, and
+    /// its functions must behave as `include/relay_rs.h` documents them (in
+    /// particular, a `create_buf_file` without a `remove_buf_file` makes
+    /// debugfs files, which the default removes).
     pub(crate) unsafe fn new(table: *const bindings::rchan_callbacks) -> Self {
         let table = if table.is_null() {
-            &DEFAULT_CALLBACKS.0
+            DEFAULT_CALLBACKS.get()
         } else {
             table
         };
@@ -96,7 +103,14 @@ impl Callbacks {
     ///
     /// Returns the dentry, NULL when no file was made; an `ERR_PTR` result
     /// is an error.
-    pub(crate) fn create_buf_file(
+    ///
+    /// # Safety
+    ///
+    /// `parent` is NULL or a live directory dentry of the filesystem these
+    /// callbacks make files in (a debugfs directory for the default), and
+    /// the file made is removed with [`Callbacks::remove_buf_file`] before
+    /// `buf` is freed.
+    pub(crate) unsafe fn create_buf_file(
         &self,
         name: Option<&CStr>,
         parent: *mut bindings::dentry,
@@ -107,38 +121,55 @@ impl Callbacks {
         match self.table().create_buf_file {
             Some(f) => {
                 let name_ptr = name.map_or(core::ptr::null(), |n| n.as_char_ptr());
-                // SAFETY: a client callback; `name_ptr` is NULL or a C string
-                // that outlives the call, `buf` is live, `is_global` is writable.
+                // SAFETY: a client callback (valid and behaving as documented
+                // by the type invariant); `name_ptr` is NULL or a C string
+                // that outlives the call, `parent` is as it expects (caller
+                // contract), `buf` is live, `is_global` is writable.
                 let d = unsafe { f(name_ptr, parent, mode, buf.as_raw(), is_global) };
                 kernel::error::from_err_ptr(d)
             }
-            None => fileops::create_default_file(name, mode, parent, buf.as_raw()),
+            // SAFETY: `parent` is NULL or a live debugfs directory, and the
+            // file is removed with `remove_buf_file` before `buf` is freed
+            // (caller contract).
+            None => unsafe { fileops::create_default_file(name, mode, parent, buf.as_raw()) },
         }
     }
 
     /// Removes a file made by [`Callbacks::create_buf_file`].
-    pub(crate) fn remove_buf_file(&self, dentry: *mut bindings::dentry) {
+    ///
+    /// # Safety
+    ///
+    /// `dentry` was returned by [`Callbacks::create_buf_file`] of these
+    /// callbacks and has not been removed yet.
+    pub(crate) unsafe fn remove_buf_file(&self, dentry: *mut bindings::dentry) {
         match self.table().remove_buf_file {
             Some(f) => {
-                // SAFETY: a client callback, with the dentry it created.
+                // SAFETY: a client callback (type invariant), with a file its
+                // `create_buf_file` made, not removed yet (caller contract).
                 let _ = unsafe { f(dentry) };
             }
-            None => debugfs::remove(dentry),
+            // SAFETY: a debugfs file not removed yet: made by the default
+            // `create_buf_file`, or by the client's, which makes debugfs
+            // files when there is no `remove_buf_file` (type invariant).
+            None => unsafe { debugfs::remove(dentry) },
         }
     }
 
     /// Tells the client that a buffer file was mapped (seed semantics).
-    pub(crate) fn buf_mapped(&self, buf: &Buffer, file: *mut bindings::file) {
+    pub(crate) fn buf_mapped(&self, buf: &Buffer, file: Option<&File>) {
         if let Some(f) = self.table().buf_mapped {
-            // SAFETY: a client callback, with a live buffer and the mapping's file.
+            let file = file.map_or(core::ptr::null_mut(), File::as_ptr);
+            // SAFETY: a client callback (type invariant), with a live buffer
+            // and the mapping's file, valid for the call.
             unsafe { f(buf.as_raw(), file) };
         }
     }
 
     /// Tells the client that a mapping of a buffer file went away.
-    pub(crate) fn buf_unmapped(&self, buf: &Buffer, file: *mut bindings::file) {
+    pub(crate) fn buf_unmapped(&self, buf: &Buffer, file: Option<&File>) {
         if let Some(f) = self.table().buf_unmapped {
-            // SAFETY: a client callback, with a live buffer and the mapping's file.
+            let file = file.map_or(core::ptr::null_mut(), File::as_ptr);
+            // SAFETY: as in `buf_mapped`.
             unsafe { f(buf.as_raw(), file) };
         }
     }

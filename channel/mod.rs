@@ -13,6 +13,7 @@ use crate::{
     compat::{
         cpu::{self, CpuId, CpusReadLocked},
         percpu::PerCpuBufPtrs,
+        sync::AssertSync,
     },
 };
 use callbacks::Callbacks;
@@ -38,6 +39,10 @@ pub(crate) use crate::buffer::ring::MAX_SUBBUFS;
 
 /// The lock that serialises channel open, close, flush, reset and CPU
 /// hotplug (6.12's `relay_channels_mutex`). Taken after `cpus_read_lock`.
+///
+/// A `&ChannelsLocked` proves that this task holds the lock: the guard is
+/// neither `Send` nor `Sync`, and only one exists at a time.
+#[must_use = "the lock is released as soon as the guard is dropped"]
 pub(crate) struct ChannelsLocked(PhantomData<*mut ()>);
 
 impl ChannelsLocked {
@@ -103,7 +108,14 @@ impl PinnedDrop for Channel {
 
 impl Channel {
     /// Opens a channel with a buffer for every online CPU (`relay_open`).
-    pub(crate) fn open(
+    ///
+    /// # Safety
+    ///
+    /// `parent` is NULL or a live directory dentry of the filesystem `cb`
+    /// makes files in (a debugfs directory for the default
+    /// `create_buf_file`), and stays valid until the channel is closed:
+    /// files of CPUs that come online later are made in it.
+    pub(crate) unsafe fn open(
         base_filename: Option<&CStr>,
         parent: *mut bindings::dentry,
         subbuf_size: usize,
@@ -152,14 +164,17 @@ impl Channel {
         // SAFETY: under the channels lock, before any file exists.
         unsafe { chan.set_base_filename(base_filename, parent) };
         let made = cpu::online_cpus()
-            .try_for_each(|cpu| chan.open_buf(cpu))
+            .try_for_each(|cpu| chan.open_buf(&lock, cpu))
             .and_then(|()| crate::hotplug::register(&mut lock, &chan));
         if let Err(e) = made {
-            chan.close_bufs();
+            chan.close_bufs(&lock);
             return Err(e);
         }
         if let Some(base) = base_filename {
-            stats::create(&chan, base, parent);
+            // SAFETY: `parent` is NULL or a live dentry (caller contract);
+            // the channel lives until `close` (its buffers hold it), which
+            // removes the stats file first.
+            unsafe { stats::create(&chan, base, parent) };
         }
         Ok(chan)
     }
@@ -169,39 +184,62 @@ impl Channel {
     /// Each file is sized with the bytes produced so far. On failure every
     /// file made so far is removed and the channel stays buffer-only (6.12
     /// leaves a half-set-up channel that can never be set up again).
-    pub(crate) fn late_setup_files(&self, base: &CStr, parent: *mut bindings::dentry) -> Result {
-        let _cpus = CpusReadLocked::new();
-        let _lock = ChannelsLocked::new();
+    ///
+    /// # Safety
+    ///
+    /// `parent` is as [`Channel::open`] requires.
+    pub(crate) unsafe fn late_setup_files(
+        &self,
+        base: &CStr,
+        parent: *mut bindings::dentry,
+    ) -> Result {
+        let cpus = CpusReadLocked::new();
+        let lock = ChannelsLocked::new();
         if self.has_base_filename() {
             return Err(EEXIST);
         }
         let mut made = KVec::new();
-        let res = self.create_late_files(base, parent, &mut made);
+        // SAFETY: `parent` per the caller contract; the channel has no base
+        // name, so no file, and cannot get one while `lock` is held.
+        let res = unsafe { self.create_late_files(&cpus, &lock, base, parent, &mut made) };
         if res.is_err() {
             for &(cpu, d) in made.iter() {
                 if let Some(buf) = self.buffer(cpu) {
-                    // SAFETY: detaching (NULL) on the buffer's CPU, like attaching.
-                    let _ = self.on_buffer_cpu(cpu, &mut || unsafe {
-                        buf.set_dentry(core::ptr::null_mut())
-                    });
+                    // SAFETY: detaching (NULL) needs no dentry.
+                    let _ =
+                        unsafe { self.set_buffer_dentry(&cpus, cpu, &buf, core::ptr::null_mut()) };
                 }
-                self.cb.remove_buf_file(d);
+                // SAFETY: `d` was made by `create_buf_file` and is removed
+                // once, here (it is detached from its buffer).
+                unsafe { self.cb.remove_buf_file(d) };
             }
             // SAFETY: under the channels lock; no file of this channel exists.
             unsafe { self.set_base_filename(None, core::ptr::null_mut()) };
         } else {
-            stats::create(self, base, parent);
+            // SAFETY: `parent` is NULL or a live dentry (caller contract); the
+            // channel lives until `close` (the caller's reference, and its
+            // buffers, hold it), which removes the stats file first.
+            unsafe { stats::create(self, base, parent) };
         }
         res
     }
 
-    fn create_late_files(
+    /// Makes the files of `late_setup_files`, listing them in `made`.
+    ///
+    /// # Safety
+    ///
+    /// `parent` is as [`Channel::open`] requires, and no file of the
+    /// channel exists.
+    unsafe fn create_late_files(
         &self,
+        cpus_locked: &CpusReadLocked,
+        _lock: &ChannelsLocked,
         base: &CStr,
         parent: *mut bindings::dentry,
         made: &mut KVec<(CpuId, *mut bindings::dentry)>,
     ) -> Result {
-        // SAFETY: under the channels lock; no file of this channel exists.
+        // SAFETY: under the channels lock (`_lock`); no file of this
+        // channel exists (caller contract).
         unsafe { self.set_base_filename(Some(base), parent) };
         // Every buffer gets its file, also those of CPUs that went offline
         // since they were made (6.12 only covers online CPUs).
@@ -214,32 +252,62 @@ impl Channel {
             let buf = self.buffer(cpu).ok_or(EINVAL)?;
             let name = CString::try_from_fmt(fmt!("{}{}", base, cpu.as_u32()))?;
             let mut is_global: c_int = c_int::from(self.is_global());
-            let d = self
-                .cb
-                .create_buf_file(Some(&name), parent, &buf, &mut is_global)?;
+            // SAFETY: `parent` per the caller contract; the file is removed
+            // before the buffer goes: by `Buffer::close` once attached, by
+            // `late_setup_files` (from `made`) if this fails.
+            let d = unsafe {
+                self.cb
+                    .create_buf_file(Some(&name), parent, &buf, &mut is_global)?
+            };
             if d.is_null() {
                 return Err(EINVAL);
             }
             if let Err(e) = made.push((cpu, d), GFP_KERNEL) {
-                self.cb.remove_buf_file(d);
+                // SAFETY: `d` was just made by `create_buf_file`, and is
+                // neither attached nor listed: removed once, here.
+                unsafe { self.cb.remove_buf_file(d) };
                 return Err(e.into());
             }
-            // SAFETY: a fresh file for this buffer, attached on the buffer's CPU.
-            self.on_buffer_cpu(cpu, &mut || unsafe { buf.set_dentry(d) })?;
+            // SAFETY: `d` is the live, positive dentry of a file just made for
+            // this buffer by `create_buf_file`; only `Buffer::close` removes
+            // it while attached (`late_setup_files` detaches it first).
+            unsafe { self.set_buffer_dentry(cpus_locked, cpu, &buf, d)? };
         }
         Ok(())
     }
 
-    /// Runs `f` where it cannot race the buffer's producer: on the buffer's
+    /// Attaches `dentry` to `buf`, the buffer of `cpu` (detaches it for
+    /// NULL) where that cannot race the buffer's producer: on the buffer's
     /// CPU with interrupts off, or directly for a global buffer (whose
-    /// producers the client serialises) or an offline CPU's (hotplug is
-    /// held off by the caller).
-    fn on_buffer_cpu(&self, cpu: CpuId, f: &mut impl FnMut()) -> Result {
+    /// producers the client serialises with this call, as in 6.12) or for
+    /// an offline CPU's (which `_cpus` keeps offline).
+    ///
+    /// # Safety
+    ///
+    /// A non-NULL `dentry` is as [`Buffer::set_dentry`] requires.
+    unsafe fn set_buffer_dentry(
+        &self,
+        _cpus: &CpusReadLocked,
+        cpu: CpuId,
+        buf: &Buffer,
+        dentry: *mut bindings::dentry,
+    ) -> Result {
+        // SAFETY: sharing a raw pointer races nothing (it has no interior
+        // mutability); what it points to is only used by `set_dentry`
+        // below, under that function's contract.
+        let dentry = unsafe { AssertSync::new(dentry) };
+        let mut attach = || {
+            // SAFETY: `dentry` per the caller contract. No producer of the
+            // buffer runs meanwhile: this runs on the buffer's CPU with
+            // interrupts off (`run_on`), or for a global buffer or one of an
+            // offline CPU, as `set_dentry` allows (see above).
+            unsafe { buf.set_dentry(*dentry.get()) }
+        };
         if self.is_global() || !cpu.is_online() {
-            f();
+            attach();
             Ok(())
         } else {
-            cpu::run_on(cpu, f)
+            cpu::run_on(cpu, &mut attach)
         }
     }
 
@@ -267,8 +335,9 @@ impl Channel {
     }
 
     /// Creates (or, in global mode, shares) the buffer of `cpu`
-    /// (`relay_open_buf`). Called with the channels lock held.
-    pub(crate) fn open_buf(self: &Arc<Self>, cpu: CpuId) -> Result {
+    /// (`relay_open_buf`); `_lock` serialises it with the writers of the
+    /// base name and parent it reads, and of the slots.
+    pub(crate) fn open_buf(self: &Arc<Self>, _lock: &ChannelsLocked, cpu: CpuId) -> Result {
         if self.is_global() {
             let cpu0 = CpuId::from_u32(0).ok_or(EINVAL)?;
             self.bufs.set(cpu, self.bufs.get(cpu0));
@@ -278,9 +347,14 @@ impl Channel {
         let mut is_global: c_int = 0;
         let dentry = if self.has_base_filename() {
             let name = CString::try_from_fmt(fmt!("{}{}", self.base_filename(), cpu.as_u32()))?;
-            let d = self
-                .cb
-                .create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?;
+            // SAFETY: `parent()` is the parent given to `open` or
+            // `late_setup_files`, valid until close (their contract); the
+            // file is attached to the buffer below, and `Buffer::close`
+            // removes it before the buffer goes.
+            let d = unsafe {
+                self.cb
+                    .create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?
+            };
             if d.is_null() {
                 return Err(ENOENT);
             }
@@ -289,11 +363,15 @@ impl Channel {
             // Buffer-only channel: the callback only says whether the buffer
             // is global. Unlike 6.12, a NULL dentry is accepted (it is what
             // the callback is documented to return here).
-            let d = self
-                .cb
-                .create_buf_file(None, core::ptr::null_mut(), &buf, &mut is_global)?;
+            // SAFETY: no name, so no file to make; one made anyway is removed
+            // below, before the buffer goes.
+            let d = unsafe {
+                self.cb
+                    .create_buf_file(None, core::ptr::null_mut(), &buf, &mut is_global)?
+            };
             if !d.is_null() {
-                self.cb.remove_buf_file(d);
+                // SAFETY: `d` was just made by `create_buf_file`, removed once.
+                unsafe { self.cb.remove_buf_file(d) };
                 return Err(EINVAL);
             }
             d
@@ -302,8 +380,9 @@ impl Channel {
             self.is_global_field().store(1, Ordering::Relaxed);
         }
         if !dentry.is_null() {
-            // SAFETY: the file was just created for this buffer and lives until
-            // `close`; the buffer is not published, so no producer runs.
+            // SAFETY: the file was just made for this buffer by
+            // `create_buf_file`, and only `Buffer::close` removes it; the
+            // buffer is not published, so no producer runs.
             unsafe { buf.set_dentry(dentry) };
         }
         buf.reset();
@@ -319,8 +398,9 @@ impl Channel {
         Ok(())
     }
 
-    /// Closes every buffer and drops the channel's references to them.
-    fn close_bufs(&self) {
+    /// Closes every buffer and drops the channel's references to them;
+    /// `_lock` keeps two callers from taking back one slot's reference.
+    fn close_bufs(&self, _lock: &ChannelsLocked) {
         let mut last: *mut bindings::rchan_buf = core::ptr::null_mut();
         for cpu in cpu::possible_cpus() {
             let raw = self.bufs.get(cpu);
@@ -346,7 +426,7 @@ impl Channel {
             // From now on no client callback runs (and none is running).
             *this.client.lock() = false;
             stats::remove(&this);
-            this.close_bufs();
+            this.close_bufs(&lock);
             let toobig = this.last_toobig().load(Ordering::Relaxed);
             if toobig != 0 {
                 pr_warn!(
@@ -401,11 +481,15 @@ impl Channel {
             // SAFETY: a non-NULL slot holds a reference owned by the channel
             // (type invariant), kept while the caller's channel reference lives.
             let buf = unsafe { Buffer::from_raw(raw) };
-            // The IPI cannot fail for an online CPU, and an offline CPU's
-            // buffer is switched directly: nothing to report.
-            let _ = self.on_buffer_cpu(cpu, &mut || {
-                buf.switch_subbuf(0);
-            });
+            let b: &Buffer = &buf;
+            let mut switch = || {
+                b.switch_subbuf(0);
+            };
+            // An offline CPU (kept offline by `_cpus`) runs no producer:
+            // switched from here. The IPI cannot fail for an online one.
+            if !cpu.is_online() || cpu::run_on(cpu, &mut switch).is_err() {
+                switch();
+            }
         }
     }
 

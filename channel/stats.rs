@@ -7,7 +7,7 @@
 use super::Channel;
 use crate::{
     bindings,
-    compat::fs::{self, FileOperations},
+    compat::{debugfs, fs, sync::AssertSync},
 };
 use core::{fmt::Write, sync::atomic::Ordering};
 use kernel::{ffi::c_char, prelude::*};
@@ -57,20 +57,26 @@ impl Channel {
 }
 
 /// File operations of the stats file (behind debugfs' proxy).
-static STATS_FOPS: FileOperations = FileOperations(bindings::file_operations {
-    owner: fs::this_module(),
-    read: Some(stats_read),
-    // SAFETY: all-zero is a valid `file_operations` (every hook absent).
-    ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
-});
+static STATS_FOPS: AssertSync<bindings::file_operations> = {
+    let fops = bindings::file_operations {
+        owner: fs::this_module(),
+        read: Some(stats_read),
+        // SAFETY: all-zero is a valid `file_operations` (every hook absent).
+        ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+    };
+    // SAFETY: an immutable table of function pointers and of the module's
+    // address, which races nothing.
+    unsafe { AssertSync::new(fops) }
+};
 
 /// `read` of the stats file.
 ///
 /// # Safety
 ///
-/// `file` is an open stats file whose inode's `i_private` is its channel;
-/// debugfs' proxy keeps the channel's file (and so the channel) alive
-/// during the call. `ppos` is the file position.
+/// `file` is an open stats file whose inode's `i_private` is its channel,
+/// called through debugfs' proxy: the channel is alive (it removes the
+/// file before it goes, and the proxy runs no `read` once removal began).
+/// `ppos` is the file position.
 unsafe extern "C" fn stats_read(
     file: *mut bindings::file,
     ubuf: *mut c_char,
@@ -95,20 +101,37 @@ unsafe extern "C" fn stats_read(
 }
 
 /// Creates `<base>.stats` next to the buffer files when they live in debugfs.
-pub(super) fn create(chan: &Channel, base: &kernel::str::CStr, parent: *mut bindings::dentry) {
-    if !crate::compat::debugfs::is_debugfs_dir(parent) {
+///
+/// # Safety
+///
+/// `parent` is NULL or a live dentry, and [`remove`] is called for `chan`
+/// before it is freed.
+pub(super) unsafe fn create(
+    chan: &Channel,
+    base: &kernel::str::CStr,
+    parent: *mut bindings::dentry,
+) {
+    // SAFETY: `parent` is NULL or a live dentry (caller contract).
+    if !unsafe { debugfs::is_debugfs_dir(parent) } {
         return;
     }
     let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}.stats", base)) else {
         return;
     };
-    match crate::compat::debugfs::create_file(
-        &name,
-        bindings::S_IRUSR as u16,
-        parent,
-        chan.as_raw().cast(),
-        &STATS_FOPS.0,
-    ) {
+    // SAFETY: `parent` is NULL or a live debugfs directory (checked above);
+    // `stats_read` is sound for a file whose `i_private` is `chan` until
+    // the file is removed, which `remove` does before `chan` is freed
+    // (caller contract); there is no `release`.
+    let made = unsafe {
+        debugfs::create_file(
+            &name,
+            bindings::S_IRUSR as u16,
+            parent,
+            chan.as_raw().cast(),
+            STATS_FOPS.get(),
+        )
+    };
+    match made {
         Ok(d) => chan.stats_dentry.store(d, Ordering::Release),
         Err(e) => pr_warn!("could not create {}: {}\n", &*name, e.to_errno()),
     }
@@ -120,6 +143,8 @@ pub(super) fn remove(chan: &Channel) {
         .stats_dentry
         .swap(core::ptr::null_mut(), Ordering::AcqRel);
     if !d.is_null() {
-        crate::compat::debugfs::remove(d);
+        // SAFETY: the stats file made by `create`, taken out of the channel
+        // above, so removed once.
+        unsafe { debugfs::remove(d) };
     }
 }

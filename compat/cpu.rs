@@ -67,12 +67,16 @@ pub(crate) fn online_cpus() -> impl Iterator<Item = CpuId> {
 }
 
 /// CPU hotplug held off (`cpus_read_lock`) until drop.
+///
+/// Neither `Send` nor `Sync`: the lock is released by the task that took it.
+#[must_use = "hotplug is allowed again as soon as the guard is dropped"]
 pub(crate) struct CpusReadLocked(PhantomData<*mut ()>);
 
 impl CpusReadLocked {
     /// Takes the hotplug read lock; may sleep.
     pub(crate) fn new() -> Self {
-        // SAFETY: process context, as every caller (open/close paths) is.
+        // SAFETY: `cpus_read_lock` has no precondition but a context that
+        // may sleep (like `Mutex::lock`); it is released in `drop`.
         unsafe { bindings::cpus_read_lock() };
         Self(PhantomData)
     }
@@ -80,22 +84,31 @@ impl CpusReadLocked {
 
 impl Drop for CpusReadLocked {
     fn drop(&mut self) {
-        // SAFETY: balances `cpus_read_lock` in `new`.
+        // SAFETY: balances `cpus_read_lock` in `new`, on the same task (the
+        // guard is not `Send`).
         unsafe { bindings::cpus_read_unlock() };
     }
 }
 
-/// Runs `f` on `cpu` in interrupt context (an IPI) and waits for it.
-pub(crate) fn run_on<F: FnMut()>(cpu: CpuId, f: &mut F) -> Result {
+/// Runs `f` on `cpu` in interrupt context (an IPI) and waits for it; runs
+/// it here with interrupts off if `cpu` is this CPU. Fails with `ENXIO`,
+/// without running `f`, if `cpu` is offline.
+///
+/// `f` runs on another task's stack and CPU while this one waits, so it
+/// must be `Send`; it runs with interrupts off, so it must not sleep.
+pub(crate) fn run_on<F: FnMut() + Send>(cpu: CpuId, f: &mut F) -> Result {
     /// # Safety
     ///
-    /// `info` is the `F` passed below, alive for the synchronous call.
-    unsafe extern "C" fn trampoline<F: FnMut()>(info: *mut c_void) {
-        // SAFETY: `info` is `&mut F`, borrowed for the duration of the call.
+    /// `info` is a `&mut F` that stays borrowed until this returns.
+    unsafe extern "C" fn trampoline<F: FnMut() + Send>(info: *mut c_void) {
+        // SAFETY: `info` is the `&mut F` borrowed by `run_on` for the whole
+        // call (function contract); `F: Send` lets it be used on this CPU.
         let f = unsafe { &mut *info.cast::<F>() };
         f();
     }
-    // SAFETY: `f` outlives the call, which waits (`wait = 1`) for `trampoline`.
+    // SAFETY: `cpu` is a valid id (type invariant); `f` stays borrowed until
+    // `smp_call_function_single` returns, which with `wait = 1` is after
+    // `trampoline` has returned, and no one else uses it meanwhile.
     let ret = unsafe {
         bindings::smp_call_function_single(
             cpu.as_u32() as _,

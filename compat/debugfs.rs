@@ -12,18 +12,24 @@ use kernel::{error::from_err_ptr, prelude::*, str::CStr};
 /// Creates a debugfs file whose `fops` are called directly, without the
 /// debugfs proxy (so that `mmap` and `splice_read` reach them).
 ///
-/// The caller must keep `data` valid until the file is removed; `open` runs
-/// inside debugfs' active-user protection, so `fops.open` may take its own
-/// reference on `data`.
-pub(crate) fn create_file_unsafe(
+/// # Safety
+///
+/// - `parent` is NULL (the debugfs root) or a live debugfs directory.
+/// - `fops` are sound to call on a file whose inode's `i_private` is
+///   `data`, as long as the file exists. Debugfs holds off the file's
+///   removal only while `fops.open` runs; any other operation may run
+///   during and after [`remove`], so whatever it needs of `data` must be
+///   kept alive by what `open` took (a reference on `data`, say).
+pub(crate) unsafe fn create_file_unsafe(
     name: &CStr,
     mode: u16,
     parent: *mut bindings::dentry,
     data: *mut c_void,
     fops: &'static bindings::file_operations,
 ) -> Result<*mut bindings::dentry> {
-    // SAFETY: `name` is NUL-terminated; `parent` is NULL or a debugfs
-    // directory (caller contract of the relay API); `fops` is static.
+    // SAFETY: `name` is NUL-terminated and `fops` static; `parent` is NULL
+    // or a live debugfs directory, and `fops` are sound with `data` on this
+    // unproxied file (caller contract).
     let d = unsafe {
         bindings::debugfs_create_file_unsafe(name.as_char_ptr(), mode, parent, data, fops)
     };
@@ -32,14 +38,25 @@ pub(crate) fn create_file_unsafe(
 
 /// Creates a debugfs file behind debugfs' proxy, which makes its `read`
 /// fail with -EIO instead of running once removal has started.
-pub(crate) fn create_file(
+///
+/// # Safety
+///
+/// - `parent` is NULL (the debugfs root) or a live debugfs directory.
+/// - `fops` are sound to call on a file whose inode's `i_private` is
+///   `data` until the file is removed with [`remove`] (the proxy runs no
+///   operation once removal has started, and `remove` waits for those
+///   running), and their `release`, which may run later, does not use
+///   `data`.
+pub(crate) unsafe fn create_file(
     name: &CStr,
     mode: u16,
     parent: *mut bindings::dentry,
     data: *mut c_void,
     fops: &'static bindings::file_operations,
 ) -> Result<*mut bindings::dentry> {
-    // SAFETY: as for `create_file_unsafe`.
+    // SAFETY: `name` is NUL-terminated and `fops` static; `parent` is NULL
+    // or a live debugfs directory, and `fops` are sound with `data` behind
+    // the proxy (caller contract).
     let d = unsafe { bindings::debugfs_create_file(name.as_char_ptr(), mode, parent, data, fops) };
     from_err_ptr(d)
 }
@@ -48,17 +65,27 @@ pub(crate) fn create_file(
 const DEBUGFS_MAGIC: usize = 0x6462_6720;
 
 /// Is `dir` a debugfs directory (NULL meaning the debugfs root)?
-pub(crate) fn is_debugfs_dir(dir: *mut bindings::dentry) -> bool {
+///
+/// # Safety
+///
+/// `dir` is NULL or a live dentry.
+pub(crate) unsafe fn is_debugfs_dir(dir: *mut bindings::dentry) -> bool {
     if dir.is_null() {
         return true;
     }
-    // SAFETY: a non-NULL `dir` is a live dentry (relay API contract); its
-    // superblock lives as long as it does.
+    // SAFETY: a non-NULL `dir` is a live dentry (caller contract); its
+    // `d_sb` is set when it is made and its superblock outlives it.
     unsafe { (*(*dir).d_sb).s_magic == DEBUGFS_MAGIC }
 }
 
 /// Removes a debugfs file or directory tree; waits for active users.
-pub(crate) fn remove(dentry: *mut bindings::dentry) {
-    // SAFETY: `debugfs_remove` accepts NULL and error pointers, and dentries it created.
+///
+/// # Safety
+///
+/// `dentry` is NULL, an error pointer, or a debugfs file or directory
+/// that has not been removed yet.
+pub(crate) unsafe fn remove(dentry: *mut bindings::dentry) {
+    // SAFETY: `debugfs_remove` accepts NULL and error pointers, and live
+    // debugfs dentries (caller contract).
     unsafe { bindings::debugfs_remove(dentry) };
 }

@@ -5,15 +5,8 @@
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h).
 
 use crate::bindings;
-use core::ffi::c_void;
+use core::{ffi::c_void, ops::Deref};
 use kernel::types::Opaque;
-
-/// A `file_operations` table that can live in a `static`.
-#[repr(transparent)]
-pub(crate) struct FileOperations(pub(crate) bindings::file_operations);
-
-// SAFETY: the table is immutable; its pointers are to functions and the module.
-unsafe impl Sync for FileOperations {}
 
 // The module's own `struct module`, defined by modpost (`module!` declares it the same way).
 #[allow(improper_ctypes)]
@@ -30,11 +23,14 @@ pub(crate) const fn this_module() -> *mut bindings::module {
 /// Takes a reference on this module (`__module_get(THIS_MODULE)`), for
 /// objects that call back into it after its files are closed (pipe buffers).
 ///
-/// Only call it from code the caller already keeps loaded (a file
-/// operation of an open file, whose owner is this module).
+/// The reference keeps the module loaded only if something already did
+/// when it was taken (say the `owner` reference of an open file whose
+/// operation calls this), as `__module_get` does not check that unloading
+/// has not begun: code that relies on it must show that in its safety
+/// comment.
 pub(crate) fn module_get() {
-    // SAFETY: the module is live and referenced (function contract);
-    // `__module_get` only increments its count.
+    // SAFETY: `this_module()` is this module's `struct module`, which
+    // exists while its code runs; `__module_get` only increments its count.
     unsafe { bindings::__module_get(this_module()) }
 }
 
@@ -88,19 +84,63 @@ impl File {
         unsafe { (*self.as_ptr()).private_data }
     }
 
+    /// Was the file opened for reading?
+    pub(crate) fn is_readable(&self) -> bool {
+        // SAFETY: the file is valid; `f_mode` is written only while the
+        // file is being opened (`OpeningFile`), before anyone else sees it.
+        unsafe { (*self.as_ptr()).f_mode & FMODE_READ != 0 }
+    }
+}
+
+/// A file being opened, borrowed inside `f_op->open`: not yet reachable by
+/// any other task, so its mode and private data may still be set (compare
+/// upstream's `VmaNew` for a VMA being set up by `f_op->mmap`).
+///
+/// # Invariants
+///
+/// For the lifetime of the reference, the wrapped `struct file` is valid
+/// and its `f_op->open` is running on this task, which alone can reach it.
+#[repr(transparent)]
+pub(crate) struct OpeningFile(File);
+
+impl OpeningFile {
+    /// Borrows the `file` argument of `f_op->open`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the `file` argument of an `f_op->open` call that lasts for
+    /// `'a` on this task.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a OpeningFile {
+        // INVARIANT: the file is being opened for 'a (caller contract); the
+        // reference cannot leave this task (`OpeningFile` is neither `Send`
+        // nor `Sync`, as `Opaque` is not).
+        // SAFETY: `OpeningFile` and `File` are transparent wrappers of
+        // `struct file`, valid for 'a.
+        unsafe { &*ptr.cast() }
+    }
+
     /// Refuses `pread`/`pwrite` (-ESPIPE). Unlike `nonseekable_open`, keeps
     /// `FMODE_LSEEK`, which `sendfile` to a regular file requires of its
     /// input in 6.12 (`splice_direct_to_actor`); `llseek` must then refuse
     /// seeks itself.
     pub(crate) fn forbid_positional_io(&self) {
-        // SAFETY: called from `open`, before the file is shared.
+        // SAFETY: the file is valid, and no other task can reach it while
+        // it is being opened (type invariant): this write races nothing.
         unsafe { (*self.as_ptr()).f_mode &= !(FMODE_PREAD | FMODE_PWRITE) };
     }
 
-    /// Was the file opened for reading?
-    pub(crate) fn is_readable(&self) -> bool {
-        // SAFETY: the file is valid and `f_mode` is fixed after open.
-        unsafe { (*self.as_ptr()).f_mode & FMODE_READ != 0 }
+    /// Sets the file's `private_data`, for its other operations.
+    pub(crate) fn set_private_data(&self, data: *mut c_void) {
+        // SAFETY: as in `forbid_positional_io`.
+        unsafe { (*self.as_ptr()).private_data = data };
+    }
+}
+
+impl Deref for OpeningFile {
+    type Target = File;
+
+    fn deref(&self) -> &File {
+        &self.0
     }
 }
 

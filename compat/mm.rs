@@ -4,8 +4,10 @@
 //!
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h).
 
+use super::fs::File;
 use crate::bindings;
-use kernel::{ffi::c_void, types::Opaque};
+use core::ops::Deref;
+use kernel::{ffi::c_void, prelude::*, types::Opaque};
 
 /// VMA flags used by relay files (`include/linux/mm.h`).
 pub(crate) mod flags {
@@ -25,7 +27,8 @@ pub(crate) mod flags {
 /// # Invariants
 ///
 /// The VMA is valid and its mm's mmap lock is held (for writing in
-/// `f_op->mmap`) for the lifetime of the reference.
+/// `f_op->mmap`), or in a `fault` hook its own VMA lock instead, for the
+/// lifetime of the reference.
 #[repr(transparent)]
 pub(crate) struct Vma(Opaque<bindings::vm_area_struct>);
 
@@ -34,7 +37,8 @@ impl Vma {
     ///
     /// # Safety
     ///
-    /// `ptr` must be a valid VMA whose mmap lock is held for `'a`.
+    /// `ptr` must be a valid VMA whose mmap lock (or VMA lock, in a fault)
+    /// is held for `'a`.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::vm_area_struct) -> &'a Vma {
         // SAFETY: transparent wrapper; validity per the caller contract.
         unsafe { &*ptr.cast() }
@@ -62,10 +66,15 @@ impl Vma {
         unsafe { bindings::relay_rs_glue_vma_flags(self.raw()) as usize }
     }
 
-    /// The file mapped.
-    pub(crate) fn file(&self) -> *mut bindings::file {
-        // SAFETY: the VMA is valid.
-        unsafe { (*self.raw()).vm_file }
+    /// The file mapped, `None` for an anonymous mapping.
+    pub(crate) fn file(&self) -> Option<&File> {
+        // SAFETY: the VMA is valid; `vm_file` is written only under the
+        // mmap lock held for writing, which excludes every other holder (in
+        // `f_op->mmap`, the writer would be this task).
+        let file = unsafe { (*self.raw()).vm_file };
+        // SAFETY: a VMA holds a reference on its file until it is freed, so
+        // a non-NULL `vm_file` is valid for as long as the VMA is borrowed.
+        (!file.is_null()).then(|| unsafe { File::from_raw(file) })
     }
 
     /// The `vm_private_data` set by [`VmaNew::set_ops`].
@@ -75,7 +84,15 @@ impl Vma {
     }
 }
 
-/// A VMA being set up by `f_op->mmap` (upstream `VmaNew`).
+/// A VMA being set up by `f_op->mmap` (upstream `VmaNew`): its flags may
+/// still be changed, by the named operations below only, which keep them
+/// consistent (a raw flag mask could, say, set `VM_WRITE` on a read-only
+/// file or `VM_PFNMAP` on a page-backed VMA).
+///
+/// # Invariants
+///
+/// For the lifetime of the reference, the VMA is being set up by an
+/// `f_op->mmap` call on this task, with the mmap lock held for writing.
 #[repr(transparent)]
 pub(crate) struct VmaNew(Vma);
 
@@ -84,30 +101,69 @@ impl VmaNew {
     ///
     /// # Safety
     ///
-    /// `ptr` is the VMA passed to `f_op->mmap`, valid for `'a` with the mmap
-    /// lock held for writing.
+    /// `ptr` is the VMA passed to an `f_op->mmap` call that lasts for `'a`
+    /// on this task (which holds the mmap lock for writing).
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::vm_area_struct) -> &'a VmaNew {
+        // INVARIANT: per the caller contract; the reference cannot leave
+        // this task (`VmaNew` is neither `Send` nor `Sync`, as `Opaque` is not).
         // SAFETY: transparent wrappers; validity per the caller contract.
         unsafe { &*ptr.cast() }
     }
 
-    /// Sets and clears flags.
-    pub(crate) fn mod_flags(&self, set: usize, clear: usize) {
-        // SAFETY: the mmap lock is held for writing during `f_op->mmap`.
+    /// Sets the flags in `set` and clears those in `clear`.
+    ///
+    /// # Safety
+    ///
+    /// The resulting flags must be valid for this VMA.
+    unsafe fn update_flags(&self, set: usize, clear: usize) {
+        // SAFETY: the VMA is valid and the mmap lock held for writing (type
+        // invariant), as `vm_flags_mod` requires; the result is valid
+        // (caller contract).
         unsafe { bindings::relay_rs_glue_vma_flags_mod(self.0.raw(), set as _, clear as _) };
+    }
+
+    /// Sets `VM_DONTEXPAND`: `mremap` cannot grow the mapping.
+    pub(crate) fn set_dontexpand(&self) {
+        // SAFETY: setting `VM_DONTEXPAND` is always valid.
+        unsafe { self.update_flags(flags::DONTEXPAND, 0) };
+    }
+
+    /// Sets `VM_DONTDUMP`: the mapping is left out of core dumps.
+    pub(crate) fn set_dontdump(&self) {
+        // SAFETY: setting `VM_DONTDUMP` is always valid.
+        unsafe { self.update_flags(flags::DONTDUMP, 0) };
+    }
+
+    /// Is the mapping writable (`VM_WRITE`)?
+    pub(crate) fn writable(&self) -> bool {
+        self.flags() & flags::WRITE != 0
+    }
+
+    /// Clears `VM_MAYWRITE`, so that `mprotect` can never make the mapping
+    /// writable; fails with `EINVAL` if it is writable already.
+    pub(crate) fn try_clear_maywrite(&self) -> Result {
+        if self.writable() {
+            return Err(EINVAL);
+        }
+        // SAFETY: clearing `VM_MAYWRITE` is valid when `VM_WRITE` is clear.
+        unsafe { self.update_flags(0, flags::MAYWRITE) };
+        Ok(())
     }
 
     /// Installs the mapping's operations and private data.
     ///
     /// # Safety
     ///
-    /// `private` must stay valid for `ops` until the VMA's `close`.
+    /// `ops` must be sound to call on this VMA and its copies with `private`
+    /// as their `vm_private_data`: `private` must stay valid for them until
+    /// the `close` of the last of them.
     pub(crate) unsafe fn set_ops(
         &self,
         ops: &'static bindings::vm_operations_struct,
         private: *mut c_void,
     ) {
-        // SAFETY: the VMA is being set up under the mmap write lock.
+        // SAFETY: the VMA is valid and being set up under the mmap write
+        // lock (type invariant): nothing else reads these fields yet.
         unsafe {
             (*self.0.raw()).vm_ops = ops;
             (*self.0.raw()).vm_private_data = private;
@@ -115,7 +171,7 @@ impl VmaNew {
     }
 }
 
-impl core::ops::Deref for VmaNew {
+impl Deref for VmaNew {
     type Target = Vma;
     fn deref(&self) -> &Vma {
         &self.0

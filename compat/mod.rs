@@ -4,7 +4,8 @@
 //!
 //! Each mirrors the name and shape of the upstream abstraction that later
 //! appeared (`cpu::CpuId`, `fs::File`, `sync::poll::PollTable`, `debugfs`),
-//! so that it can be swapped for the upstream one when relay_rs moves on.
+//! so that it can be swapped for the upstream one when relay_rs moves on;
+//! `sync::AssertSync` has no upstream counterpart.
 
 pub(crate) mod cpu;
 pub(crate) mod debugfs;
@@ -13,4 +14,5 @@ pub(crate) mod irq_work;
 pub(crate) mod mm;
 pub(crate) mod percpu;
 pub(crate) mod poll;
+pub(crate) mod sync;
 pub(crate) mod vmap;

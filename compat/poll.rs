@@ -84,9 +84,15 @@ impl PollTable {
     }
 
     /// Registers `wq` so that the poller is woken when it is.
-    pub(crate) fn register_wait(&mut self, file: &File, wq: &WaitQueue) {
-        // SAFETY: `file` and `wq` are valid; the table is NULL or valid (from_raw contract);
-        // the wait queue outlives the file (the file holds a reference on its owner).
+    ///
+    /// # Safety
+    ///
+    /// `wq` must stay valid until `file` is released: a poller (epoll) may
+    /// keep its entry on `wq` until then.
+    pub(crate) unsafe fn register_wait(&mut self, file: &File, wq: &WaitQueue) {
+        // SAFETY: `file` and `wq` are valid, and `wq` outlives the entries
+        // pollers put on it (caller contract); the table is NULL or valid
+        // for this `poll` call (`from_raw` contract).
         unsafe { bindings::relay_rs_glue_poll_wait(file.as_ptr(), wq.0.get(), self.0) };
     }
 }

@@ -11,23 +11,24 @@
 use crate::{
     bindings,
     buffer::Buffer,
-    compat::mm::{flags, VmFault, Vma, VmaNew},
+    compat::{
+        mm::{VmFault, Vma, VmaNew},
+        sync::AssertSync,
+    },
 };
 use kernel::{prelude::*, sync::Arc};
 
-/// A `vm_operations_struct` that can live in a `static`.
-#[repr(transparent)]
-struct VmOps(bindings::vm_operations_struct);
-// SAFETY: immutable table of function pointers.
-unsafe impl Sync for VmOps {}
-
-static RELAY_VM_OPS: VmOps = VmOps(bindings::vm_operations_struct {
-    open: Some(relay_vm_open),
-    close: Some(relay_vm_close),
-    fault: Some(relay_vm_fault),
-    // SAFETY: all-zero is a valid `vm_operations_struct` (every hook absent).
-    ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
-});
+static RELAY_VM_OPS: AssertSync<bindings::vm_operations_struct> = {
+    let ops = bindings::vm_operations_struct {
+        open: Some(relay_vm_open),
+        close: Some(relay_vm_close),
+        fault: Some(relay_vm_fault),
+        // SAFETY: all-zero is a valid `vm_operations_struct` (every hook absent).
+        ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
+    };
+    // SAFETY: an immutable table of function pointers, which races nothing.
+    unsafe { AssertSync::new(ops) }
+};
 
 impl Buffer {
     /// Maps the ring into `vma`; refuses partial, offset or writable maps.
@@ -44,15 +45,16 @@ impl Buffer {
         if vma.pgoff() != 0 {
             return Err(EINVAL);
         }
-        if vma.flags() & flags::WRITE != 0 {
-            return Err(EPERM);
-        }
         // Read-only for good: mprotect(PROT_WRITE) fails too.
-        vma.mod_flags(flags::DONTEXPAND | flags::DONTDUMP, flags::MAYWRITE);
+        vma.try_clear_maywrite().map_err(|_| EPERM)?;
+        vma.set_dontexpand();
+        vma.set_dontdump();
         let file = vma.file();
         let raw = Arc::into_raw(self);
-        // SAFETY: the VMA keeps this reference until `relay_vm_close`.
-        unsafe { vma.set_ops(&RELAY_VM_OPS.0, raw.cast_mut().cast()) };
+        // SAFETY: the hooks expect a buffer reference in `vm_private_data`
+        // of every relay VMA; this one is the VMA's until `relay_vm_close`,
+        // and each copy takes its own in `relay_vm_open`.
+        unsafe { vma.set_ops(RELAY_VM_OPS.get(), raw.cast_mut().cast()) };
         // SAFETY: `raw` is the reference just stored in the VMA.
         let buf = unsafe { Buffer::from_raw(raw.cast_mut().cast()) };
         buf.channel()

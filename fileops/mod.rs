@@ -18,8 +18,10 @@ use crate::{
     bindings,
     buffer::Buffer,
     compat::{
-        fs::{self, File, FileOperations},
+        debugfs,
+        fs::{self, File, OpeningFile},
         poll::PollTable,
+        sync::AssertSync,
     },
 };
 use kernel::ffi::{c_char, c_int, c_uint};
@@ -29,8 +31,8 @@ use kernel::{prelude::*, sync::Arc};
 /// `create_buf_file` callbacks.
 #[no_mangle]
 #[used]
-pub(crate) static relay_rs_file_operations: FileOperations =
-    FileOperations(bindings::file_operations {
+pub(crate) static relay_rs_file_operations: AssertSync<bindings::file_operations> = {
+    let fops = bindings::file_operations {
         owner: fs::this_module(),
         open: Some(relay_file_open),
         read: Some(relay_file_read),
@@ -43,24 +45,41 @@ pub(crate) static relay_rs_file_operations: FileOperations =
         llseek: Some(relay_file_llseek),
         // SAFETY: all-zero is a valid `file_operations` (every hook absent).
         ..unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
-    });
+    };
+    // SAFETY: an immutable table of function pointers and of the module's
+    // address, which races nothing; `AssertSync` is transparent, so C sees
+    // a `struct file_operations`.
+    unsafe { AssertSync::new(fops) }
+};
 
 /// The default `create_buf_file`: a debugfs file with these operations
 /// reading `buf` (none for a buffer-only channel, which has no `name`).
-pub(crate) fn create_default_file(
+///
+/// # Safety
+///
+/// `parent` is NULL or a live debugfs directory, and `buf` is a live buffer
+/// ([`Buffer::as_raw`]) that stays alive until the file is removed.
+pub(crate) unsafe fn create_default_file(
     name: Option<&kernel::str::CStr>,
     mode: u16,
     parent: *mut bindings::dentry,
     buf: *mut bindings::rchan_buf,
 ) -> Result<*mut bindings::dentry> {
     match name {
-        Some(name) => crate::compat::debugfs::create_file_unsafe(
-            name,
-            mode,
-            parent,
-            buf.cast(),
-            &relay_rs_file_operations.0,
-        ),
+        // SAFETY: `parent` per the caller contract. The operations are sound
+        // on a file whose `i_private` is `buf` while the file exists: `buf`
+        // is alive until then (caller contract); `relay_file_open` takes a
+        // buffer reference while debugfs holds off removal, and the other
+        // operations use only that reference (`private_data`).
+        Some(name) => unsafe {
+            debugfs::create_file_unsafe(
+                name,
+                mode,
+                parent,
+                buf.cast(),
+                relay_rs_file_operations.get(),
+            )
+        },
         None => Ok(core::ptr::null_mut()),
     }
 }
@@ -90,10 +109,11 @@ unsafe extern "C" fn relay_file_open(
     // which cannot complete while this open runs.
     let buf = unsafe { Buffer::from_raw((*inode).i_private.cast()) };
     let reference: Arc<Buffer> = buf.into();
-    // SAFETY: `file` is valid during open; `private_data` is ours to set.
-    unsafe { (*file).private_data = Arc::into_raw(reference).cast_mut().cast() };
-    // SAFETY: `file` is valid during open.
-    unsafe { File::from_raw(file) }.forbid_positional_io();
+    // SAFETY: the `file` argument of this `open` call.
+    let file = unsafe { OpeningFile::from_raw(file) };
+    // The file's reference, dropped by `relay_file_release`.
+    file.set_private_data(Arc::into_raw(reference).cast_mut().cast());
+    file.forbid_positional_io();
     0
 }
 
@@ -209,7 +229,9 @@ unsafe extern "C" fn relay_file_poll(
     // SAFETY: `wait` is NULL or valid during poll.
     let mut table = unsafe { PollTable::from_raw(wait) };
     // SAFETY: `file` is an open relay file.
-    unsafe { file_buffer(file) }.poll(file, &mut table)
+    let buf = unsafe { file_buffer(file) };
+    // SAFETY: `file` holds a reference on `buf` until it is released.
+    unsafe { buf.poll(file, &mut table) }
 }
 
 /// `f_op` hook.
@@ -278,7 +300,8 @@ unsafe extern "C" fn relay_file_splice_read(
         // SAFETY: the arguments of this `splice_read` call.
         return unsafe { bindings::copy_splice_read(raw, ppos, pipe, len, flags) };
     }
-    // SAFETY: `pipe` is locked (function contract).
+    // SAFETY: `pipe` is the locked pipe of this `splice_read` of a relay
+    // file (function contract).
     match unsafe { buf.splice_read(pipe, len, flags) } {
         Ok(n) => n,
         Err(e) => e.to_errno() as isize,

@@ -17,7 +17,7 @@
 use crate::{
     bindings,
     buffer::Buffer,
-    compat::{fs, mm},
+    compat::{fs, mm, sync::AssertSync},
 };
 use kernel::{ffi::c_int, page::PAGE_SIZE, prelude::*, sync::Arc};
 
@@ -27,17 +27,15 @@ const SPLICE_F_NONBLOCK: u32 = 0x02;
 /// `pipe-max-size` (a pipe takes what fits; the rest is given back).
 const MAX_PAGES: usize = 256;
 
-#[repr(transparent)]
-struct PipeBufOps(bindings::pipe_buf_operations);
-// SAFETY: immutable table of function pointers.
-unsafe impl Sync for PipeBufOps {}
-
-static RELAY_PIPE_BUF_OPS: PipeBufOps = PipeBufOps(bindings::pipe_buf_operations {
-    confirm: None,
-    release: Some(relay_pipe_buf_release),
-    try_steal: None,
-    get: Some(relay_pipe_buf_get),
-});
+// SAFETY: an immutable table of function pointers, which races nothing.
+static RELAY_PIPE_BUF_OPS: AssertSync<bindings::pipe_buf_operations> = unsafe {
+    AssertSync::new(bindings::pipe_buf_operations {
+        confirm: None,
+        release: Some(relay_pipe_buf_release),
+        try_steal: None,
+        get: Some(relay_pipe_buf_get),
+    })
+};
 
 impl Buffer {
     /// Moves up to `len` readable bytes into `pipe` without copying.
@@ -47,7 +45,9 @@ impl Buffer {
     ///
     /// # Safety
     ///
-    /// `pipe` is the locked pipe passed to `f_op->splice_read`.
+    /// `pipe` is the locked pipe passed to `f_op->splice_read` of a relay
+    /// file, which this call serves (the file's `owner` reference keeps
+    /// this module loaded meanwhile).
     pub(crate) unsafe fn splice_read(
         self: &Arc<Self>,
         pipe: *mut bindings::pipe_inode_info,
@@ -104,14 +104,16 @@ impl Buffer {
             partial: partial.as_mut_ptr(),
             nr_pages: n as c_int,
             nr_pages_max: max as u32,
-            ops: &RELAY_PIPE_BUF_OPS.0,
+            ops: RELAY_PIPE_BUF_OPS.get(),
             spd_release: Some(relay_spd_release),
         };
         // Pages `splice_to_pipe` does not take go to `spd_release`; those it
         // takes are in flight until released, which needs this lock, so
         // they are counted before any can be.
         // SAFETY: `pipe` is locked (caller contract); `spd` describes `n`
-        // referenced pages of this buffer.
+        // referenced pages of this buffer. The pipe buffers' operations are
+        // this module's: the module reference taken below, before any of
+        // them can be released (that needs this lock), keeps them loaded.
         let ret = unsafe { bindings::splice_to_pipe(pipe, &mut spd) };
         if ret < 0 {
             return Err(Error::from_errno(ret as i32));
@@ -121,7 +123,8 @@ impl Buffer {
             // the buffer and the pipe buffers' operations alive until the
             // last of them is released.
             let _ = Arc::into_raw(self.clone());
-            // We are a file operation of an open file of this module.
+            // A reference that keeps the module: the open relay file's
+            // `owner` reference holds it now (caller contract).
             fs::module_get();
         }
         *guard += ret as usize;

@@ -14,7 +14,7 @@
 use crate::{
     bindings,
     channel::{Channel, ChannelsLocked},
-    compat::cpu::CpuId,
+    compat::{cpu::CpuId, sync::AssertSync},
 };
 use core::{
     cell::UnsafeCell,
@@ -22,38 +22,43 @@ use core::{
 };
 use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
-/// The channels open now, for the hotplug callback.
-///
-/// # Invariants
-///
-/// The vector is only accessed with the channels lock held.
-struct OpenChannels(UnsafeCell<KVec<Arc<Channel>>>);
-
-// SAFETY: every access holds the channels lock (type invariant).
-unsafe impl Sync for OpenChannels {}
-
-static OPEN: OpenChannels = OpenChannels(UnsafeCell::new(KVec::new()));
+/// The channels open now, for the hotplug callback. Only [`open_channels`]
+/// and [`open_channels_mut`] access it, with the channels lock held.
+// SAFETY: every access to the vector holds the channels lock (only the two
+// functions above reach it, each given proof of the lock), and the vector
+// is `Send` (channels are `Send + Sync`).
+static OPEN: AssertSync<UnsafeCell<KVec<Arc<Channel>>>> =
+    unsafe { AssertSync::new(UnsafeCell::new(KVec::new())) };
 
 /// The dynamic hotplug state, once registered.
 static STATE: AtomicI32 = AtomicI32::new(-1);
 
-/// The list of open channels; `_lock` proves the channels lock is held,
-/// and borrowing it mutably keeps two borrows of the list apart.
-fn open_channels(_lock: &mut ChannelsLocked) -> &mut KVec<Arc<Channel>> {
-    // SAFETY: the channels lock is held and mutably borrowed for the
-    // lifetime of the result, so this is the only reference (invariant).
-    unsafe { &mut *OPEN.0.get() }
+/// The list of open channels, to read; `_lock` proves the channels lock
+/// is held, and borrowing it keeps [`open_channels_mut`] away meanwhile.
+fn open_channels(_lock: &ChannelsLocked) -> &KVec<Arc<Channel>> {
+    // SAFETY: the channels lock is held for the lifetime of the result, and
+    // the guard, the only one (it is the lock's), is borrowed: no mutable
+    // reference to the list exists or can be made meanwhile.
+    unsafe { &*OPEN.get().get() }
+}
+
+/// The list of open channels, to change; `_lock` proves the channels lock
+/// is held, and borrowing it mutably keeps two borrows of the list apart.
+fn open_channels_mut(_lock: &mut ChannelsLocked) -> &mut KVec<Arc<Channel>> {
+    // SAFETY: the channels lock is held and its only guard mutably borrowed
+    // for the lifetime of the result, so this is the only reference.
+    unsafe { &mut *OPEN.get().get() }
 }
 
 /// Adds a newly opened channel (with the channels lock held).
 pub(crate) fn register(lock: &mut ChannelsLocked, chan: &Arc<Channel>) -> Result {
-    open_channels(lock).push(chan.clone(), GFP_KERNEL)?;
+    open_channels_mut(lock).push(chan.clone(), GFP_KERNEL)?;
     Ok(())
 }
 
 /// Removes a closing channel (with the channels lock held).
 pub(crate) fn unregister(lock: &mut ChannelsLocked, chan: &Channel) {
-    let list = open_channels(lock);
+    let list = open_channels_mut(lock);
     if let Some(i) = list.iter().position(|c| core::ptr::eq(&**c, chan)) {
         drop(swap_remove(list, i));
     }
@@ -90,12 +95,12 @@ unsafe extern "C" fn prepare_cpu(cpu: u32) -> i32 {
     let Some(cpu) = CpuId::from_u32(cpu) else {
         return EINVAL.to_errno();
     };
-    let mut lock = ChannelsLocked::new();
-    for chan in open_channels(&mut lock).iter() {
+    let lock = ChannelsLocked::new();
+    for chan in open_channels(&lock).iter() {
         if chan.buffer(cpu).is_some() {
             continue;
         }
-        if let Err(e) = chan.open_buf(cpu) {
+        if let Err(e) = chan.open_buf(&lock, cpu) {
             pr_warn!(
                 "cpu {} buffer creation failed: {}\n",
                 cpu.as_u32(),
@@ -130,7 +135,7 @@ pub(crate) fn init() -> Result {
 /// Removes the hotplug state (module unload: no channel is open any more).
 pub(crate) fn exit() {
     let mut lock = ChannelsLocked::new();
-    let list = open_channels(&mut lock);
+    let list = open_channels_mut(&mut lock);
     if !list.is_empty() {
         pr_warn!("unloaded with {} channels open\n", list.len());
     }

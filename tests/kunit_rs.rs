@@ -1064,13 +1064,14 @@ mod safe_api {
         expect!(c.lost(api::STATS_BUF_FULL | api::STATS_WRT_BIG) == 0);
     }
 
-    /// Writes to its own channel from `subbuf_start` once armed.
+    /// Writes to its own channel from `subbuf_start` once armed; overwrite
+    /// mode (every switch accepted).
     struct Reentrant;
 
     #[derive(Default)]
     struct ReentrantData {
         chan: core::sync::atomic::AtomicPtr<api::Channel<Reentrant>>,
-        starts: AtomicUsize,
+        armed: AtomicUsize,
         lockdep_off: AtomicUsize,
     }
 
@@ -1079,10 +1080,10 @@ mod safe_api {
 
         fn subbuf_start(s: &mut SubbufStart<'_, Self>) -> bool {
             let d = s.data();
-            d.starts.fetch_add(1, Ordering::Relaxed);
             let c = d.chan.load(Ordering::Acquire);
             if !c.is_null() {
                 // Armed: called from the Rust API's write paths.
+                d.armed.fetch_add(1, Ordering::Relaxed);
                 // SAFETY: FFI call without preconditions.
                 if !unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() } {
                     d.lockdep_off.fetch_add(1, Ordering::Relaxed);
@@ -1090,13 +1091,14 @@ mod safe_api {
                 // SAFETY: armed with the channel, which outlives its callbacks.
                 unsafe { &*c }.write(b"nested");
             }
-            !s.is_full()
+            true
         }
     }
 
     /// A `subbuf_start` that writes to its own channel: no nested switch
     /// (its record is dropped and counted), no recursion. And lockdep sees
-    /// interrupts off inside the Rust API's write path, and on after it.
+    /// interrupts off inside the Rust API's write paths (in the callbacks
+    /// they reach, and in a producer), and on again after them.
     pub(super) extern "C" fn callback_reentry_and_lockdep(_t: *mut bindings::kunit) {
         let Ok(chan) = api::Channel::<Reentrant>::open(None, 64, 4, ReentrantData::default())
         else {
@@ -1108,27 +1110,36 @@ mod safe_api {
             expect!(false);
             return;
         };
+        // Made up front: nothing may allocate with interrupts off.
+        let (r40, r64) = (record(1, 40), record(2, 64));
         let ptr: *const api::Channel<Reentrant> = &*c;
         c.data().chan.store(ptr.cast_mut(), Ordering::Release);
-        for i in 0..3u8 {
-            c.write(&record(i, 40));
-        }
         // SAFETY: FFI call without preconditions.
         expect!(unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
         if let Some(mut producer) = c.producer() {
             // SAFETY: FFI call without preconditions.
             expect!(!unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
-            producer.write(&record(3, 40));
+            // One CPU's buffer: three switches.
+            for _ in 0..4 {
+                producer.write(&r40);
+            }
         }
         // SAFETY: FFI call without preconditions.
         expect!(unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
-        // Open, then a switch for each of the last three 40-byte records.
-        let starts = c.data().starts.load(Ordering::Relaxed);
-        expect!(starts == 4);
+        expect!(c.data().armed.load(Ordering::Relaxed) == 3);
+        // `Channel::write`, whatever CPUs the test runs on: eight full
+        // sub-buffers over at most four buffers switch at least four times.
+        for _ in 0..8 {
+            c.write(&r64);
+        }
+        // SAFETY: FFI call without preconditions.
+        expect!(unsafe { bindings::relay_rs_glue_kunit_lockdep_irqs_on() });
+        let armed = c.data().armed.load(Ordering::Relaxed);
+        expect!(armed >= 3 + 4);
         // Lockdep saw interrupts off in each armed call.
-        expect!(c.data().lockdep_off.load(Ordering::Relaxed) == 3);
+        expect!(c.data().lockdep_off.load(Ordering::Relaxed) == armed);
         // One nested record per armed switch, each dropped and counted.
-        expect!(c.lost(api::STATS_BUF_FULL) == 3);
+        expect!(c.lost(api::STATS_BUF_FULL) == armed);
         c.data().chan.store(null_mut(), Ordering::Release);
     }
 }
