@@ -52,6 +52,16 @@ const _: () = {
     }
 };
 
+// The constants that include/relay_rs.h shares with the ring and the Rust
+// API (relay_rs' own code uses the header's through `bindings`).
+const _: () = {
+    use kernel::ffi::c_int;
+    assert!(bindings::RELAY_RS_C_NO_RESERVATION == buffer::ring::NO_RESERVATION);
+    assert!(bindings::RELAY_RS_STATS_BUF_FULL as c_int == relay_rs_api::STATS_BUF_FULL);
+    assert!(bindings::RELAY_RS_STATS_WRT_BIG as c_int == relay_rs_api::STATS_WRT_BIG);
+    assert!(bindings::RELAY_RS_STATS_OVERWRITTEN as c_int == relay_rs_api::STATS_OVERWRITTEN);
+};
+
 module! {
     type: RelayRs,
     name: "relay_rs",

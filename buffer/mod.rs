@@ -473,7 +473,7 @@ impl Buffer {
 
     /// Counters for mmap consumers (`RELAY_RS_IOC_INFO`), read consistently
     /// with consumers.
-    pub(crate) fn consumer_info(&self) -> [u64; 8] {
+    pub(crate) fn consumer_info(&self) -> bindings::relay_rs_buf_info {
         let _guard = self.read_lock.lock();
         let r = self.raw.get();
         // SAFETY: the counters of the live buffer; consumers are held off
@@ -481,16 +481,16 @@ impl Buffer {
         let (consumed, bytes_consumed) = unsafe { ((*r).subbufs_consumed, (*r).bytes_consumed) };
         let ring = self.ring();
         let (produced, offset) = ring.producer_state();
-        [
-            self.geo.subbuf_size() as u64,
-            self.geo.n_subbufs() as u64,
-            self.geo.alloc_size(PAGE_SIZE) as u64,
-            produced as u64,
-            consumed as u64,
-            bytes_consumed as u64,
-            offset as u64,
-            u64::from(self.is_finalized()),
-        ]
+        bindings::relay_rs_buf_info {
+            subbuf_size: self.geo.subbuf_size() as u64,
+            n_subbufs: self.geo.n_subbufs() as u64,
+            alloc_size: self.geo.alloc_size(PAGE_SIZE) as u64,
+            produced: produced as u64,
+            consumed: consumed as u64,
+            bytes_consumed: bytes_consumed as u64,
+            offset: offset as u64,
+            finalized: u64::from(self.is_finalized()),
+        }
     }
 
     /// Hands `n` sub-buffers back (`relay_subbufs_consumed`), serialised

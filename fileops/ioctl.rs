@@ -3,33 +3,47 @@
 //! ioctls of relay files (`include/uapi/relay_rs.h`): what an mmap consumer
 //! needs to find the data (counters and padding) and to hand sub-buffers
 //! back (`relay_subbufs_consumed`).
+//!
+//! The structures are the uapi header's own (through bindgen); the ioctl
+//! numbers are computed here and checked against the header's at build time.
 
-use crate::buffer::Buffer;
-use kernel::{ioctl, prelude::*, uaccess::UserSlice};
+use crate::{
+    bindings::{self, relay_rs_buf_info as BufInfo, relay_rs_padding as Padding},
+    buffer::Buffer,
+};
+use core::mem::size_of;
+use kernel::{
+    ioctl,
+    prelude::*,
+    types::{AsBytes, FromBytes},
+    uaccess::UserSlice,
+};
 
 const MAGIC: u32 = 0xb7;
-/// `RELAY_RS_IOC_INFO`: 8 counters.
-pub(crate) const IOC_INFO: u32 = ioctl::_IOR::<[u64; 8]>(MAGIC, 1);
+/// `RELAY_RS_IOC_INFO`: the buffer's counters.
+pub(crate) const IOC_INFO: u32 = ioctl::_IOR::<BufInfo>(MAGIC, 1);
 /// `RELAY_RS_IOC_PADDING`: `{ first, count, user pointer }`.
-pub(crate) const IOC_PADDING: u32 = ioctl::_IOW::<[u64; 3]>(MAGIC, 2);
+pub(crate) const IOC_PADDING: u32 = ioctl::_IOW::<Padding>(MAGIC, 2);
 /// `RELAY_RS_IOC_CONSUMED`: a sub-buffer count.
 pub(crate) const IOC_CONSUMED: u32 = ioctl::_IOW::<u64>(MAGIC, 3);
 
-fn read_u64s<const N: usize>(arg: usize) -> Result<[u64; N]> {
-    let mut bytes = [[0u8; 8]; N];
-    let mut r = UserSlice::new(arg as _, N * 8).reader();
-    for b in bytes.iter_mut() {
-        r.read_slice(b)?;
-    }
-    Ok(bytes.map(u64::from_ne_bytes))
-}
+const _: () = {
+    assert!(IOC_INFO == bindings::RELAY_RS_C_IOC_INFO);
+    assert!(IOC_PADDING == bindings::RELAY_RS_C_IOC_PADDING);
+    assert!(IOC_CONSUMED == bindings::RELAY_RS_C_IOC_CONSUMED);
+    // Only `__u64`s, without padding: every byte is a field's.
+    assert!(size_of::<BufInfo>() == size_of::<[u64; 8]>());
+    assert!(size_of::<Padding>() == size_of::<[u64; 3]>());
+};
 
-fn write_u64s(arg: usize, values: &[u64]) -> Result {
-    let mut w = UserSlice::new(arg as _, values.len() * 8).writer();
-    for v in values {
-        w.write_slice(&v.to_ne_bytes())?;
-    }
-    Ok(())
+// SAFETY: eight `u64` and no padding (checked above): no uninitialised bytes.
+unsafe impl AsBytes for BufInfo {}
+// SAFETY: three `u64`: any bytes are a valid value.
+unsafe impl FromBytes for Padding {}
+
+/// Reads a `T` from the user pointer `arg`.
+fn read_user<T: FromBytes>(arg: usize) -> Result<T> {
+    UserSlice::new(arg, size_of::<T>()).reader().read()
 }
 
 impl Buffer {
@@ -38,24 +52,30 @@ impl Buffer {
         match cmd {
             IOC_INFO => {
                 let info = self.consumer_info();
-                write_u64s(arg, &info)?;
+                UserSlice::new(arg, size_of::<BufInfo>())
+                    .writer()
+                    .write(&info)?;
                 Ok(0)
             }
             IOC_PADDING => {
-                let [first, count, ptr] = read_u64s::<3>(arg)?;
+                let Padding {
+                    first,
+                    count,
+                    padding,
+                } = read_user(arg)?;
                 let n = self.channel().geometry().n_subbufs();
                 if count as usize > n {
                     return Err(EINVAL);
                 }
-                let mut w = UserSlice::new(ptr as _, count as usize * 8).writer();
+                let mut w = UserSlice::new(padding as _, count as usize * 8).writer();
                 for i in 0..count {
                     let pad = self.padding_of(first.wrapping_add(i) as usize) as u64;
-                    w.write_slice(&pad.to_ne_bytes())?;
+                    w.write(&pad)?;
                 }
                 Ok(0)
             }
             IOC_CONSUMED => {
-                let [n] = read_u64s::<1>(arg)?;
+                let n: u64 = read_user(arg)?;
                 // A count past what a `usize` holds is past what is produced.
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
                 // How many of them the consumer must drop (overwritten): a

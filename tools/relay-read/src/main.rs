@@ -72,15 +72,60 @@ extern "C" fn on_sigint(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// `include/uapi/relay_rs.h`.
+/// `include/uapi/relay_rs.h`, checked against the header at build time
+/// (`build.rs`).
 mod uapi {
-    const MAGIC: u64 = 0xb7;
-    const fn ioc(dir: u64, nr: u64, size: u64) -> u64 {
-        (dir << 30) | (size << 16) | (MAGIC << 8) | nr
+    use std::mem::{align_of, offset_of, size_of};
+
+    /// `struct relay_rs_buf_info` (`RELAY_RS_IOC_INFO`).
+    #[repr(C)]
+    #[derive(Clone, Copy, Default, Debug)]
+    pub struct BufInfo {
+        pub subbuf_size: u64,
+        pub n_subbufs: u64,
+        pub alloc_size: u64,
+        pub produced: u64,
+        pub consumed: u64,
+        pub bytes_consumed: u64,
+        pub offset: u64,
+        pub finalized: u64,
     }
-    pub const INFO: u64 = ioc(2, 1, 64);
-    pub const PADDING: u64 = ioc(1, 2, 24);
-    pub const CONSUMED: u64 = ioc(1, 3, 8);
+
+    /// `struct relay_rs_padding` (`RELAY_RS_IOC_PADDING`).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub struct Padding {
+        pub first: u64,
+        pub count: u64,
+        /// User pointer to `count` u64.
+        pub padding: u64,
+    }
+
+    // `_IOC()` of <asm-generic/ioctl.h> (x86's).
+    const NRSHIFT: u64 = 0;
+    const TYPESHIFT: u64 = 8;
+    const SIZESHIFT: u64 = 16;
+    const DIRSHIFT: u64 = 30;
+    const SIZEBITS: u64 = 14;
+    const WRITE: u64 = 1;
+    const READ: u64 = 2;
+
+    const fn ioc(dir: u64, nr: u64, size: usize) -> u64 {
+        assert!((size as u64) < 1 << SIZEBITS);
+        (dir << DIRSHIFT) | (MAGIC << TYPESHIFT) | (nr << NRSHIFT) | ((size as u64) << SIZESHIFT)
+    }
+
+    pub const MAGIC: u64 = 0xb7;
+    pub const INFO: u64 = ioc(READ, 1, size_of::<BufInfo>());
+    pub const PADDING: u64 = ioc(WRITE, 2, size_of::<Padding>());
+    pub const CONSUMED: u64 = ioc(WRITE, 3, size_of::<u64>());
+
+    /// The size of the field that `f` borrows.
+    const fn field_size<T, F>(_f: fn(&T) -> &F) -> usize {
+        size_of::<F>()
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/uapi_check.rs"));
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -165,10 +210,10 @@ fn ready(n: isize) -> io::Result<Option<isize>> {
     }
 }
 
-fn info(fd: RawFd) -> io::Result<[u64; 8]> {
-    let mut i = [0u64; 8];
-    // SAFETY: RELAY_RS_IOC_INFO writes 8 u64.
-    if unsafe { libc::ioctl(fd, uapi::INFO as _, i.as_mut_ptr()) } < 0 {
+fn info(fd: RawFd) -> io::Result<uapi::BufInfo> {
+    let mut i = uapi::BufInfo::default();
+    // SAFETY: RELAY_RS_IOC_INFO writes a `struct relay_rs_buf_info`.
+    if unsafe { libc::ioctl(fd, uapi::INFO as _, &mut i) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(i)
@@ -189,7 +234,7 @@ impl Consumer {
         };
         match mode {
             Mode::Mmap => {
-                let len = info(fd)?[2] as usize;
+                let len = info(fd)?.alloc_size as usize;
                 // SAFETY: mapping a relay file read-only, whole, offset 0.
                 let p = unsafe {
                     libc::mmap(
@@ -273,7 +318,13 @@ impl Consumer {
     /// hand-back does not say were overwritten.
     fn pass_mmap(&mut self, sink: &mut Sink) -> io::Result<u64> {
         let i = info(self.fd)?;
-        let (ss, n, produced, consumed, bc) = (i[0], i[1], i[3], i[4], i[5]);
+        let (ss, n, produced, consumed, bc) = (
+            i.subbuf_size,
+            i.n_subbufs,
+            i.produced,
+            i.consumed,
+            i.bytes_consumed,
+        );
         if produced == consumed {
             return Ok(0);
         }
@@ -282,9 +333,14 @@ impl Consumer {
         let first = consumed.max(produced.saturating_sub(n));
         let count = produced - first;
         let mut pad = vec![0u64; count as usize];
-        let arg = [first, count, pad.as_mut_ptr() as u64];
-        // SAFETY: RELAY_RS_IOC_PADDING reads 3 u64 and writes `count` u64.
-        if unsafe { libc::ioctl(self.fd, uapi::PADDING as _, arg.as_ptr()) } < 0 {
+        let arg = uapi::Padding {
+            first,
+            count,
+            padding: pad.as_mut_ptr() as u64,
+        };
+        // SAFETY: RELAY_RS_IOC_PADDING reads a `struct relay_rs_padding` and
+        // writes `count` u64 to `pad`.
+        if unsafe { libc::ioctl(self.fd, uapi::PADDING as _, &arg) } < 0 {
             return Err(io::Error::last_os_error());
         }
         let mut copies = Vec::with_capacity(count as usize);
@@ -562,7 +618,7 @@ fn mmap_abuse(file: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let len = info(fd).map(|i| i[2] as usize).unwrap_or(0);
+    let len = info(fd).map(|i| i.alloc_size as usize).unwrap_or(0);
     let page = 4096;
     let mut ok = true;
     // Not seekable: lseek and pread fail with ESPIPE.
