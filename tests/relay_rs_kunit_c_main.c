@@ -10,6 +10,7 @@
 #include <linux/debugfs.h>
 #include <linux/slab.h>
 #include <linux/fs.h>
+#include <linux/panic.h>
 
 #include "../include/relay_rs.h"
 
@@ -60,10 +61,89 @@ static void open_validates_arguments(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 4096, 0, NULL, NULL));
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, SIZE_MAX / 2, 4, NULL, NULL));
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 1, SIZE_MAX / 8, NULL, NULL));
-	/* Closing NULL, flushing NULL and resetting NULL are no-ops. */
+}
+
+/* What a NULL-channel call could disturb: an open channel's buffer. */
+struct snap {
+	size_t offset, produced, consumed, records, lost;
+};
+
+static struct snap snap_of(struct rchan *chan)
+{
+	struct rchan_buf *buf = *per_cpu_ptr(chan->buf, 0);
+
+	return (struct snap) {
+		.offset = buf->offset,
+		.produced = buf->subbufs_produced,
+		.consumed = buf->subbufs_consumed,
+		.records = buf->records,
+		.lost = relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
+				       RELAY_RS_STATS_WRT_BIG),
+	};
+}
+
+/*
+ * The channel is as @before, and no warning was issued since the case began
+ * (unless the kernel had warned already, which this cannot tell apart).
+ */
+static void expect_unchanged(struct kunit *test, struct rchan *chan,
+			     const struct snap *before, bool warned,
+			     const char *call)
+{
+	struct snap now = snap_of(chan);
+
+	KUNIT_EXPECT_EQ_MSG(test, now.offset, before->offset, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.produced, before->produced, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.consumed, before->consumed, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.records, before->records, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.lost, before->lost, "after %s", call);
+	if (!warned)
+		KUNIT_EXPECT_FALSE_MSG(test, test_taint(TAINT_WARN), "after %s", call);
+}
+
+/*
+ * A NULL channel is ignored, as in 6.12: no crash, no warning, an error or
+ * 0 where there is a result, and an open channel (the last one opened, with
+ * data, a produced and a lost record) left as it was by each call.
+ */
+static void null_channel_is_ignored(struct kunit *test)
+{
+	bool warned = test_taint(TAINT_WARN);
+	struct rchan *chan;
+	struct snap before;
+	char rec[65];
+
+	if (warned)
+		kunit_info(test, "kernel already warned: no-warning checks skipped");
+	chan = relay_open(NULL, NULL, 64, 4, &global_cb, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	memset(rec, 0x5a, sizeof(rec));
+	relay_write(chan, rec, 16);
+	relay_flush(chan);
+	relay_write(chan, rec, 16);
+	relay_write(chan, rec, sizeof(rec));	/* too big: counted */
+	before = snap_of(chan);
+	KUNIT_ASSERT_EQ(test, before.offset, 16);
+	KUNIT_ASSERT_EQ(test, before.produced, 1);
+	KUNIT_ASSERT_EQ(test, before.consumed, 0);
+	KUNIT_ASSERT_EQ(test, before.records, 2);
+	KUNIT_ASSERT_EQ(test, before.lost, 1);
+
 	relay_close(NULL);
+	expect_unchanged(test, chan, &before, warned, "relay_close(NULL)");
 	relay_flush(NULL);
+	expect_unchanged(test, chan, &before, warned, "relay_flush(NULL)");
 	relay_reset(NULL);
+	expect_unchanged(test, chan, &before, warned, "relay_reset(NULL)");
+	relay_subbufs_consumed(NULL, 0, 1);
+	expect_unchanged(test, chan, &before, warned, "relay_subbufs_consumed(NULL)");
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(NULL, RELAY_RS_STATS_BUF_FULL |
+					     RELAY_RS_STATS_WRT_BIG |
+					     RELAY_RS_STATS_OVERWRITTEN), 0);
+	expect_unchanged(test, chan, &before, warned, "relay_rs_stats(NULL)");
+	KUNIT_EXPECT_EQ(test, relay_late_setup_files(NULL, "x", NULL), -EINVAL);
+	expect_unchanged(test, chan, &before, warned, "relay_late_setup_files(NULL)");
+	relay_close(chan);
 }
 
 /* i915/mt76 style: global, no-overwrite, reserve+fill under a spinlock. */
@@ -151,6 +231,7 @@ static void percpu_drop_counting(struct kunit *test)
 
 static struct kunit_case relay_rs_c_cases[] = {
 	KUNIT_CASE(open_validates_arguments),
+	KUNIT_CASE(null_channel_is_ignored),
 	KUNIT_CASE(global_reserve_under_spinlock),
 	KUNIT_CASE(percpu_drop_counting),
 	{}
