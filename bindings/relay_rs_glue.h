@@ -54,4 +54,11 @@ struct iov_iter;
 size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter);
 size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *iter);
 
+#ifdef CONFIG_KUNIT
+/* Testing only: the header's inline write paths, for the Rust KUnit suite. */
+void relay_rs_glue_kunit_write(struct rchan *chan, const void *data, size_t length);
+void relay_rs_glue_kunit___write(struct rchan *chan, const void *data, size_t length);
+void *relay_rs_glue_kunit_reserve(struct rchan *chan, size_t length);
+#endif
+
 #endif /* _RELAY_RS_GLUE_H */
