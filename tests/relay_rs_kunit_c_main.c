@@ -83,8 +83,8 @@ static struct snap snap_of(struct rchan *chan)
 }
 
 /*
- * The channel is as @before, and no warning was issued since the case began
- * (unless the kernel had warned already, which this cannot tell apart).
+ * The channel is as @before, and no warning was issued by the call (unless
+ * the kernel had warned already, which this cannot tell apart).
  */
 static void expect_unchanged(struct kunit *test, struct rchan *chan,
 			     const struct snap *before, bool warned,
@@ -101,6 +101,16 @@ static void expect_unchanged(struct kunit *test, struct rchan *chan,
 		KUNIT_EXPECT_FALSE_MSG(test, test_taint(TAINT_WARN), "after %s", call);
 }
 
+/* Makes @call and expects that it left @chan as it was and did not warn. */
+#define EXPECT_NO_EFFECT(test, chan, call)				\
+	do {								\
+		struct snap __before = snap_of(chan);			\
+		bool __warned = test_taint(TAINT_WARN);			\
+									\
+		call;							\
+		expect_unchanged(test, chan, &__before, __warned, #call); \
+	} while (0)
+
 /*
  * A NULL channel is ignored, as in 6.12: no crash, no warning, an error or
  * 0 where there is a result, and an open channel (the last one opened, with
@@ -108,12 +118,11 @@ static void expect_unchanged(struct kunit *test, struct rchan *chan,
  */
 static void null_channel_is_ignored(struct kunit *test)
 {
-	bool warned = test_taint(TAINT_WARN);
 	struct rchan *chan;
-	struct snap before;
+	struct snap start;
 	char rec[65];
 
-	if (warned)
+	if (test_taint(TAINT_WARN))
 		kunit_info(test, "kernel already warned: no-warning checks skipped");
 	chan = relay_open(NULL, NULL, 64, 4, &global_cb, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, chan);
@@ -122,27 +131,24 @@ static void null_channel_is_ignored(struct kunit *test)
 	relay_flush(chan);
 	relay_write(chan, rec, 16);
 	relay_write(chan, rec, sizeof(rec));	/* too big: counted */
-	before = snap_of(chan);
-	KUNIT_ASSERT_EQ(test, before.offset, 16);
-	KUNIT_ASSERT_EQ(test, before.produced, 1);
-	KUNIT_ASSERT_EQ(test, before.consumed, 0);
-	KUNIT_ASSERT_EQ(test, before.records, 2);
-	KUNIT_ASSERT_EQ(test, before.lost, 1);
+	start = snap_of(chan);
+	KUNIT_ASSERT_EQ(test, start.offset, 16);
+	KUNIT_ASSERT_EQ(test, start.produced, 1);
+	KUNIT_ASSERT_EQ(test, start.consumed, 0);
+	KUNIT_ASSERT_EQ(test, start.records, 2);
+	KUNIT_ASSERT_EQ(test, start.lost, 1);
 
-	relay_close(NULL);
-	expect_unchanged(test, chan, &before, warned, "relay_close(NULL)");
-	relay_flush(NULL);
-	expect_unchanged(test, chan, &before, warned, "relay_flush(NULL)");
-	relay_reset(NULL);
-	expect_unchanged(test, chan, &before, warned, "relay_reset(NULL)");
-	relay_subbufs_consumed(NULL, 0, 1);
-	expect_unchanged(test, chan, &before, warned, "relay_subbufs_consumed(NULL)");
-	KUNIT_EXPECT_EQ(test, relay_rs_stats(NULL, RELAY_RS_STATS_BUF_FULL |
-					     RELAY_RS_STATS_WRT_BIG |
-					     RELAY_RS_STATS_OVERWRITTEN), 0);
-	expect_unchanged(test, chan, &before, warned, "relay_rs_stats(NULL)");
-	KUNIT_EXPECT_EQ(test, relay_late_setup_files(NULL, "x", NULL), -EINVAL);
-	expect_unchanged(test, chan, &before, warned, "relay_late_setup_files(NULL)");
+	EXPECT_NO_EFFECT(test, chan, relay_close(NULL));
+	EXPECT_NO_EFFECT(test, chan, relay_flush(NULL));
+	EXPECT_NO_EFFECT(test, chan, relay_subbufs_consumed(NULL, 0, 1));
+	EXPECT_NO_EFFECT(test, chan,
+			 KUNIT_EXPECT_EQ(test, relay_rs_stats(NULL, RELAY_RS_STATS_BUF_FULL |
+							      RELAY_RS_STATS_WRT_BIG |
+							      RELAY_RS_STATS_OVERWRITTEN), 0));
+	EXPECT_NO_EFFECT(test, chan,
+			 KUNIT_EXPECT_EQ(test, relay_late_setup_files(NULL, "x", NULL), -EINVAL));
+	/* Last: a reset of the open channel would hide what the others did. */
+	EXPECT_NO_EFFECT(test, chan, relay_reset(NULL));
 	relay_close(chan);
 }
 
