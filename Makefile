@@ -84,7 +84,7 @@ check: setup
 	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
 		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
 	for f in $(TOP)/include/*.h $(TOP)/include/uapi/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] \
-		$(TOP)/tests/*.c $(TOP)/tests/*/*.[ch] $(TOP)/bench/*.[ch]; do \
+		$(TOP)/tests/*.c $(TOP)/tests/*/*.[ch] $(TOP)/bench/*.[ch] $(TOP)/tools/*/*.c; do \
 		case $$f in *.mod.c) continue;; esac; \
 		$$kdir/source/scripts/checkpatch.pl --no-tree --quiet --terse -f $$f || exit 1; \
 	done; echo "check: rustfmt, clippy and checkpatch clean"

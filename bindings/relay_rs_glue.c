@@ -221,3 +221,25 @@ size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_ite
 {
 	return copy_to_iter(addr, bytes, iter);
 }
+
+#ifdef CONFIG_KUNIT
+/*
+ * Testing only: out-of-line copies of include/relay_rs.h's inline write
+ * paths, so that the Rust KUnit suite (tests/kunit_rs.rs) drives exactly
+ * what C clients compile, next to relay_rs' own paths.
+ */
+void relay_rs_glue_kunit_write(struct rchan *chan, const void *data, size_t length)
+{
+	relay_rs_write(chan, data, length);
+}
+
+void relay_rs_glue_kunit___write(struct rchan *chan, const void *data, size_t length)
+{
+	__relay_rs_write(chan, data, length);
+}
+
+void *relay_rs_glue_kunit_reserve(struct rchan *chan, size_t length)
+{
+	return relay_rs_reserve(chan, length);
+}
+#endif

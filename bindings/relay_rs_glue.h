@@ -56,6 +56,13 @@ size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_ite
 
 bool relay_rs_glue_kunit_lockdep_irqs_on(void);
 
+#ifdef CONFIG_KUNIT
+/* Testing only: the header's inline write paths, for the Rust KUnit suite. */
+void relay_rs_glue_kunit_write(struct rchan *chan, const void *data, size_t length);
+void relay_rs_glue_kunit___write(struct rchan *chan, const void *data, size_t length);
+void *relay_rs_glue_kunit_reserve(struct rchan *chan, size_t length);
+#endif
+
 #if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
 /* For the Rust API's clients where it does not inline them. */
 unsigned long relay_rs_local_irq_save(void);

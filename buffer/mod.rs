@@ -435,6 +435,13 @@ impl Buffer {
         Some(self.mem.addr().wrapping_add(pos))
     }
 
+    /// The sub-buffers' start counts (see [`Counters::starts`]), which the
+    /// C `struct rchan_buf` does not show, for relay_rs' own tests.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn start_counts(&self) -> &[AtomicUsize] {
+        &self.starts
+    }
+
     /// Sets the write offset from a `subbuf_start` callback (`subbuf_start_reserve`).
     pub(crate) fn start_reserve(&self, length: usize) -> bool {
         self.ring().start_reserve(length)

@@ -97,8 +97,8 @@ unsafe extern "C" fn create_global(
     null_mut()
 }
 
-/// Writes `data` to this CPU's buffer through the out-of-line path (the
-/// inline ones are covered by the C suite and the Rust API tests).
+/// Writes `data` to this CPU's buffer through relay_rs' own path on ring.rs
+/// (the C header's inline ones are compared with it in `lockstep`).
 ///
 /// # Safety
 ///
@@ -210,26 +210,41 @@ impl Drop for TestChan {
     }
 }
 
-/// Reads everything readable from `buf`.
+/// Reads everything readable from `buf`, and expects (at the caller's line)
+/// that the read succeeded and that what it says it delivered is what the
+/// sink got: an empty result is then "nothing to read", never a failed read.
+#[track_caller]
 fn read_all(buf: &Buffer) -> KVec<u8> {
     let mut out = KVec::new();
-    let _ = buf.read(usize::MAX, |src, len, at| {
+    let mut sink_ok = true;
+    let res = buf.read(usize::MAX, |src, len, at| {
         // SAFETY: `src` is readable for `len` bytes and no producer runs.
         let s = unsafe { core::slice::from_raw_parts(src, len) };
         // No producer runs, so no copy is dropped: `at` is what we have.
-        if at != out.len() {
-            return Err(EINVAL);
-        }
-        out.extend_from_slice(s, GFP_KERNEL).map_err(|_| ENOMEM)
+        let r = if at != out.len() {
+            Err(EINVAL)
+        } else {
+            out.extend_from_slice(s, GFP_KERNEL).map_err(|_| ENOMEM)
+        };
+        sink_ok &= r.is_ok();
+        r
     });
+    // A sink error after some bytes ends the read with `Ok`: caught here.
+    expect!(sink_ok);
+    expect!(res.is_ok_and(|n| n == out.len()));
     out
 }
 
+/// `len` bytes counting up from `tag`; expects (at the caller's line) that
+/// they could be allocated.
+#[track_caller]
 fn record(tag: u8, len: usize) -> KVec<u8> {
     let mut v = KVec::new();
+    let mut ok = true;
     for i in 0..len {
-        let _ = v.push(tag.wrapping_add(i as u8), GFP_KERNEL);
+        ok &= v.push(tag.wrapping_add(i as u8), GFP_KERNEL).is_ok();
     }
+    expect!(ok);
     v
 }
 
@@ -266,7 +281,7 @@ extern "C" fn round_trip_byte_exact(_t: *mut bindings::kunit) {
     for i in 0..40u8 {
         let r = record(i, 1 + (i as usize * 13) % 97);
         c.write(&r);
-        let _ = expected.extend_from_slice(&r, GFP_KERNEL);
+        expect!(expected.extend_from_slice(&r, GFP_KERNEL).is_ok());
     }
     // SAFETY: an open channel.
     unsafe { relay_rs_flush(c.chan) };
@@ -557,7 +572,7 @@ extern "C" fn subbuf_start_reserve_header(_t: *mut bindings::kunit) {
     let h1 = (0xabcd_0000u64 + 16).to_ne_bytes();
     let mut want = KVec::new();
     for part in [&h0[..], &a, &b, &h1[..], &d] {
-        let _ = want.extend_from_slice(part, GFP_KERNEL);
+        expect!(want.extend_from_slice(part, GFP_KERNEL).is_ok());
     }
     expect!(got.len() >= want.len() && got[..want.len()] == want[..]);
 }
@@ -574,7 +589,7 @@ extern "C" fn overwrite_conservation(_t: *mut bindings::kunit) {
     expect!(got.len() % 32 == 0);
     // Written = read + counted as overwritten, exactly.
     expect!(got.len() / 32 + c.stats(bindings::RELAY_RS_STATS_OVERWRITTEN) == 25);
-    expect!(got[got.len() - 32..] == record(24, 32)[..]);
+    expect!(got.len() >= 32 && got[got.len() - 32..] == record(24, 32)[..]);
 }
 
 /// A 256-byte record numbered `seq` in its first 8 bytes.
@@ -691,7 +706,14 @@ extern "C" fn overwrite_counted_without_reader(_t: *mut bindings::kunit) {
             let got = read_all(&c.buffer());
             read += got.len() / 32;
             let last = round * 25 - 1;
-            expect!(n == 1 || got[got.len() - 32..] == record(last, 32)[..]);
+            if n == 1 {
+                // The flush began the next sub-buffer in the only slot:
+                // the last record is overwritten too, nothing is readable.
+                expect!(got.is_empty());
+            } else {
+                // The newest record is the last one read.
+                expect!(got.len() >= 32 && got[got.len() - 32..] == record(last, 32)[..]);
+            }
             expect!(read + c.stats(bindings::RELAY_RS_STATS_OVERWRITTEN) == usize::from(last) + 1);
             // More laps after the reader caught up: counted from there.
             for i in 25..50u8 {
@@ -1144,6 +1166,732 @@ mod safe_api {
     }
 }
 
+// ---- lockstep: the C header's inline write paths against ring.rs ----
+
+/// The write paths that ship, driven in lockstep over scripts: the C
+/// header's inline `relay_rs_write()`, `__relay_rs_write()` and
+/// `relay_rs_reserve()` (compiled in the glue, as any C client compiles
+/// them) against relay_rs' own producer paths on `buffer/ring.rs`
+/// ([`Buffer::write`], [`Buffer::reserve`]). Each lane is a channel of its
+/// own, of the same geometry and callbacks. After every step, every lane's
+/// counters and ring bytes must equal the first lane's (the reference), and
+/// every record must have the outcome the script names, so that a script
+/// provably covers what it says it covers.
+///
+/// Another driver (the safe Rust API, `include/relay_rs.rs`) plugs in as
+/// one more `Driver`: a global channel of `SUBBUF_SIZE` x `N_SUBBUFS`
+/// whose `subbuf_start` follows `accepts` and `header` (as `lockstep_start`
+/// does for the others), opened after `set_mode(false, 0)` and added to the
+/// lanes of the cases at the end.
+mod lockstep {
+    use super::*;
+    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Sub-buffer size of every lockstep channel.
+    pub(super) const SUBBUF_SIZE: usize = 64;
+    /// Sub-buffers of every lockstep channel.
+    pub(super) const N_SUBBUFS: usize = 4;
+    const RING: usize = SUBBUF_SIZE * N_SUBBUFS;
+    /// `offset` while the last switch stays refused.
+    const REFUSED: usize = SUBBUF_SIZE + 1;
+
+    // What the lockstep channels' `subbuf_start` does (one case at a time:
+    // KUnit runs a suite's cases one after the other).
+    static OVERWRITE: AtomicBool = AtomicBool::new(false);
+    static HEADER: AtomicUsize = AtomicUsize::new(0);
+
+    /// From now on, lockstep channels overwrite (or refuse when full), and
+    /// start each sub-buffer with a `header`-byte header (at most 8; 0: none).
+    pub(super) fn set_mode(overwrite: bool, header: usize) {
+        OVERWRITE.store(overwrite, Ordering::Relaxed);
+        HEADER.store(header.min(8), Ordering::Relaxed);
+    }
+
+    /// Does a lockstep channel's `subbuf_start` accept the next sub-buffer?
+    pub(super) fn accepts(full: bool) -> bool {
+        OVERWRITE.load(Ordering::Relaxed) || !full
+    }
+
+    /// The header that a lockstep channel's `subbuf_start` then reserves
+    /// (`subbuf_start_reserve`) and writes: its length (0: none) and bytes,
+    /// which tell the previous sub-buffer's padding.
+    pub(super) fn header(prev_padding: usize) -> (usize, [u8; 8]) {
+        let tag = 0x4844_5200_0000_0000u64 | prev_padding as u64;
+        (HEADER.load(Ordering::Relaxed), tag.to_ne_bytes())
+    }
+
+    /// `subbuf_start` of the lockstep channels (see [`accepts`], [`header`]).
+    ///
+    /// # Safety
+    ///
+    /// Called by relay_rs with a live buffer and the sub-buffer it starts.
+    unsafe extern "C" fn lockstep_start(
+        buf: *mut bindings::rchan_buf,
+        subbuf: *mut c_void,
+        _prev: *mut c_void,
+        prev_padding: usize,
+    ) -> c_int {
+        // SAFETY: a live buffer passed to its callback.
+        if !accepts(unsafe { relay_rs_buf_full(buf) } != 0) {
+            return 0;
+        }
+        let (len, bytes) = header(prev_padding);
+        // SAFETY: called from `subbuf_start`, as required.
+        if len > 0 && unsafe { relay_rs_subbuf_start_reserve(buf, len) } == 0 {
+            // SAFETY: relay_rs accepted the header, so the sub-buffer at
+            // `subbuf` holds more than `len <= 8` bytes, ours to write.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), subbuf.cast(), len) };
+        }
+        1
+    }
+
+    static LOCKSTEP_CB: SyncCb = SyncCb(bindings::rchan_callbacks {
+        subbuf_start: Some(lockstep_start),
+        create_buf_file: Some(create_global),
+        remove_buf_file: None,
+        buf_mapped: None,
+        buf_unmapped: None,
+    });
+
+    /// One way of writing records to a channel: a lane of the lockstep.
+    pub(super) trait Driver {
+        /// For the log.
+        fn name(&self) -> &'static str;
+        /// The channel it writes to: open, global, [`SUBBUF_SIZE`] x
+        /// [`N_SUBBUFS`], with the lockstep `subbuf_start` (see the module).
+        fn chan(&self) -> *mut bindings::rchan;
+        /// `relay_write()`.
+        fn write(&self, data: &[u8]);
+        /// `__relay_write()`.
+        fn write_pinned(&self, data: &[u8]);
+        /// `relay_reserve()`: the slot for `len` bytes, NULL if the record
+        /// was dropped. The script fills it through the address before the
+        /// next reservation or switch, as the relay API requires.
+        fn reserve(&self, len: usize) -> *mut u8;
+    }
+
+    /// The C header's inline paths, through the glue's copies of them.
+    pub(super) struct CHeader(TestChan);
+
+    impl CHeader {
+        pub(super) fn open() -> Option<Self> {
+            TestChan::open(SUBBUF_SIZE, N_SUBBUFS, &LOCKSTEP_CB).map(Self)
+        }
+    }
+
+    impl Driver for CHeader {
+        fn name(&self) -> &'static str {
+            "C header"
+        }
+
+        fn chan(&self) -> *mut bindings::rchan {
+            self.0.chan
+        }
+
+        fn write(&self, data: &[u8]) {
+            // SAFETY: an open channel; `data` is readable for its length.
+            unsafe {
+                bindings::relay_rs_glue_kunit_write(self.0.chan, data.as_ptr().cast(), data.len())
+            };
+        }
+
+        fn write_pinned(&self, data: &[u8]) {
+            // SAFETY: as for `write`; nothing writes to the channel from
+            // interrupts.
+            unsafe {
+                bindings::relay_rs_glue_kunit___write(self.0.chan, data.as_ptr().cast(), data.len())
+            };
+        }
+
+        fn reserve(&self, len: usize) -> *mut u8 {
+            // SAFETY: an open global channel whose only producer is this
+            // test (no lock needed to keep other producers off).
+            unsafe { bindings::relay_rs_glue_kunit_reserve(self.0.chan, len) }.cast()
+        }
+    }
+
+    /// relay_rs' own paths on `buffer/ring.rs` (one write path, with
+    /// interrupts off, for both kinds of write).
+    pub(super) struct RingRs(TestChan);
+
+    impl RingRs {
+        pub(super) fn open() -> Option<Self> {
+            TestChan::open(SUBBUF_SIZE, N_SUBBUFS, &LOCKSTEP_CB).map(Self)
+        }
+    }
+
+    impl Driver for RingRs {
+        fn name(&self) -> &'static str {
+            "ring.rs"
+        }
+
+        fn chan(&self) -> *mut bindings::rchan {
+            self.0.chan
+        }
+
+        fn write(&self, data: &[u8]) {
+            self.0.write(data);
+        }
+
+        fn write_pinned(&self, data: &[u8]) {
+            self.0.write(data);
+        }
+
+        fn reserve(&self, len: usize) -> *mut u8 {
+            reserve_raw(&self.0.buf, len).cast()
+        }
+    }
+
+    /// One step of a script.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) enum Op {
+        /// `relay_write()` of `record(tag, len)`.
+        Write(u8, usize),
+        /// `__relay_write()` of `record(tag, len)`.
+        WritePinned(u8, usize),
+        /// `relay_reserve()` of `len` bytes; a non-empty slot stays to fill.
+        Reserve(usize),
+        /// Fills the reserved slot with `record(tag, its length)`.
+        Fill(u8),
+        /// `relay_flush()`.
+        Flush,
+        /// `relay_reset()`.
+        Reset,
+        /// Reads everything readable, which must be this many bytes.
+        Read(usize),
+        /// `relay_subbufs_consumed()` of this many sub-buffers.
+        HandBack(usize),
+        /// [`set_mode`]: overwrite?, header length.
+        Mode(bool, usize),
+    }
+
+    /// What a record step did (from the counters' changes).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(super) enum Outcome {
+        /// Not a record step.
+        Other,
+        /// Stored in the current sub-buffer, with room left after it.
+        Fit,
+        /// Stored in the current sub-buffer, which it fills exactly.
+        Exact,
+        /// Stored after a switch that overwrote nothing unread.
+        Switch,
+        /// Stored after a switch that overwrote unread records.
+        Lap,
+        /// Stored after a refused switch, retried and accepted now.
+        Resume,
+        /// Dropped and counted: the client refused the switch.
+        Full,
+        /// Dropped and counted: too big for a sub-buffer (or its header).
+        TooBig,
+        /// Dropped, not counted (a zero-length record while refused).
+        Silent,
+    }
+
+    // The counters compared, by index.
+    const OFFSET: usize = 1;
+    const RECORDS: usize = 3;
+    const PRODUCED: usize = 4;
+    const LOST_FULL: usize = 10;
+    const LOST_BIG: usize = 11;
+    const LOST_OVER: usize = 12;
+    const HEAD: usize = 16;
+    const WORDS: usize = HEAD + 2 * N_SUBBUFS;
+    const NAMES: [&str; WORDS] = [
+        "data - start",
+        "offset",
+        "committed",
+        "records",
+        "subbufs_produced",
+        "subbufs_consumed",
+        "bytes_consumed",
+        "prev_padding",
+        "early_bytes",
+        "last_toobig",
+        "stats BUF_FULL",
+        "stats WRT_BIG",
+        "stats OVERWRITTEN",
+        "overwritten_partial",
+        "relay_buf_full",
+        "has_complete_data",
+        "padding[0]",
+        "padding[1]",
+        "padding[2]",
+        "padding[3]",
+        "start count[0]",
+        "start count[1]",
+        "start count[2]",
+        "start count[3]",
+    ];
+
+    type Words = [usize; WORDS];
+
+    /// Every counter of a lane's buffer and channel.
+    fn words(buf: &Buffer, chan: *mut bindings::rchan) -> Words {
+        let r = raw(buf);
+        let stats = |f: u32| {
+            // SAFETY: an open channel.
+            unsafe { relay_rs_stats(chan, f as c_int) }
+        };
+        // SAFETY: an open channel; no producer runs.
+        let last_toobig = unsafe { (*chan).last_toobig };
+        // SAFETY: a buffer of an open channel.
+        let full = unsafe { relay_rs_buf_full(buf.as_raw()) } as usize;
+        let head: [usize; HEAD] = [
+            (r.data as usize).wrapping_sub(r.start as usize),
+            r.offset,
+            r.committed,
+            r.records,
+            r.subbufs_produced,
+            r.subbufs_consumed,
+            r.bytes_consumed,
+            r.prev_padding,
+            r.early_bytes,
+            last_toobig,
+            stats(bindings::RELAY_RS_STATS_BUF_FULL),
+            stats(bindings::RELAY_RS_STATS_WRT_BIG),
+            stats(bindings::RELAY_RS_STATS_OVERWRITTEN),
+            buf.overwritten_partial(),
+            full,
+            usize::from(buf.ring().has_complete_data()),
+        ];
+        let mut w = [0; WORDS];
+        for (d, s) in w.iter_mut().zip(head) {
+            *d = s;
+        }
+        let starts = buf.start_counts();
+        for i in 0..N_SUBBUFS {
+            w[HEAD + i] = buf.padding_of(i);
+            w[HEAD + N_SUBBUFS + i] = starts.get(i).map_or(0, |s| s.load(Ordering::Relaxed));
+        }
+        w
+    }
+
+    fn ring_bytes(buf: &Buffer) -> &[u8] {
+        // SAFETY: the ring of a live buffer, at least `RING` bytes; no
+        // producer runs while the slice is read.
+        unsafe { core::slice::from_raw_parts(raw(buf).start.cast::<u8>(), RING) }
+    }
+
+    fn classify(before: &Words, after: &Words, stored: bool) -> Outcome {
+        let changed = |i: usize| before[i] != after[i];
+        if !stored {
+            if changed(LOST_FULL) {
+                Outcome::Full
+            } else if changed(LOST_BIG) {
+                Outcome::TooBig
+            } else {
+                Outcome::Silent
+            }
+        } else if before[OFFSET] == REFUSED {
+            Outcome::Resume
+        } else if changed(PRODUCED) {
+            if changed(LOST_OVER) {
+                Outcome::Lap
+            } else {
+                Outcome::Switch
+            }
+        } else if after[OFFSET] == SUBBUF_SIZE {
+            Outcome::Exact
+        } else {
+            Outcome::Fit
+        }
+    }
+
+    /// Where in a script, for the log.
+    struct At(usize, Option<Op>);
+
+    impl core::fmt::Display for At {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self.1 {
+                Some(op) => write!(f, "step {} {:?}", self.0, op),
+                None => write!(f, "at open"),
+            }
+        }
+    }
+
+    struct Lane<'a> {
+        drv: &'a dyn Driver,
+        buf: Arc<Buffer>,
+        /// The reserved slot not filled yet: ring position and length.
+        slot: Option<(usize, usize)>,
+    }
+
+    /// What one lane did in one step, for the comparison with the others.
+    struct Did {
+        /// The record's outcome (`Other` if the step is not a record).
+        outcome: Outcome,
+        /// The ring position of the slot a reservation returned.
+        slot: Option<usize>,
+        /// The bytes a read got.
+        read: KVec<u8>,
+        /// What was wrong, beyond the outcome.
+        error: Option<&'static str>,
+    }
+
+    /// Applies `op` to `lane`.
+    fn apply(lane: &mut Lane<'_>, op: Op) -> Did {
+        let chan = lane.drv.chan();
+        let before = words(&lane.buf, chan);
+        let mut did = Did {
+            outcome: Outcome::Other,
+            slot: None,
+            read: KVec::new(),
+            error: None,
+        };
+        let stored = match op {
+            Op::Write(tag, len) | Op::WritePinned(tag, len) => {
+                let data = record(tag, len);
+                if matches!(op, Op::Write(..)) {
+                    lane.drv.write(&data);
+                } else {
+                    lane.drv.write_pinned(&data);
+                }
+                words(&lane.buf, chan)[RECORDS] != before[RECORDS]
+            }
+            Op::Reserve(len) => {
+                if lane.slot.is_some() {
+                    did.error = Some("a reservation before the last slot was filled (script)");
+                }
+                let slot = lane.drv.reserve(len);
+                let counted = words(&lane.buf, chan)[RECORDS] == before[RECORDS].wrapping_add(1);
+                if counted == slot.is_null() {
+                    did.error = Some("the slot returned and the record count disagree");
+                }
+                if !slot.is_null() {
+                    let pos = (slot as usize).wrapping_sub(raw(&lane.buf).start as usize);
+                    did.slot = Some(pos);
+                    if pos > RING || len > RING - pos {
+                        // Not to be filled.
+                        did.error = Some("a slot that is not inside the ring");
+                    } else if len > 0 {
+                        lane.slot = Some((pos, len));
+                    }
+                }
+                !slot.is_null()
+            }
+            Op::Fill(tag) => {
+                if let Some((pos, len)) = lane.slot.take() {
+                    let data = record(tag, len);
+                    // SAFETY: a slot of `len` bytes at `pos` inside the
+                    // ring, reserved by this producer, not readable yet.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            data.as_ptr(),
+                            raw(&lane.buf).start.cast::<u8>().add(pos),
+                            data.len(),
+                        )
+                    };
+                } else {
+                    did.error = Some("nothing reserved to fill (script)");
+                }
+                return did;
+            }
+            Op::Flush => {
+                // SAFETY: an open channel.
+                unsafe { relay_rs_flush(chan) };
+                return did;
+            }
+            Op::Reset => {
+                // SAFETY: an open channel; no producer runs.
+                unsafe { relay_rs_reset(chan) };
+                return did;
+            }
+            Op::HandBack(n) => {
+                // SAFETY: an open channel.
+                unsafe { relay_rs_subbufs_consumed(chan, 0, n) };
+                return did;
+            }
+            Op::Read(want) => {
+                did.read = read_all(&lane.buf);
+                if did.read.len() != want {
+                    did.error = Some("a read of another length than the script's");
+                }
+                return did;
+            }
+            Op::Mode(..) => return did,
+        };
+        did.outcome = classify(&before, &words(&lane.buf, chan), stored);
+        did
+    }
+
+    /// Runs `script` on every driver's channel in lockstep: after every
+    /// step, each lane must match the first one, counter for counter and
+    /// byte for byte (slots and reads included), and each record step must
+    /// have had the script's outcome in every lane. Stops at the first step
+    /// that fails (logged, and a KUnit failure): false.
+    pub(super) fn run(name: &str, script: &[(Op, Outcome)], drivers: &[&dyn Driver]) -> bool {
+        let mut lanes = KVec::new();
+        for &drv in drivers {
+            // SAFETY: a driver's channel is open.
+            let chan = unsafe { Channel::borrow(drv.chan()) };
+            let buf = CpuId::from_u32(0)
+                .and_then(|cpu| chan.buffer(cpu))
+                .map(Arc::from);
+            let Some(buf) = buf else {
+                expect!(false);
+                return false;
+            };
+            let lane = Lane {
+                drv,
+                buf,
+                slot: None,
+            };
+            if !expect!(lanes.push(lane, GFP_KERNEL).is_ok()) {
+                return false;
+            }
+        }
+        let Some((first, _)) = lanes.split_first() else {
+            return true;
+        };
+        // The lanes start alike (the ring bytes too: zeroed pages).
+        let mut ok = true;
+        let start = words(&first.buf, first.drv.chan());
+        for lane in &lanes[1..] {
+            ok &= agree(name, 0, None, first, &start, lane);
+        }
+        if !expect(ok, c"lockstep: the lanes start alike (see the log)") {
+            return false;
+        }
+        for (i, &(op, want)) in script.iter().enumerate() {
+            let step = i + 1;
+            if let Op::Mode(overwrite, header) = op {
+                set_mode(overwrite, header);
+            }
+            let mut ok = true;
+            let mut done = KVec::new();
+            for lane in lanes.iter_mut() {
+                let did = apply(lane, op);
+                if did.outcome != want {
+                    pr_err!(
+                        "lockstep {}: step {} {:?}: {}: {:?}, the script says {:?}\n",
+                        name,
+                        step,
+                        op,
+                        lane.drv.name(),
+                        did.outcome,
+                        want
+                    );
+                    ok = false;
+                }
+                if let Some(what) = did.error {
+                    pr_err!(
+                        "lockstep {}: step {} {:?}: {}: {}\n",
+                        name,
+                        step,
+                        op,
+                        lane.drv.name(),
+                        what
+                    );
+                    ok = false;
+                }
+                ok &= done.push(did, GFP_KERNEL).is_ok();
+            }
+            // Compared even after a wrong outcome: the log then shows how
+            // the lanes differ too.
+            if let (Some((first, rest)), Some((did0, dids)), true) = (
+                lanes.split_first(),
+                done.split_first(),
+                done.len() == lanes.len(),
+            ) {
+                let w0 = words(&first.buf, first.drv.chan());
+                for (lane, did) in rest.iter().zip(dids) {
+                    ok &= agree(name, step, Some(op), first, &w0, lane);
+                    if did.slot != did0.slot || did.read[..] != did0.read[..] {
+                        pr_err!(
+                            "lockstep {}: step {} {:?}: {} returned another slot or read other bytes than {}\n",
+                            name,
+                            step,
+                            op,
+                            lane.drv.name(),
+                            first.drv.name()
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if !expect(
+                ok,
+                c"lockstep: every lane as the script says, and alike (see the log)",
+            ) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Does `lane` match the reference lane `first` (whose counters are
+    /// `w0`)? Logs every difference.
+    fn agree(
+        name: &str,
+        step: usize,
+        op: Option<Op>,
+        first: &Lane<'_>,
+        w0: &Words,
+        lane: &Lane<'_>,
+    ) -> bool {
+        let w = words(&lane.buf, lane.drv.chan());
+        let mut ok = true;
+        for k in 0..WORDS {
+            if w[k] != w0[k] {
+                pr_err!(
+                    "lockstep {}: {}: {} is {:#x} in {}, {:#x} in {}\n",
+                    name,
+                    At(step, op),
+                    NAMES[k],
+                    w[k],
+                    lane.drv.name(),
+                    w0[k],
+                    first.drv.name()
+                );
+                ok = false;
+            }
+        }
+        let (a, b) = (ring_bytes(&lane.buf), ring_bytes(&first.buf));
+        if let Some(at) = (0..RING).find(|&i| a[i] != b[i]) {
+            pr_err!(
+                "lockstep {}: {}: ring byte {} is {:#x} in {}, {:#x} in {}\n",
+                name,
+                At(step, op),
+                at,
+                a[at],
+                lane.drv.name(),
+                b[at],
+                first.drv.name()
+            );
+            ok = false;
+        }
+        ok
+    }
+
+    /// The script of [`c_header_matches_ring`], in 64-byte sub-buffers, 4 of
+    /// them. Each comment gives the producer's position after the step:
+    /// `s<count>` (the `subbufs_produced`-th sub-buffer) `+offset`.
+    const MAIN: &[(Op, Outcome)] = {
+        use Op::*;
+        use Outcome::*;
+        &[
+            // ---- no-overwrite, no header ----
+            (Write(1, 20), Fit),              // s0+20
+            (Write(2, 0), Fit),               // zero-length record, s0+20
+            (WritePinned(3, 30), Fit),        // s0+50
+            (Write(4, 14), Exact),            // s0+64
+            (Write(5, 0), Exact),             // zero-length in a full sub-buffer fits
+            (WritePinned(6, 10), Switch),     // s1+10, s0 without padding
+            (Reserve(40), Fit),               // s1+50, readable up to 10
+            (Write(7, 4), Fit),               // s1+54, still readable up to 10
+            (Fill(8), Other),                 // the slot at s1+10
+            (Reserve(10), Exact),             // s1+64, readable up to 54
+            (Fill(9), Other),                 // the slot at s1+54
+            (Reserve(0), Exact),              // s1+64, readable up to 64
+            (Write(10, 30), Switch),          // s2+30
+            (Reserve(40), Switch),            // s3+40 (via reserve), s2 padded 34
+            (Fill(11), Other),                // the slot at s3+0
+            (Write(12, 65), TooBig),          // bigger than a sub-buffer
+            (Reserve(100), TooBig),           // (dropped without a switch)
+            (Write(13, 24), Exact),           // s3+64
+            (Write(14, 1), Full),             // s4 refused: 4 sub-buffers unread
+            (Write(15, 0), Silent),           // a zero-length record is not a loss
+            (Reserve(0), Silent),             // (i915's probe for room)
+            (Reserve(8), Full),               // refused again
+            (WritePinned(16, 8), Full),       // and again
+            (Read(64 + 64 + 30 + 64), Other), // s0 to s3, all four
+            (Write(17, 30), Resume),          // s4+30, the refused switch retried
+            (Write(18, 30), Fit),             // s4+60
+            (Flush, Other),                   // s5+0, s4 padded 4
+            (Flush, Other),                   // s6+0, s5 all padding
+            (HandBack(1), Other),             // s4 handed back unread
+            (Read(0), Other),                 // s5 has no data
+            // ---- overwrite, no header ----
+            (Mode(true, 0), Other),           // overwrite from now on
+            (Write(19, 64), Exact),           // s6+64
+            (Write(20, 64), Switch),          // s7+64
+            (WritePinned(21, 64), Switch),    // s8+64
+            (Write(22, 64), Switch),          // s9+64, the ring full
+            (Write(23, 10), Lap),             // s10+10 over s6 (record 19)
+            (Reserve(50), Fit),               // s10+60
+            (Fill(24), Other),                // the slot at s10+10
+            (Reserve(30), Lap),               // s11+30 over s7 (via reserve)
+            (Fill(25), Other),                // the slot at s11+0
+            (WritePinned(26, 40), Lap),       // s12+40 over s8
+            (Read(64 + 60 + 30 + 40), Other), // s9 to s12's 40
+            (Write(27, 24), Exact),           // s12+64
+            (Flush, Other),                   // s13+0
+            (Read(24), Other),                // the rest of s12
+            // ---- overwrite, 8-byte headers ----
+            (Mode(true, 8), Other),  // and an 8-byte header per sub-buffer
+            (Write(28, 60), Fit),    // s13+60 (begun without a header)
+            (Write(29, 60), TooBig), // s14+8: header + 60 do not fit
+            (Write(30, 56), Exact),  // s14+64
+            (Reserve(20), Switch),   // s15+28
+            (Fill(31), Other),       // the slot at s15+8
+            (Write(32, 36), Exact),  // s15+64
+            (Write(33, 30), Switch), // s16+38
+            (Write(34, 30), Lap),    // s17+38 over s13
+            (Reserve(60), TooBig),   // s18+8 over s14, then too big
+            (Reserve(56), Exact),    // s18+64
+            (Fill(35), Other),       // the slot at s18+8
+            (Flush, Other),          // s19+8 over s15
+            (Read(38 + 38 + 64 + 8), Other), // s16 to s19's header
+            // ---- reset (its first sub-buffer with a header) ----
+            (Reset, Other),          // s0+8
+            (Mode(false, 0), Other), // no-overwrite, no header
+            (Write(36, 64), Switch), // s1+64
+            (Read(8 + 64), Other),   // s0's header, s1
+        ]
+    };
+
+    /// The script of [`c_header_huge_reserve_is_too_big`]: lengths whose
+    /// end wraps a `size_t` when added to the offset.
+    const HUGE: &[(Op, Outcome)] = {
+        use Op::*;
+        use Outcome::*;
+        &[
+            (Write(1, 10), Fit),               // s0+10
+            (Reserve(usize::MAX - 2), TooBig), // 10 + length wraps to 7
+            (Reserve(usize::MAX), TooBig),     // wraps to 9
+            (Write(2, 10), Fit),               // s0+20
+            (Write(3, 44), Exact),             // s0+64
+            (Write(4, 64), Switch),            // s1+64
+            (Write(5, 64), Switch),            // s2+64
+            (Write(6, 64), Switch),            // s3+64
+            (Write(7, 1), Full),               // refused: offset 65
+            (Reserve(usize::MAX - 2), TooBig), // 65 + length wraps to 62
+            (Read(4 * 64), Other),             // s0 to s3
+            (Write(8, 10), Resume),            // s4+10
+        ]
+    };
+
+    /// The C header's inline paths do what relay_rs' ring.rs paths do, step
+    /// for step: records that fit, exactly, after a switch with and without
+    /// padding, after laps, refused, too big, zero-length, reservations and
+    /// their fills, headers, flushes, hand-backs, reads and a reset.
+    pub(super) extern "C" fn c_header_matches_ring(_t: *mut bindings::kunit) {
+        set_mode(false, 0);
+        if let (Some(ring), Some(c)) = (RingRs::open(), CHeader::open()) {
+            run("main", MAIN, &[&ring, &c]);
+        } else {
+            expect!(false);
+        }
+        set_mode(false, 0);
+    }
+
+    /// A reservation whose length wraps `offset + length` is dropped and
+    /// counted as too big by every path.
+    ///
+    /// FAILS until the C header's `relay_rs_reserve()` checks its fit with a
+    /// non-wrapping add: today `offset + length` wraps, the slot is handed
+    /// out and the offset goes backwards (step 2). ring.rs saturates.
+    pub(super) extern "C" fn c_header_huge_reserve_is_too_big(_t: *mut bindings::kunit) {
+        set_mode(false, 0);
+        if let (Some(ring), Some(c)) = (RingRs::open(), CHeader::open()) {
+            run("huge", HUGE, &[&ring, &c]);
+        } else {
+            expect!(false);
+        }
+    }
+}
+
 // ---- suite ----
 
 const fn case(
@@ -1168,7 +1916,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 25] = [
+static mut CASES: [bindings::kunit_case; 27] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -1237,6 +1985,12 @@ static mut CASES: [bindings::kunit_case; 25] = [
     case(
         c"inline_paths_readable_extent",
         safe_api::inline_paths_readable_extent,
+    ),
+    case(c"c_header_matches_ring", lockstep::c_header_matches_ring),
+    // Fails until the C header's fit checks stop wrapping (see the case).
+    case(
+        c"c_header_huge_reserve_is_too_big",
+        lockstep::c_header_huge_reserve_is_too_big,
     ),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },

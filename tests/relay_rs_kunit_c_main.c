@@ -10,6 +10,7 @@
 #include <linux/debugfs.h>
 #include <linux/slab.h>
 #include <linux/fs.h>
+#include <linux/panic.h>
 
 #include "../include/relay_rs.h"
 
@@ -60,10 +61,95 @@ static void open_validates_arguments(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 4096, 0, NULL, NULL));
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, SIZE_MAX / 2, 4, NULL, NULL));
 	KUNIT_EXPECT_NULL(test, relay_open("x", NULL, 1, SIZE_MAX / 8, NULL, NULL));
-	/* Closing NULL, flushing NULL and resetting NULL are no-ops. */
-	relay_close(NULL);
-	relay_flush(NULL);
-	relay_reset(NULL);
+}
+
+/* What a NULL-channel call could disturb: an open channel's buffer. */
+struct snap {
+	size_t offset, produced, consumed, records, lost;
+};
+
+static struct snap snap_of(struct rchan *chan)
+{
+	struct rchan_buf *buf = *per_cpu_ptr(chan->buf, 0);
+
+	return (struct snap) {
+		.offset = buf->offset,
+		.produced = buf->subbufs_produced,
+		.consumed = buf->subbufs_consumed,
+		.records = buf->records,
+		.lost = relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
+				       RELAY_RS_STATS_WRT_BIG),
+	};
+}
+
+/*
+ * The channel is as @before, and no warning was issued by the call (unless
+ * the kernel had warned already, which this cannot tell apart).
+ */
+static void expect_unchanged(struct kunit *test, struct rchan *chan,
+			     const struct snap *before, bool warned,
+			     const char *call)
+{
+	struct snap now = snap_of(chan);
+
+	KUNIT_EXPECT_EQ_MSG(test, now.offset, before->offset, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.produced, before->produced, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.consumed, before->consumed, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.records, before->records, "after %s", call);
+	KUNIT_EXPECT_EQ_MSG(test, now.lost, before->lost, "after %s", call);
+	if (!warned)
+		KUNIT_EXPECT_FALSE_MSG(test, test_taint(TAINT_WARN), "after %s", call);
+}
+
+/* Makes @call and expects that it left @chan as it was and did not warn. */
+#define EXPECT_NO_EFFECT(test, chan, call)				\
+	do {								\
+		struct snap __before = snap_of(chan);			\
+		bool __warned = test_taint(TAINT_WARN);			\
+									\
+		call;							\
+		expect_unchanged(test, chan, &__before, __warned, #call); \
+	} while (0)
+
+/*
+ * A NULL channel is ignored, as in 6.12: no crash, no warning, an error or
+ * 0 where there is a result, and an open channel (the last one opened, with
+ * data, a produced and a lost record) left as it was by each call.
+ */
+static void null_channel_is_ignored(struct kunit *test)
+{
+	struct rchan *chan;
+	struct snap start;
+	char rec[65];
+
+	if (test_taint(TAINT_WARN))
+		kunit_info(test, "kernel already warned: no-warning checks skipped");
+	chan = relay_open(NULL, NULL, 64, 4, &global_cb, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	memset(rec, 0x5a, sizeof(rec));
+	relay_write(chan, rec, 16);
+	relay_flush(chan);
+	relay_write(chan, rec, 16);
+	relay_write(chan, rec, sizeof(rec));	/* too big: counted */
+	start = snap_of(chan);
+	KUNIT_ASSERT_EQ(test, start.offset, 16);
+	KUNIT_ASSERT_EQ(test, start.produced, 1);
+	KUNIT_ASSERT_EQ(test, start.consumed, 0);
+	KUNIT_ASSERT_EQ(test, start.records, 2);
+	KUNIT_ASSERT_EQ(test, start.lost, 1);
+
+	EXPECT_NO_EFFECT(test, chan, relay_close(NULL));
+	EXPECT_NO_EFFECT(test, chan, relay_flush(NULL));
+	EXPECT_NO_EFFECT(test, chan, relay_subbufs_consumed(NULL, 0, 1));
+	EXPECT_NO_EFFECT(test, chan,
+			 KUNIT_EXPECT_EQ(test, relay_rs_stats(NULL, RELAY_RS_STATS_BUF_FULL |
+							      RELAY_RS_STATS_WRT_BIG |
+							      RELAY_RS_STATS_OVERWRITTEN), 0));
+	EXPECT_NO_EFFECT(test, chan,
+			 KUNIT_EXPECT_EQ(test, relay_late_setup_files(NULL, "x", NULL), -EINVAL));
+	/* Last: a reset of the open channel would hide what the others did. */
+	EXPECT_NO_EFFECT(test, chan, relay_reset(NULL));
+	relay_close(chan);
 }
 
 /* i915/mt76 style: global, no-overwrite, reserve+fill under a spinlock. */
@@ -151,6 +237,7 @@ static void percpu_drop_counting(struct kunit *test)
 
 static struct kunit_case relay_rs_c_cases[] = {
 	KUNIT_CASE(open_validates_arguments),
+	KUNIT_CASE(null_channel_is_ignored),
 	KUNIT_CASE(global_reserve_under_spinlock),
 	KUNIT_CASE(percpu_drop_counting),
 	{}
