@@ -48,8 +48,15 @@ const _: () = {
     while i < cases.len() {
         let (o, l, ss) = cases[i];
         assert!(relay_rs_api::fits(o, l, ss) == buffer::ring::fits(o, l, ss));
+        if l <= isize::MAX as usize && o <= u32::MAX as usize + 1 {
+            assert!(relay_rs_api::fits_slice(o, l, ss) == buffer::ring::fits(o, l, ss));
+        }
         i += 1;
     }
+    // The largest offset (refused, of the largest sub-buffer) and slice.
+    let (o, ss) = (u32::MAX as usize + 1, u32::MAX as usize);
+    assert!(!relay_rs_api::fits_slice(o, isize::MAX as usize, ss));
+    assert!(!relay_rs_api::fits_slice(o, 0, ss));
 };
 
 // The constants that include/relay_rs.h shares with the ring and the Rust

@@ -160,20 +160,30 @@ extern const struct file_operations relay_rs_file_operations;
  * relay_rs_room() finds where a record of @length bytes goes: at
  * buf->offset if it fits there, else wherever relay_rs_make_room() made
  * room (false: the record was dropped and counted). It fits if offset +
- * length <= subbuf_size without overflow: a length that overflows the sum
- * goes to relay_rs_make_room(), which drops it as too big. The offset
- * moves only after the copy, so a reader of the current sub-buffer never
- * sees bytes that are not there yet.
+ * length <= subbuf_size without overflow (relay_rs' one rule, ring.rs'
+ * fits()). Lengths are object sizes, at most SSIZE_MAX, as in 6.12 (a
+ * larger one is undefined): on 64-bit the sum of such a length and an
+ * offset (at most subbuf_size + 1 <= 2^32) cannot overflow, so the plain
+ * sum is exact and costs nothing; 32-bit kernels check the overflow. The
+ * offset moves only after the copy, so a reader of the current sub-buffer
+ * never sees bytes that are not there yet.
  */
+static __always_inline bool relay_rs_fits(size_t offset, size_t length,
+					  size_t subbuf_size)
+{
+	size_t end;
+
+	if (IS_ENABLED(CONFIG_64BIT))
+		return offset + length <= subbuf_size;
+	return !check_add_overflow(offset, length, &end) && end <= subbuf_size;
+}
+
 static __always_inline bool relay_rs_room(struct rchan *chan,
 					  struct rchan_buf *buf, size_t length,
 					  size_t *offset)
 {
-	size_t end;
-
 	*offset = buf->offset;
-	if (likely(!check_add_overflow(*offset, length, &end) &&
-		   end <= chan->subbuf_size))
+	if (likely(relay_rs_fits(*offset, length, chan->subbuf_size)))
 		return true;
 	if (!relay_rs_make_room(buf, length))
 		return false;

