@@ -45,6 +45,13 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
 
+/* The Rust API's global channels: which CPU holds their writers' lock. */
+unsigned int relay_rs_this_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+EXPORT_SYMBOL_GPL(relay_rs_this_cpu);
+
 #if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
 /*
  * The Rust API (include/relay_rs.rs) inlines these on native x86-64; other

@@ -56,6 +56,9 @@ size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_ite
 
 bool relay_rs_glue_kunit_lockdep_irqs_on(void);
 
+/* For the Rust API's clients. */
+unsigned int relay_rs_this_cpu(void);
+
 #ifdef CONFIG_KUNIT
 /* Testing only: the header's inline write paths, for the Rust KUnit suite. */
 void relay_rs_glue_kunit_write(struct rchan *chan, const void *data, size_t length);

@@ -10,12 +10,14 @@
 //! # The rules, as the types enforce them
 //!
 //! - [`Channel::write`] copies one record into the current CPU's buffer
-//!   from any context (interrupts off around it). On a global channel
-//!   (`Callbacks::GLOBAL`) every CPU shares one buffer, so the wrapper
-//!   serialises its writers with a spinlock of its own, taken with
-//!   interrupts off: relay leaves that to the clients of global channels
-//!   (a rule safe code could break); here no safe code can write a global
-//!   buffer from two CPUs at once.
+//!   from any context but NMI (interrupts off around it), inside a
+//!   [`Producer`] too. On a global channel (`Callbacks::GLOBAL`) every CPU
+//!   shares one buffer, so the wrapper serialises its writers with a
+//!   spinlock of its own, taken with interrupts off: relay leaves that to
+//!   the clients of global channels (a rule safe code could break); here
+//!   no safe code can write a global buffer from two CPUs at once. A write
+//!   from inside this CPU's own holder of the lock (its `Producer`, or a
+//!   `subbuf_start` its write reached) goes on under that holding.
 //! - Reserving a slot to fill in place takes a [`Producer`]: interrupts
 //!   off on this CPU (and the global lock), for as long as it lives. There
 //!   is at most one per buffer: [`Channel::producer`] returns `None` when
@@ -29,8 +31,15 @@
 //!   the same CPU that needs one meanwhile is dropped and counted as
 //!   full), so nothing exposes or overwrites a slot being filled.
 //! - A `subbuf_start` callback that writes to its own channel gets its
-//!   records dropped and counted instead of a nested switch (and on a
-//!   global channel would spin on the lock its writer holds: do not).
+//!   records dropped and counted instead of a nested switch.
+//! - Every record counts: a zero-length one too (it is stored, with no
+//!   bytes); a record bigger than a sub-buffer (or than what a header left
+//!   free) is lost as [`STATS_WRT_BIG`], one refused because the buffer is
+//!   full (or by the commit rule) as [`STATS_BUF_FULL`]; `subbuf_start` is
+//!   asked again for each record while it refuses. [`Channel::lost`] sums
+//!   the reasons its flags name.
+//! - A global channel has one file, `<base>0`; a per-CPU one `<base><cpu>`
+//!   for each CPU; both a `<base>.stats`. Files go in the debugfs root.
 //! - PREEMPT_RT kernels are refused at build time: there spinlocks sleep
 //!   and interrupts-off sections are not what pins the CPU here.
 //!
@@ -77,7 +86,7 @@
 use core::{
     marker::PhantomData,
     ptr::{addr_of_mut, NonNull},
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::atomic::{AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
     ffi::{c_char, c_int, c_uint, c_void},
@@ -249,6 +258,7 @@ extern "C" {
     fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
     fn relay_rs_buf_private_data(buf: *mut RawBuf) -> *mut c_void;
     fn relay_rs_buf_cpu(buf: *mut RawBuf) -> u32;
+    fn relay_rs_this_cpu() -> u32;
     fn relay_rs_create_buf_file_default(
         filename: *const c_char,
         parent: *mut c_void,
@@ -576,7 +586,30 @@ struct Shared<T: Callbacks> {
     /// used by per-CPU channels).
     #[pin]
     global: SpinLock<()>,
+    /// The CPU that holds `global`, plus one (0: none). Written only by
+    /// the holder, while it holds it, with interrupts off: a CPU that reads
+    /// its own number here is inside its own holder, which called it.
+    owner: AtomicU32,
     data: T::Data,
+}
+
+/// The right to produce into a global channel's buffer on this CPU, with
+/// interrupts off: its lock taken, or already held by this CPU (a `write`
+/// from inside this CPU's own [`Producer`], or from a `subbuf_start` that
+/// a write of this CPU reached), or nothing for a per-CPU channel.
+struct GlobalLocked<'a> {
+    guard: Option<Guard<'a, (), SpinLockBackend>>,
+    owner: &'a AtomicU32,
+}
+
+impl Drop for GlobalLocked<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            // Before the unlock (the guard drops after this).
+            self.owner.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// An open relay channel with callbacks `T` and data `T::Data`; files are
@@ -586,7 +619,8 @@ struct Shared<T: Callbacks> {
 ///
 /// `raw` is an open channel in commit mode, closed exactly once, on drop;
 /// its private data is `shared.data`, which is freed only after the close.
-/// If `T::GLOBAL`, every producer of its one buffer holds `shared.global`.
+/// If `T::GLOBAL`, every producer of its one buffer holds `shared.global`
+/// (or runs inside the holder of its own CPU, which waits for it).
 pub(crate) struct Channel<T: Callbacks> {
     raw: *mut RawChan,
     shared: Pin<KBox<Shared<T>>>,
@@ -614,6 +648,7 @@ impl<T: Callbacks> Channel<T> {
         let shared = KBox::pin_init(
             pin_init!(Shared::<T> {
                 global <- kernel::new_spinlock!(()),
+                owner: AtomicU32::new(0),
                 data,
             }),
             GFP_KERNEL,
@@ -647,10 +682,29 @@ impl<T: Callbacks> Channel<T> {
         &self.shared.data
     }
 
-    /// The global channel's writers' lock, taken: for `T::GLOBAL` only.
+    /// The global channel's writers' lock, taken unless this CPU holds it
+    /// already (see [`GlobalLocked`]); nothing for a per-CPU channel. The
+    /// caller has interrupts off (`_irqs`).
     #[inline(always)]
-    fn lock_global(&self) -> Option<Guard<'_, (), SpinLockBackend>> {
-        T::GLOBAL.then(|| self.shared.global.lock())
+    fn lock_global(&self, _irqs: &IrqsDisabled) -> GlobalLocked<'_> {
+        let owner = &self.shared.owner;
+        if !T::GLOBAL {
+            return GlobalLocked { guard: None, owner };
+        }
+        // SAFETY: no preconditions.
+        let me = unsafe { relay_rs_this_cpu() }.wrapping_add(1);
+        if owner.load(Ordering::Relaxed) == me {
+            // Our own holder called us (interrupts are off on this CPU, so
+            // nothing else of it runs); it waits for us, and the lock stays
+            // its.
+            return GlobalLocked { guard: None, owner };
+        }
+        let guard = self.shared.global.lock();
+        owner.store(me, Ordering::Relaxed);
+        GlobalLocked {
+            guard: Some(guard),
+            owner,
+        }
     }
 
     /// Writes one record to the current CPU's buffer (the global one, under
@@ -658,11 +712,12 @@ impl<T: Callbacks> Channel<T> {
     /// record that does not fit is dropped and counted.
     #[inline]
     pub(crate) fn write(&self, data: &[u8]) {
-        let _irqs = IrqsDisabled::new();
-        let _global = self.lock_global();
+        let irqs = IrqsDisabled::new();
+        let _global = self.lock_global(&irqs);
         // SAFETY: an open channel (invariant), and interrupts are off: we
         // stay on this CPU, whose buffer no other producer writes now (for
-        // a global buffer: we hold its lock, invariant).
+        // a global buffer: this CPU holds its lock, invariant; a holder of
+        // this CPU that called us is paused until we return).
         unsafe {
             let buf = arch::this_cpu_buf(self.raw);
             write_buf(self.raw, buf, data);
@@ -680,7 +735,7 @@ impl<T: Callbacks> Channel<T> {
         if !irqs.outermost() {
             return None;
         }
-        let global = self.lock_global();
+        let global = self.lock_global(&irqs);
         // SAFETY: an open channel (invariant); interrupts are off.
         let buf = unsafe { arch::this_cpu_buf(self.raw) };
         // INVARIANT: interrupts were on before `irqs`, so no other
@@ -703,8 +758,8 @@ impl<T: Callbacks> Channel<T> {
     pub(crate) fn flush(&self) {
         if T::GLOBAL {
             // relay_rs takes no lock for a global buffer: its writers' is ours.
-            let _irqs = IrqsDisabled::new();
-            let _global = self.lock_global();
+            let irqs = IrqsDisabled::new();
+            let _global = self.lock_global(&irqs);
             // SAFETY: an open channel (invariant); we are its buffer's only
             // producer now.
             unsafe { relay_rs_flush(self.raw) };
@@ -786,11 +841,17 @@ pub(crate) struct Producer<'a, T: Callbacks> {
     chan: &'a Channel<T>,
     buf: *mut RawBuf,
     // Dropped in this order: the lock, then interrupts back on.
-    _global: Option<Guard<'a, (), SpinLockBackend>>,
+    _global: GlobalLocked<'a>,
     _irqs: IrqsDisabled,
 }
 
 impl<T: Callbacks> Producer<'_, T> {
+    /// The CPU this producer runs on.
+    pub(crate) fn cpu(&self) -> u32 {
+        // SAFETY: no preconditions.
+        unsafe { relay_rs_this_cpu() }
+    }
+
     /// Writes one record (`__relay_write()`: interrupts are off already); a
     /// record that does not fit is dropped and counted.
     #[inline]
