@@ -259,6 +259,37 @@ rust_sample() {
 }
 check "Rust sample via the safe wrapper, IRQ-context writes" rust_sample
 
+# The Rust client written from the documentation alone (tests/doc-client/):
+# a per-CPU and a global channel, a writer per CPU (workqueue, write +
+# producer/reserve) and IPI handlers on the next CPU (write), all done and
+# flushed when insmod returns; cat every file, check each record and
+# attempted = read + lost(...) per channel.
+rust_doc_client() {
+	dmesg -c >/dev/null
+	insmod /modules/rust_api_client.ko || return 1
+	dmesg >/tmp/docrs-dmesg
+	sed -n 's/.*rust_api_client: //p' /tmp/docrs-dmesg >/tmp/docrs-summary
+	cat /tmp/docrs-summary
+	rc=0
+	grep -q '^done$' /tmp/docrs-summary || rc=1
+	grep -q '^violations 0 ' /tmp/docrs-summary || { echo "API rule violated"; rc=1; }
+	grep -q 'producer_none 0$' /tmp/docrs-summary || { echo "producer() None in task context"; rc=1; }
+	grep -E 'WARNING|BUG:|lockdep|possible .* deadlock' /tmp/docrs-dmesg && rc=1
+	ncpu=$(grep -c ^processor /proc/cpuinfo)
+	[ "$(ls $D | grep -c '^docrs[0-9]')" = "$ncpu" ] || { ls $D; rc=1; }
+	[ "$(ls $D | grep -c '^docrs_g[0-9]')" = 1 ] || { ls $D; rc=1; }
+	read_all $D docrs || rc=1
+	read_all $D docrs_g || rc=1
+	cat $D/docrs.stats $D/docrs_g.stats 2>&1
+	rs_client_check /tmp/docrs-summary docrs --percpu /tmp/docrs[0-9]* || rc=1
+	rs_client_check /tmp/docrs-summary docrs_g /tmp/docrs_g[0-9]* || rc=1
+	rmmod rust_api_client || rc=1
+	[ ! -e $D/docrs0 ] && [ ! -e $D/docrs_g0 ] || { echo "files left after close"; rc=1; }
+	return $rc
+}
+[ -x /bin/rs_client_check ] && [ -f /modules/rust_api_client.ko ] &&
+	check "Rust doc client: per-CPU + global channel, task and IPI writers, checksums, attempted = read + lost" rust_doc_client
+
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
 
 # The module cannot go away while a relay file is open (now that no other
