@@ -2079,18 +2079,18 @@ mod lockstep {
         use Op::*;
         use Outcome::*;
         [
-            (Write(1, 10), Fit),       // s0+10
+            (Write(1, 10), Fit),        // s0+10
             (Reserve(max - 2), TooBig), // 10 + length (wraps to 7 for usize::MAX)
             (Reserve(max), TooBig),     // (wraps to 9)
-            (Write(2, 10), Fit),       // s0+20
-            (Write(3, 44), Exact),     // s0+64
-            (Write(4, 64), Switch),    // s1+64
-            (Write(5, 64), Switch),    // s2+64
-            (Write(6, 64), Switch),    // s3+64
-            (Write(7, 1), Full),       // refused: offset 65
+            (Write(2, 10), Fit),        // s0+20
+            (Write(3, 44), Exact),      // s0+64
+            (Write(4, 64), Switch),     // s1+64
+            (Write(5, 64), Switch),     // s2+64
+            (Write(6, 64), Switch),     // s3+64
+            (Write(7, 1), Full),        // refused: offset 65
             (Reserve(max - 2), TooBig), // 65 + length (wraps to 62)
-            (Read(4 * 64), Other),     // s0 to s3
-            (Write(8, 10), Resume),    // s4+10
+            (Read(4 * 64), Other),      // s0 to s3
+            (Write(8, 10), Resume),     // s4+10
         ]
     }
     const HUGE_C: [(Op, Outcome); 12] = huge(isize::MAX as usize);
@@ -2240,7 +2240,10 @@ static mut CASES: [bindings::kunit_case; 29] = [
         safe_api::inline_paths_readable_extent,
     ),
     case(c"c_header_matches_ring", lockstep::c_header_matches_ring),
-    case(c"huge_reserve_is_too_big", lockstep::huge_reserve_is_too_big),
+    case(
+        c"huge_reserve_is_too_big",
+        lockstep::huge_reserve_is_too_big,
+    ),
     case(c"rust_api_matches_ring", lockstep::rust_api_matches_ring),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },
