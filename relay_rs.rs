@@ -34,7 +34,7 @@ const _: () = {
     assert!(API[5] == offset_of!(bindings::rchan_buf, records));
     // The Rust API's copies of the protocol's constants and fit rule.
     assert!(relay_rs_api::NO_RESERVATION == buffer::ring::NO_RESERVATION);
-    assert!(relay_rs_api::OPEN_COMMIT == bindings::RELAY_RS_OPEN_COMMIT);
+    assert!(relay_rs_api::UNCOMMITTED == buffer::ring::UNCOMMITTED);
     let cases: [(usize, usize, usize); 7] = [
         (0, 64, 64),
         (1, 64, 64),

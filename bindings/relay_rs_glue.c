@@ -29,7 +29,6 @@
 #define EXPORT_RUST_SYMBOL_GPL(sym) EXPORT_SYMBOL_GPL(sym)
 
 EXPORT_RUST_SYMBOL_GPL(relay_rs_open);
-EXPORT_RUST_SYMBOL_GPL(relay_rs_open_opts);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_late_setup_files);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_close);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_flush);

@@ -20,7 +20,7 @@ use crate::{
 };
 use core::{
     ptr::addr_of_mut,
-    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
     alloc::KVVec,
@@ -55,9 +55,6 @@ struct ProducerWords {
     index: AtomicUsize,
     /// A header reserved by `subbuf_start` (see [`Counters::header`]).
     header: AtomicUsize,
-    /// The producer is inside the client's `subbuf_start` (see
-    /// [`SwitchHooks::in_subbuf_start`]).
-    in_subbuf_start: AtomicBool,
     lost: LossStats,
 }
 
@@ -389,20 +386,14 @@ impl Buffer {
         self.ring().begin(accepted, length, &mut Hooks(self))
     }
 
-    /// Asks the client's `subbuf_start` for the sub-buffer at `subbuf`,
-    /// marked as inside it: a switch the callback re-enters (it may write
-    /// to its own channel) is refused instead of recursing.
+    /// Asks the client's `subbuf_start` for the sub-buffer at `subbuf`.
     fn subbuf_start(&self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
-        let inside = &self.producer.in_subbuf_start;
-        inside.store(true, Ordering::Relaxed);
-        let accepted = self.chan.callbacks().subbuf_start(
+        self.chan.callbacks().subbuf_start(
             self,
             subbuf as *mut _,
             prev_subbuf as *mut _,
             prev_padding,
-        );
-        inside.store(false, Ordering::Relaxed);
-        accepted
+        )
     }
 
     /// Copies one record into the buffer, or drops and counts it (what the
@@ -431,6 +422,17 @@ impl Buffer {
         let ring = self.ring();
         let pos = ring.room(length, &mut Hooks(self))?;
         ring.reserved(length);
+        // `pos + length` is within the ring by `Ring::room`'s contract.
+        Some(self.mem.addr().wrapping_add(pos))
+    }
+
+    /// Reserves `length` bytes to commit ([`Ring::reserved_to_commit`]),
+    /// as the Rust API's `Producer::reserve` does, for relay_rs' own tests.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn reserve_to_commit(&self, length: usize) -> Option<*mut u8> {
+        let ring = self.ring();
+        let pos = ring.room(length, &mut Hooks(self))?;
+        ring.reserved_to_commit(length);
         // `pos + length` is within the ring by `Ring::room`'s contract.
         Some(self.mem.addr().wrapping_add(pos))
     }
@@ -627,14 +629,6 @@ impl SwitchHooks for Hooks<'_> {
     fn lost_too_big(&mut self, length: usize) {
         count_loss(&self.0.producer.lost.too_big);
         self.0.chan.note_too_big(length);
-    }
-
-    fn in_subbuf_start(&self) -> bool {
-        self.0.producer.in_subbuf_start.load(Ordering::Relaxed)
-    }
-
-    fn commits(&self) -> bool {
-        self.0.chan.commits()
     }
 }
 

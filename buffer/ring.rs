@@ -35,9 +35,10 @@
 //! | fit check | none: `offset + length <= subbuf_size`, where a sum that overflows does not fit ([`fits`]) | |
 //! | write | the bytes; `offset += length`; `records += 1` | offset, records: Release |
 //! | reserve | `committed = offset`; `offset += length`; `records += 1`; the caller fills the slot later | all Release |
-//! | commit (commit-mode channels, the Rust API) | the slot's bytes; `committed = NO_RESERVATION` ([`Ring::commit`]) | Release |
-//! | switch, [`Ring::finish`] | `prev_padding`, `padding[i]`; `offset = subbuf_size + 1` (refused); `committed = NO_RESERVATION`; `subbufs_produced += 1`; full fence; reader wake-up (irq_work) | committed, produced: Release |
-//! | switch, [`Ring::begin`] | start count `starts[i]` ([`tagged`] `records`); release fence; `data`; `offset = header` | start, offset: Release |
+//! | reserve to commit (the Rust API) | `committed = offset \| UNCOMMITTED`; `offset += length`; `records += 1` ([`Ring::reserved_to_commit`]) | all Release |
+//! | commit | the slot's bytes; `committed = NO_RESERVATION` ([`Ring::commit`]) | Release |
+//! | switch, [`Ring::finish`] | `prev_padding`, `padding[i]`; `offset = subbuf_size + 2` (in `subbuf_start`); `committed = NO_RESERVATION`; `subbufs_produced += 1`; full fence; reader wake-up (irq_work) | committed, produced: Release |
+//! | switch, [`Ring::begin`] | start count `starts[i]` ([`tagged`] `records`); release fence; `data`; `offset = header`, or `subbuf_size + 1` if refused | start, offset: Release |
 //!
 //! Consumers write `subbufs_consumed` and `bytes_consumed` and the
 //! accounting words of [`Counters`] (under the readers' lock), never a
@@ -65,11 +66,13 @@
 //! The record count is stored after the offset, so a consumer may see a
 //! record before its count ([`Ring::consume_run`] allows for one).
 //!
-//! In a commit-mode channel `committed` is not [`NO_RESERVATION`] exactly
-//! while a reservation is unfilled, and the producer makes no switch then
+//! A reservation to commit marks `committed` with [`UNCOMMITTED`] until its
+//! commit, and the producer makes no switch while it is marked
 //! ([`Ring::uncommitted`]): the record that needed one is dropped and
-//! counted, a flush waits for the next one. Nothing then exposes or
-//! overwrites a slot the client is still filling.
+//! counted, a flush completes nothing. Nothing then exposes or overwrites a
+//! slot the client is still filling. A switch re-entered from the client's
+//! `subbuf_start` (which may write to its own buffer) is refused too: the
+//! offset is `subbuf_size + 2` while the callback runs.
 
 use core::{
     num::NonZeroUsize,
@@ -145,6 +148,12 @@ impl Geometry {
     pub fn refused_offset(&self) -> usize {
         // No overflow: at most `u32::MAX + 1` (type invariant).
         self.subbuf_size.get().wrapping_add(1)
+    }
+
+    /// The `offset` value while the client's `subbuf_start` decides.
+    pub fn in_callback_offset(&self) -> usize {
+        // No overflow on 64-bit: at most `u32::MAX + 2` (type invariant).
+        self.subbuf_size.get().wrapping_add(2)
     }
 
     /// The sub-buffer that the `count`-th sub-buffer occupies.
@@ -261,6 +270,21 @@ enum Start {
 /// `committed` when no reservation is pending (`RELAY_RS_NO_RESERVATION`).
 pub const NO_RESERVATION: usize = usize::MAX;
 
+/// The bit of `committed` that marks a reservation to commit as not
+/// committed yet (the Rust API's; see the module doc). A marked value is
+/// below [`NO_RESERVATION`] as an `isize` and below `-1`: one comparison.
+pub const UNCOMMITTED: usize = 1 << (usize::BITS - 1);
+
+/// The readable extent of the current sub-buffer, from `offset` and
+/// `committed` as a consumer loaded them (see the module doc).
+#[inline(always)]
+fn readable_extent(offset: usize, committed: usize) -> usize {
+    match committed {
+        NO_RESERVATION => offset,
+        c => (c & !UNCOMMITTED).min(offset),
+    }
+}
+
 /// What [`Ring::offer`] tells the client's `subbuf_start`.
 pub struct Next {
     /// Address of the sub-buffer to start.
@@ -297,17 +321,6 @@ pub trait SwitchHooks {
     fn lost_full(&mut self, length: usize);
     /// A record of `length` bytes was dropped because it cannot fit a sub-buffer.
     fn lost_too_big(&mut self, length: usize);
-    /// Is the producer inside the client's `subbuf_start` (a switch that
-    /// the callback re-entered, by writing to its own buffer, must not
-    /// start another)?
-    fn in_subbuf_start(&self) -> bool {
-        false
-    }
-    /// Is the channel in commit mode (reservations are committed with
-    /// [`Ring::commit`], and no switch happens while one is not)?
-    fn commits(&self) -> bool {
-        false
-    }
 }
 
 /// One relay buffer: a [`Geometry`] and the [`Counters`] of its `rchan_buf`.
@@ -478,7 +491,7 @@ impl<'a> Ring<'a> {
     /// next sub-buffer ([`Ring::offer`]).
     #[inline(always)]
     pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
-        if hooks.in_subbuf_start() || (hooks.commits() && self.uncommitted()) {
+        if self.uncommitted() {
             return self.refuse(length, hooks);
         }
         let ss = self.geo.subbuf_size();
@@ -487,8 +500,13 @@ impl<'a> Ring<'a> {
             return false;
         }
         let offset = self.c.offset.load(R);
-        if offset == self.geo.refused_offset() {
-            return true;
+        if offset > ss {
+            // Refused last time: ask again. Inside `subbuf_start` (this
+            // switch re-entered from it): no.
+            if offset == self.geo.refused_offset() {
+                return true;
+            }
+            return self.refuse(length, hooks);
         }
         let index = self.c.index.load(R);
         // `offset <= ss` here (kept so by the producer, and not refused).
@@ -499,7 +517,7 @@ impl<'a> Ring<'a> {
         // sub-buffer, and nothing of it readable yet: a consumer that sees
         // the new count sees both, never the old extent nor an offset that
         // would make a refused switch look like a lap.
-        self.c.offset.store(self.geo.refused_offset(), R);
+        self.c.offset.store(self.geo.in_callback_offset(), R);
         self.c.committed.store(NO_RESERVATION, Ordering::Release);
         // Publish the padding before the count that makes it readable.
         let produced = self.c.produced.load(R);
@@ -552,6 +570,7 @@ impl<'a> Ring<'a> {
         let ss = self.geo.subbuf_size();
         if !accepted {
             self.c.header.store(0, R);
+            self.c.offset.store(self.geo.refused_offset(), R);
             if length > 0 {
                 hooks.lost_full(length);
             }
@@ -636,23 +655,41 @@ impl<'a> Ring<'a> {
         self.count_record();
     }
 
-    /// Commits the reservation of a commit-mode channel once its slot is
-    /// filled: readers see up to the offset again, and switches resume.
-    /// The module does not call it: the fast paths that commit (the Rust
-    /// API's `Reservation`, the C header's `relay_rs_commit()`) store it
-    /// inline; the host tests and models drive it here.
+    /// Commits a reservation to commit once its slot is filled: readers
+    /// see up to the offset again, and switches resume. The module does
+    /// not call it: the Rust API's `Reservation` stores it inline when it
+    /// drops; the tests and models drive it here.
     #[allow(dead_code)]
     #[inline(always)]
     pub fn commit(&self) {
         self.c.committed.store(NO_RESERVATION, Ordering::Release);
     }
 
-    /// Is a reservation possibly unfilled? In a commit-mode channel: is one
-    /// not committed yet (then the producer must not switch, see the
-    /// module doc).
+    /// Claims the `length` bytes that [`Ring::room`] found for a producer
+    /// that fills and then commits them ([`Ring::commit`]): marked
+    /// [`UNCOMMITTED`] until then, so that no switch exposes or reuses them
+    /// (the Rust API's `Reservation`, inline, does the same stores; the
+    /// module calls this only from its tests).
+    #[allow(dead_code)]
+    #[inline(always)]
+    pub fn reserved_to_commit(&self, length: usize) {
+        let offset = self.c.offset.load(R);
+        self.c
+            .committed
+            .store(offset | UNCOMMITTED, Ordering::Release);
+        self.c
+            .offset
+            .store(offset.wrapping_add(length), Ordering::Release);
+        self.count_record();
+    }
+
+    /// Is a reservation to commit not committed yet (then the producer
+    /// must not switch, see the module doc)? One comparison: a marked
+    /// `committed` is below `-1` as an `isize`, [`NO_RESERVATION`] and an
+    /// offset are not.
     #[inline(always)]
     pub fn uncommitted(&self) -> bool {
-        self.c.committed.load(R) != NO_RESERVATION
+        (self.c.committed.load(R) as isize) < -1
     }
 
     /// A switch the producer may not make now (an uncommitted reservation,
@@ -973,10 +1010,7 @@ impl<'a> Ring<'a> {
             let offset = self.c.offset.load(Ordering::Acquire);
             let committed = self.c.committed.load(Ordering::Acquire);
             if self.c.produced.load(Ordering::Acquire) == p1 {
-                let readable = match committed {
-                    NO_RESERVATION => offset,
-                    c => c.min(offset),
-                };
+                let readable = readable_extent(offset, committed);
                 // A refused producer (offset past the end) has nothing
                 // readable in sub-buffer `produced`: its last one is produced.
                 let readable = if readable > self.geo.subbuf_size() {

@@ -5,7 +5,7 @@
 
 use super::{callbacks::Callbacks, Channel};
 use crate::{bindings, buffer::Buffer, compat::cpu::CpuId};
-use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::ffi::{c_char, c_int, c_void};
 use kernel::str::CStr;
 
 /// relay_rs_open - create a new relay channel
@@ -37,53 +37,6 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
     cb: *const bindings::rchan_callbacks,
     private_data: *mut c_void,
 ) -> *mut bindings::rchan {
-    // SAFETY: forwarded caller contract.
-    unsafe {
-        relay_rs_open_opts(
-            base_filename,
-            parent,
-            subbuf_size,
-            n_subbufs,
-            cb,
-            private_data,
-            0,
-        )
-    }
-}
-
-/// relay_rs_open_opts - create a new relay channel with options
-/// @base_filename: as for relay_rs_open()
-/// @parent: as for relay_rs_open()
-/// @subbuf_size: as for relay_rs_open()
-/// @n_subbufs: as for relay_rs_open()
-/// @cb: as for relay_rs_open()
-/// @private_data: as for relay_rs_open()
-/// @opts: %RELAY_RS_OPEN_* flags; 0 is relay_rs_open()
-///
-/// %RELAY_RS_OPEN_COMMIT: each reservation is committed with
-/// relay_rs_commit() once filled; readers see its bytes from then on, and
-/// no sub-buffer switch happens while one is uncommitted (a record that
-/// needs one meanwhile is dropped and counted as full; a flush completes
-/// nothing). Returns %NULL (with a warning) for unknown flags.
-///
-/// # Safety
-///
-/// As for [`relay_rs_open`].
-#[no_mangle]
-pub(crate) unsafe extern "C" fn relay_rs_open_opts(
-    base_filename: *const c_char,
-    parent: *mut bindings::dentry,
-    subbuf_size: usize,
-    n_subbufs: usize,
-    cb: *const bindings::rchan_callbacks,
-    private_data: *mut c_void,
-    opts: c_uint,
-) -> *mut bindings::rchan {
-    if opts & !bindings::RELAY_RS_OPEN_COMMIT != 0 {
-        kernel::pr_warn!("open: unknown options {:#x}\n", opts);
-        return core::ptr::null_mut();
-    }
-    let commits = opts & bindings::RELAY_RS_OPEN_COMMIT != 0;
     let base = if base_filename.is_null() {
         None
     } else {
@@ -95,17 +48,7 @@ pub(crate) unsafe extern "C" fn relay_rs_open_opts(
     let cb = unsafe { Callbacks::new(cb) };
     // SAFETY: `parent` is NULL or a live directory dentry of the callbacks'
     // filesystem, valid until close (caller contract).
-    match unsafe {
-        Channel::open(
-            base,
-            parent,
-            subbuf_size,
-            n_subbufs,
-            cb,
-            private_data,
-            commits,
-        )
-    } {
+    match unsafe { Channel::open(base, parent, subbuf_size, n_subbufs, cb, private_data) } {
         Ok(chan) => Channel::into_raw(chan),
         Err(e) => {
             if e != kernel::error::code::EINVAL {

@@ -82,9 +82,6 @@ pub(crate) struct Channel {
     bufs: PerCpuBufPtrs,
     /// The `<base>.stats` debugfs file, or NULL.
     stats_dentry: AtomicPtr<bindings::dentry>,
-    /// Commit mode (`RELAY_RS_OPEN_COMMIT`): reservations are committed
-    /// when filled, and no switch happens while one is not.
-    commits: bool,
     /// Whether the client's callbacks may still be called: the client (its
     /// callback table and code) may be gone once `close` returned, while
     /// mappings of its files live on. Cleared by `close`.
@@ -122,7 +119,6 @@ impl Channel {
         n_subbufs: usize,
         cb: Callbacks,
         private_data: *mut c_void,
-        commits: bool,
     ) -> Result<Arc<Self>> {
         let geo = Geometry::new(subbuf_size, n_subbufs).map_err(|e| {
             pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
@@ -149,7 +145,6 @@ impl Channel {
                 geo,
                 cb,
                 bufs,
-                commits,
                 stats_dentry: AtomicPtr::new(core::ptr::null_mut()),
                 client <- kernel::new_mutex!(true),
             }),
@@ -569,11 +564,6 @@ impl Channel {
     /// The channel's callbacks.
     pub(crate) fn callbacks(&self) -> &Callbacks {
         &self.cb
-    }
-
-    /// Is the channel in commit mode (see [`crate::buffer::ring`])?
-    pub(crate) fn commits(&self) -> bool {
-        self.commits
     }
 
     /// Runs `f` with the client's callbacks unless the channel was closed:

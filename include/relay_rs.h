@@ -56,7 +56,11 @@ struct rchan_buf {
 	size_t records;			/* records written since the last reset */
 } ____cacheline_aligned;
 
-/* rchan_buf.committed: no reservation pending, offset is the readable extent. */
+/*
+ * rchan_buf.committed: no reservation pending, offset is the readable extent.
+ * (relay_rs' Rust API marks a reservation it has not committed yet with the
+ * top bit; relay_rs makes no switch while one is marked.)
+ */
 #define RELAY_RS_NO_RESERVATION	((size_t)-1)
 
 /* Relay channel. Layout of Linux 6.12. */
@@ -106,21 +110,6 @@ struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
 			    const struct rchan_callbacks *cb,
 			    void *private_data);
 
-/*
- * relay_rs_open_opts() options. RELAY_RS_OPEN_COMMIT: the client commits
- * each reservation with relay_rs_commit() once it has filled the slot.
- * Readers see the slot from then on (not from the next reservation, as
- * otherwise), and relay_rs completes no sub-buffer while a reservation in
- * it is uncommitted: a record that needs a switch meanwhile is dropped
- * and counted as full, a flush completes nothing. The safe Rust API opens
- * every channel this way.
- */
-#define RELAY_RS_OPEN_COMMIT	(1U << 0)
-struct rchan *relay_rs_open_opts(const char *base_filename,
-				 struct dentry *parent, size_t subbuf_size,
-				 size_t n_subbufs,
-				 const struct rchan_callbacks *cb,
-				 void *private_data, unsigned int opts);
 int relay_rs_late_setup_files(struct rchan *chan, const char *base_filename,
 			      struct dentry *parent);
 void relay_rs_close(struct rchan *chan);
@@ -258,8 +247,7 @@ static inline void __relay_rs_write(struct rchan *chan, const void *data,
  * As in 6.12, the caller keeps the CPU (disables preemption or interrupts,
  * or holds its lock for a global channel) until it has filled the slot.
  * Readers see the slot from the next reservation or sub-buffer switch on,
- * never before it is filled; on a %RELAY_RS_OPEN_COMMIT channel, from
- * relay_rs_commit() on.
+ * never before it is filled.
  */
 static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 {
@@ -284,21 +272,6 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 out:
 	preempt_enable();
 	return slot;
-}
-
-/**
- * relay_rs_commit - commit the current CPU's reservation
- * @chan: relay channel opened with %RELAY_RS_OPEN_COMMIT
- *
- * Call once the slot relay_rs_reserve() returned is filled, still on the
- * CPU (and under the lock, for a global channel) that reserved it: readers
- * see the slot from now on, and sub-buffer switches resume.
- */
-static inline void relay_rs_commit(struct rchan *chan)
-{
-	/* The slot's bytes first. */
-	smp_store_release(&this_cpu_read(*chan->buf)->committed,
-			  RELAY_RS_NO_RESERVATION);
 }
 
 /*

@@ -25,11 +25,11 @@
 //!   `spin_lock_irqsave`, or inside another `Producer`); use `write` there.
 //!   A [`Reservation`] borrows its producer mutably, so one producer has
 //!   at most one live reservation.
-//! - Channels are opened in commit mode (`RELAY_RS_OPEN_COMMIT`): dropping
-//!   the [`Reservation`] commits it, readers see its bytes from then on,
-//!   and relay_rs makes no sub-buffer switch while it lives (a `write` of
-//!   the same CPU that needs one meanwhile is dropped and counted as
-//!   full), so nothing exposes or overwrites a slot being filled.
+//! - A [`Reservation`] is marked uncommitted in the buffer until it drops,
+//!   which commits it: readers see its bytes from then on, and relay_rs
+//!   makes no sub-buffer switch while it lives (a `write` of the same CPU
+//!   that needs one meanwhile is dropped and counted as full), so nothing
+//!   exposes or overwrites a slot being filled.
 //! - A `subbuf_start` callback that writes to its own channel gets its
 //!   records dropped and counted instead of a nested switch.
 //! - Every record counts: a zero-length one too (it is stored, with no
@@ -89,7 +89,7 @@ use core::{
     sync::atomic::{AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
-    ffi::{c_char, c_int, c_uint, c_void},
+    ffi::{c_char, c_int, c_void},
     prelude::*,
     str::CStr,
     sync::{
@@ -208,10 +208,11 @@ pub(crate) const STATS_WRT_BIG: c_int = 1 << 1;
 /// Unread records overwritten (overwrite mode).
 pub(crate) const STATS_OVERWRITTEN: c_int = 1 << 2;
 
-/// `RELAY_RS_OPEN_COMMIT`: reservations are committed when filled.
-pub(crate) const OPEN_COMMIT: c_uint = 1 << 0;
 /// `RELAY_RS_NO_RESERVATION`: `committed` when no reservation is pending.
 pub(crate) const NO_RESERVATION: usize = usize::MAX;
+/// The bit of `committed` that marks a [`Reservation`] not committed yet
+/// (relay_rs' `ring::UNCOMMITTED`): no switch happens while it is set.
+pub(crate) const UNCOMMITTED: usize = 1 << (usize::BITS - 1);
 
 /// Does a record of `length` bytes fit at `offset` of a sub-buffer of
 /// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`, the rule of every
@@ -240,14 +241,13 @@ pub(crate) const fn fits_slice(offset: usize, length: usize, subbuf_size: usize)
 }
 
 extern "C" {
-    fn relay_rs_open_opts(
+    fn relay_rs_open(
         base_filename: *const c_char,
         parent: *mut c_void,
         subbuf_size: usize,
         n_subbufs: usize,
         cb: *const RawCallbacks,
         private_data: *mut c_void,
-        opts: c_uint,
     ) -> *mut RawChan;
     fn relay_rs_close(chan: *mut RawChan);
     fn relay_rs_flush(chan: *mut RawChan);
@@ -617,7 +617,7 @@ impl Drop for GlobalLocked<'_> {
 ///
 /// # Invariants
 ///
-/// `raw` is an open channel in commit mode, closed exactly once, on drop;
+/// `raw` is an open channel, closed exactly once, on drop;
 /// its private data is `shared.data`, which is freed only after the close.
 /// If `T::GLOBAL`, every producer of its one buffer holds `shared.global`
 /// (or runs inside the holder of its own CPU, which waits for it).
@@ -658,21 +658,20 @@ impl<T: Callbacks> Channel<T> {
         // SAFETY: `name` is NULL or a C string; the table is static; the
         // private data outlives the channel (closed before `shared` drops).
         let raw = unsafe {
-            relay_rs_open_opts(
+            relay_rs_open(
                 name,
                 core::ptr::null_mut(),
                 subbuf_size,
                 n_subbufs,
                 VTable::<T>::table(),
                 private.cast_mut().cast(),
-                OPEN_COMMIT,
             )
         };
         if raw.is_null() {
             return Err(ENOMEM);
         }
-        // INVARIANT: `raw` was just opened in commit mode with
-        // `shared.data` as its private data; producers are made only by
+        // INVARIANT: `raw` was just opened with `shared.data` as its
+        // private data; producers are made only by
         // `write` and `producer`, which take `shared.global` if `T::GLOBAL`.
         Ok(Self { raw, shared })
     }
@@ -881,13 +880,15 @@ impl<T: Callbacks> Producer<'_, T> {
             }
             // The record fits the current sub-buffer: no overflow.
             let end = offset.wrapping_add(len);
-            // Everything before the slot is filled: readable. Then the
-            // offset (release: who sees it sees `committed`), then the count.
-            AtomicUsize::from_ptr(addr_of_mut!((*buf).committed)).store(offset, Ordering::Release);
+            // Everything before the slot is filled: readable, and the slot
+            // marked uncommitted (no switch until it is). Then the offset
+            // (release: who sees it sees `committed`), then the count.
+            AtomicUsize::from_ptr(addr_of_mut!((*buf).committed))
+                .store(offset | UNCOMMITTED, Ordering::Release);
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
             count_record(buf);
             // INVARIANT: `len` bytes at `offset` of the current sub-buffer,
-            // just reserved for us; the channel is in commit mode.
+            // just reserved for us and marked uncommitted.
             Some(Reservation {
                 slot: (*buf).data.as_ptr().add(offset),
                 len,
@@ -907,8 +908,9 @@ impl<T: Callbacks> Producer<'_, T> {
 ///
 /// `slot` is `len` bytes of `buf`'s current sub-buffer reserved by its
 /// producer, which the borrow `'p` keeps alive (interrupts off, the only
-/// producer); in a commit-mode channel, no switch happens, hence no reader
-/// sees or producer rewrites these bytes, until the reservation commits.
+/// producer), and marked [`UNCOMMITTED`] in `committed`: no switch happens,
+/// hence no reader sees or producer rewrites these bytes, until the
+/// reservation commits (drops).
 #[must_use = "a reservation is committed when it drops"]
 pub(crate) struct Reservation<'p> {
     slot: *mut u8,

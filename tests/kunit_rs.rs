@@ -157,26 +157,15 @@ struct TestChan {
 
 impl TestChan {
     fn open(subbuf_size: usize, n_subbufs: usize, cb: &'static SyncCb) -> Option<Self> {
-        Self::open_opts(subbuf_size, n_subbufs, cb, 0)
-    }
-
-    /// [`TestChan::open`] with `RELAY_RS_OPEN_*` options.
-    fn open_opts(
-        subbuf_size: usize,
-        n_subbufs: usize,
-        cb: &'static SyncCb,
-        opts: u32,
-    ) -> Option<Self> {
         // SAFETY: no file name; `cb` is static.
         let chan = unsafe {
-            relay_rs_open_opts(
+            relay_rs_open(
                 null(),
                 null_mut(),
                 subbuf_size,
                 n_subbufs,
                 &cb.0,
                 null_mut(),
-                opts,
             )
         };
         if chan.is_null() {
@@ -1225,7 +1214,7 @@ mod safe_api {
 /// provably covers what it says it covers.
 ///
 /// The safe Rust API (`include/relay_rs.rs`) is a lane too, compared with
-/// ring.rs in commit mode (its channels' mode), where a reservation is
+/// ring.rs reserving to commit as it does, where a reservation is
 /// reserved, filled and committed in one step ([`Driver::reserve_fill`]).
 mod lockstep {
     use super::*;
@@ -1313,9 +1302,10 @@ mod lockstep {
         /// was dropped. The script fills it through the address before the
         /// next reservation or switch, as the relay API requires.
         fn reserve(&self, len: usize) -> *mut u8;
-        /// A commit-mode lane (`RELAY_RS_OPEN_COMMIT`, the safe Rust API's
-        /// channels): a reservation is made, filled and committed in one
-        /// step, [`Driver::reserve_fill`], and `reserve` is not used.
+        /// A committing lane (the safe Rust API's reservations, marked
+        /// uncommitted until they drop): a reservation is made, filled and
+        /// committed in one step, [`Driver::reserve_fill`], and `reserve`
+        /// is not used.
         fn commits(&self) -> bool {
             false
         }
@@ -1398,25 +1388,20 @@ mod lockstep {
         }
     }
 
-    /// relay_rs' own paths on `buffer/ring.rs` in commit mode: the
-    /// reference for the safe Rust API's lane.
+    /// relay_rs' own paths on `buffer/ring.rs`, reserving to commit
+    /// ([`Buffer::reserve_to_commit`], [`Ring::commit`]): the reference
+    /// for the safe Rust API's lane.
     pub(super) struct RingCommit(TestChan);
 
     impl RingCommit {
         pub(super) fn open() -> Option<Self> {
-            TestChan::open_opts(
-                SUBBUF_SIZE,
-                N_SUBBUFS,
-                &LOCKSTEP_CB,
-                bindings::RELAY_RS_OPEN_COMMIT,
-            )
-            .map(Self)
+            TestChan::open(SUBBUF_SIZE, N_SUBBUFS, &LOCKSTEP_CB).map(Self)
         }
     }
 
     impl Driver for RingCommit {
         fn name(&self) -> &'static str {
-            "ring.rs, commit mode"
+            "ring.rs, committing"
         }
 
         fn chan(&self) -> *mut bindings::rchan {
@@ -1441,7 +1426,7 @@ mod lockstep {
 
         fn reserve_fill(&self, len: usize, data: Option<&[u8]>) -> bool {
             let _irqs = IrqsDisabled::new();
-            let Some(slot) = self.0.buf.reserve(len) else {
+            let Some(slot) = self.0.buf.reserve_to_commit(len) else {
                 return false;
             };
             if let Some(d) = data {
@@ -1829,8 +1814,8 @@ mod lockstep {
     }
 
     /// [`run`] for lanes that may differ from what a script written for
-    /// relay's reservations says (commit mode makes a filled slot readable
-    /// at once, and refuses no switch the fused reservation could block):
+    /// relay's reservations says (a committed slot is readable at once,
+    /// and no switch waits for the fused reservation's commit):
     /// the lanes are compared with each other only, step by step.
     pub(super) fn run_alike(name: &str, script: &[(Op, Outcome)], drivers: &[&dyn Driver]) -> bool {
         run_with(name, script, drivers, false)
@@ -2112,7 +2097,7 @@ mod lockstep {
 
     /// The largest reservations are dropped and counted as too big by
     /// every path: the C header's up to `SSIZE_MAX`, ring.rs' and the Rust
-    /// API's (commit mode) up to `usize::MAX`, where the sum would wrap.
+    /// API's up to `usize::MAX`, where the sum would wrap.
     pub(super) extern "C" fn huge_reserve_is_too_big(_t: *mut bindings::kunit) {
         set_mode(false, 0);
         if let (Some(ring), Some(c)) = (RingRs::open(), CHeader::open()) {
@@ -2128,8 +2113,8 @@ mod lockstep {
     }
 
     /// The safe Rust API's inline paths (`write`, `Producer::write`,
-    /// `Producer::reserve` filled and committed) do what ring.rs does in
-    /// commit mode, step for step, over the main script.
+    /// `Producer::reserve` filled and committed) do what ring.rs does,
+    /// step for step, over the main script.
     pub(super) extern "C" fn rust_api_matches_ring(_t: *mut bindings::kunit) {
         set_mode(false, 0);
         if let (Some(ring), Some(rs)) = (RingCommit::open(), RustApi::open()) {

@@ -26,7 +26,7 @@ BAD = [
     (re.compile(r'Call Trace:'), 'kernel stack trace'),
     (re.compile(r'RELAY_RS_TIMEOUT'), 'QEMU timeout'),
 ]
-EXPECTED_SUITES = ['relay_rs', 'relay_rs_c', 'relay_rs_c_commit']
+EXPECTED_SUITES = ['relay_rs', 'relay_rs_c', 'relay_rs_c_fit']
 
 
 def clean(line):

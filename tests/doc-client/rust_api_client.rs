@@ -140,10 +140,15 @@ fn fill(buf: &mut [u8], stream: usize, cpu: u32, seq: u64) {
     buf[20..24].copy_from_slice(&h.to_le_bytes());
 }
 
+extern "C" {
+    /// relay_rs' export (README, API table): the current CPU.
+    fn relay_rs_this_cpu() -> u32;
+}
+
 fn this_cpu() -> u32 {
     // SAFETY: FFI call without preconditions (callers are pinned to a CPU:
     // a bound kworker, a producer, or an IPI handler).
-    unsafe { bindings::debug_smp_processor_id() }
+    unsafe { relay_rs_this_cpu() }
 }
 
 const PCPU: usize = 0;
