@@ -15,10 +15,12 @@
 //! sub-buffers in the middle of a read can never make the reader index past
 //! the padding array or the ring.
 
-use core::{
-    num::NonZeroUsize,
-    sync::atomic::{fence, AtomicUsize, Ordering},
-};
+use core::num::NonZeroUsize;
+#[cfg(not(loom))]
+use core::sync::atomic::{fence, AtomicUsize, Ordering};
+// The host's loom model (`host/tests/loom.rs`); the kernel never sets it.
+#[cfg(loom)]
+use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// Why [`Geometry::new`] refused a channel geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
