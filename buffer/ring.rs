@@ -74,10 +74,12 @@
 //! `subbuf_start` (which may write to its own buffer) is refused too: the
 //! offset is `subbuf_size + 2` while the callback runs.
 
-use core::{
-    num::NonZeroUsize,
-    sync::atomic::{fence, AtomicUsize, Ordering},
-};
+use core::num::NonZeroUsize;
+#[cfg(not(loom))]
+use core::sync::atomic::{fence, AtomicUsize, Ordering};
+// The host's loom model (`host/tests/loom.rs`); the kernel never sets it.
+#[cfg(loom)]
+use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// Why [`Geometry::new`] refused a channel geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,10 @@
 
 //! Host build of relay_rs' ring logic (`buffer/ring.rs`, compiled as is)
 //! and a test harness that owns the counters a kernel `rchan_buf` holds.
+//!
+//! Empty under `--cfg loom`: there `ring.rs` takes loom's atomics, which
+//! only the loom model (`tests/loom.rs`, compiling `ring.rs` itself) has.
+#![cfg(not(loom))]
 
 #[path = "../../buffer/ring.rs"]
 pub mod ring;

@@ -4,6 +4,7 @@
 //! thread, as a CPU's writers and a reader of its file are. The memory is
 //! atomic bytes, so a protocol bug shows up as corrupted records rather than
 //! as undefined behaviour. Records carry a sequence number and a checksum.
+#![cfg(not(loom))] // Under loom only tests/loom.rs builds.
 
 use relay_rs_host::{
     ring::{Geometry, Ring, SwitchHooks},

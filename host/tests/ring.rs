@@ -2,6 +2,7 @@
 
 //! Ring logic on the host: unit tests of 6.12 semantics and a property
 //! test of ordering, exactness and loss accounting.
+#![cfg(not(loom))] // Under loom only tests/loom.rs builds.
 
 use proptest::prelude::*;
 use relay_rs_host::{
