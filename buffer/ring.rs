@@ -774,16 +774,35 @@ impl<'a> Ring<'a> {
     /// `k + n` (the slots of older sub-buffers are not read), whose tags
     /// differ (`n <= MAX_SUBBUFS`).
     fn slot_of(&self, k: usize, produced: usize) -> Start {
-        let n = self.geo.n_subbufs();
-        if produced.wrapping_sub(k) > n {
+        self.classify(k, produced, self.slot_value(k, produced))
+    }
+
+    /// The slot of sub-buffer `k`, loaded (Acquire), unless the producer
+    /// seen at `produced` began `k + n` long ago (`None`). A ring without
+    /// slots (not the kernel's) holds count 0 everywhere.
+    fn slot_value(&self, k: usize, produced: usize) -> Option<usize> {
+        if produced.wrapping_sub(k) > self.geo.n_subbufs() {
+            return None;
+        }
+        Some(
+            self.c
+                .starts
+                .get(self.geo.index(k))
+                .map_or(k, |slot| slot.load(Ordering::Acquire)),
+        )
+    }
+
+    /// What a slot value loaded by [`Ring::slot_value`] says of sub-buffer
+    /// `k`, for a producer seen at `produced` (loaded after the value).
+    fn classify(&self, k: usize, produced: usize, value: Option<usize>) -> Start {
+        let Some(v) = value else {
             // The producer began `k + n` long ago.
             return Start::Reused;
-        }
-        // A ring without slots (not the kernel's) counts nothing.
-        let Some(slot) = self.c.starts.get(self.geo.index(k)) else {
-            return Start::Count(0);
         };
-        let v = slot.load(Ordering::Acquire) ^ k;
+        if produced.wrapping_sub(k) > self.geo.n_subbufs() {
+            return Start::Reused;
+        }
+        let v = v ^ k;
         if v & TAG_MASK == 0 {
             Start::Count(v >> TAG_BITS)
         } else if k == produced {
@@ -806,13 +825,16 @@ impl<'a> Ring<'a> {
                 // if `k` still is not begun after it was read: a producer
                 // stores the start count before the records it counts
                 // (release), so a count that includes one of `k`'s
-                // records makes `k` look begun here. Checked against the
-                // producer's count now, not `produced`: a producer that
-                // began `k` and then `k + n` since left a slot that looks
-                // like `k` not begun to a consumer that saw `k` current.
+                // records makes `k` look begun here. The slot is loaded
+                // again, then the producer's count, and that one value is
+                // judged against that count: a producer that began `k` and
+                // then `k + n` meanwhile left `k + n`'s tag, which a count
+                // loaded before the slot could take for `k` not begun (the
+                // loom model found this under-count; `host/tests/loom.rs`).
                 let written = self.c.written.load(Ordering::Acquire);
+                let value = self.slot_value(k, produced);
                 let now = self.c.produced.load(Ordering::Acquire);
-                match self.slot_of(k, now) {
+                match self.classify(k, now, value) {
                     Start::Count(c) => Some(c),
                     Start::NotBegun => Some(written & COUNT_MASK),
                     Start::Reused => None,

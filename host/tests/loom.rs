@@ -633,20 +633,17 @@ fn overwrite_two_readers() {
 /// it read: the overwrite count must still cover every record not
 /// delivered.
 ///
-/// Fails with the ring as shipped (`written 3 != delivered 1 + ... +
-/// overwritten 1`): `Ring::start_of`, for a sub-buffer `k` that looked not
-/// begun, loads `written`, then `produced` (`now`), then the slot again in
-/// `slot_of(k, now)`. If the producer begins `k` and then `k + n` between
-/// the load of `now` (still `k`) and that slot load, the slot holds
-/// `k + n`'s tag, `k == now` reads it as "not begun", and the count of
-/// records written so far is taken for `k`'s start count: the consumer's
-/// `base` is too high and the records of `k` go uncounted. Possible under
-/// sequential consistency too (the reader stalls between two loads while
-/// the producer switches twice). Loading the slot before `now` and
-/// classifying that one value against `now` fixes it (checked with this
-/// model, exhaustively, and with `n = 2`).
+/// Failed with the ring as first shipped (`written 3 != delivered 1 + ...
+/// + overwritten 1`): `Ring::start_of`, for a sub-buffer `k` that looked
+/// not begun, loaded `written`, then `produced` (`now`), then the slot
+/// again. If the producer began `k` and then `k + n` between the load of
+/// `now` (still `k`) and that slot load, the slot held `k + n`'s tag,
+/// `k == now` read it as "not begun", and the count of records written so
+/// far was taken for `k`'s start count: the consumer's `base` was too high
+/// and the records of `k` went uncounted (possible under sequential
+/// consistency too). Now the slot is loaded before `now` and that one
+/// value judged against it.
 #[test]
-#[ignore = "Ring::start_of under-counts overwritten records (see the doc comment)"]
 fn overwrite_count_across_two_switches() {
     Model {
         ss: 1,
