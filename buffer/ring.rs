@@ -493,22 +493,15 @@ impl<'a> Ring<'a> {
     /// next sub-buffer ([`Ring::offer`]).
     #[inline(always)]
     pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
-        if self.uncommitted() {
-            return self.refuse(length, hooks);
-        }
         let ss = self.geo.subbuf_size();
+        let offset = self.c.offset.load(R);
+        // Two comparisons on the usual path, the rest out of it.
+        if offset > ss || self.uncommitted() {
+            return self.finish_unusual(offset, length, hooks);
+        }
         if length > ss {
             hooks.lost_too_big(length);
             return false;
-        }
-        let offset = self.c.offset.load(R);
-        if offset > ss {
-            // Refused last time: ask again. Inside `subbuf_start` (this
-            // switch re-entered from it): no.
-            if offset == self.geo.refused_offset() {
-                return true;
-            }
-            return self.refuse(length, hooks);
         }
         let index = self.c.index.load(R);
         // `offset <= ss` here (kept so by the producer, and not refused).
@@ -537,6 +530,24 @@ impl<'a> Ring<'a> {
         fence(Ordering::SeqCst);
         hooks.wake_readers();
         true
+    }
+
+    /// [`Ring::finish`] for a producer not in a sub-buffer (`offset` past
+    /// its end: the last switch was refused, or this one re-entered from
+    /// `subbuf_start`) or with a reservation uncommitted: a record too big
+    /// is dropped as such; after a refusal the client is asked again
+    /// (true), else the switch is refused ([`Ring::refuse`]).
+    #[cold]
+    #[inline(never)]
+    fn finish_unusual(&self, offset: usize, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        if length > self.geo.subbuf_size() {
+            hooks.lost_too_big(length);
+            return false;
+        }
+        if offset == self.geo.refused_offset() && !self.uncommitted() {
+            return true;
+        }
+        self.refuse(length, hooks)
     }
 
     /// What to offer the client's `subbuf_start` after [`Ring::finish`]:
@@ -676,9 +687,11 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn reserved_to_commit(&self, length: usize) {
         let offset = self.c.offset.load(R);
+        // `offset | UNCOMMITTED`, as an add (offsets are below 2^63): the
+        // Rust API computes it so, in one `lea`.
         self.c
             .committed
-            .store(offset | UNCOMMITTED, Ordering::Release);
+            .store(offset.wrapping_add(UNCOMMITTED), Ordering::Release);
         self.c
             .offset
             .store(offset.wrapping_add(length), Ordering::Release);

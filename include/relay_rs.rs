@@ -883,8 +883,10 @@ impl<T: Callbacks> Producer<'_, T> {
             // Everything before the slot is filled: readable, and the slot
             // marked uncommitted (no switch until it is). Then the offset
             // (release: who sees it sees `committed`), then the count.
+            // `offset | UNCOMMITTED` as an add (offsets are below 2^63):
+            // one `lea` where the `or` takes a copy and an `or`.
             AtomicUsize::from_ptr(addr_of_mut!((*buf).committed))
-                .store(offset | UNCOMMITTED, Ordering::Release);
+                .store(offset.wrapping_add(UNCOMMITTED), Ordering::Release);
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);
             count_record(buf);
             // INVARIANT: `len` bytes at `offset` of the current sub-buffer,
