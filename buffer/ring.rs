@@ -35,7 +35,7 @@
 //! | fit check | none: `offset + length <= subbuf_size`, where a sum that overflows does not fit ([`fits`]) | |
 //! | write | the bytes; `offset += length`; `records += 1` | offset, records: Release |
 //! | reserve | `committed = offset`; `offset += length`; `records += 1`; the caller fills the slot later | all Release |
-//! | reserve to commit (the Rust API) | `committed = offset \| UNCOMMITTED`; `offset += length`; `records += 1` ([`Ring::reserved_to_commit`]) | all Release |
+//! | reserve to commit (the Rust API) | `committed = offset + UNCOMMITTED`; `offset += length`; `records += 1` ([`Ring::reserved_to_commit`]) | all Release |
 //! | commit | the slot's bytes; `committed = NO_RESERVATION` ([`Ring::commit`]) | Release |
 //! | switch, [`Ring::finish`] | `prev_padding`, `padding[i]`; `offset = subbuf_size + 2` (in `subbuf_start`); `committed = NO_RESERVATION`; `subbufs_produced += 1`; full fence; reader wake-up (irq_work) | committed, produced: Release |
 //! | switch, [`Ring::begin`] | start count `starts[i]` ([`tagged`] `records`); release fence; `data`; `offset = header`, or `subbuf_size + 1` if refused | start, offset: Release |
@@ -66,7 +66,7 @@
 //! The record count is stored after the offset, so a consumer may see a
 //! record before its count ([`Ring::consume_run`] allows for one).
 //!
-//! A reservation to commit marks `committed` with [`UNCOMMITTED`] until its
+//! A reservation to commit marks `committed` ([`UNCOMMITTED`]) until its
 //! commit, and the producer makes no switch while it is marked
 //! ([`Ring::uncommitted`]): the record that needed one is dropped and
 //! counted, a flush completes nothing. Nothing then exposes or overwrites a
@@ -272,10 +272,13 @@ enum Start {
 /// `committed` when no reservation is pending (`RELAY_RS_NO_RESERVATION`).
 pub const NO_RESERVATION: usize = usize::MAX;
 
-/// The bit of `committed` that marks a reservation to commit as not
-/// committed yet (the Rust API's; see the module doc). A marked value is
-/// below [`NO_RESERVATION`] as an `isize` and below `-1`: one comparison.
-pub const UNCOMMITTED: usize = 1 << (usize::BITS - 1);
+/// What marks a reservation to commit as not committed yet (the Rust
+/// API's; see the module doc): `committed` is `offset + UNCOMMITTED`
+/// (wrapping), which as an `isize` is below `-1` (offsets are below 2^33),
+/// unlike [`NO_RESERVATION`] and a plain offset: one comparison with an
+/// immediate. It is a sum, not a bit, so that the producer computes it
+/// with one `lea` (a top bit alone makes the compiler copy and `xor`).
+pub const UNCOMMITTED: usize = (1 << (usize::BITS - 1)) | (1 << (usize::BITS - 2));
 
 /// The readable extent of the current sub-buffer, from `offset` and
 /// `committed` as a consumer loaded them (see the module doc).
@@ -283,7 +286,8 @@ pub const UNCOMMITTED: usize = 1 << (usize::BITS - 1);
 fn readable_extent(offset: usize, committed: usize) -> usize {
     match committed {
         NO_RESERVATION => offset,
-        c => (c & !UNCOMMITTED).min(offset),
+        c if (c as isize) < -1 => c.wrapping_sub(UNCOMMITTED).min(offset),
+        c => c.min(offset),
     }
 }
 
@@ -537,8 +541,7 @@ impl<'a> Ring<'a> {
     /// `subbuf_start`) or with a reservation uncommitted: a record too big
     /// is dropped as such; after a refusal the client is asked again
     /// (true), else the switch is refused ([`Ring::refuse`]).
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     fn finish_unusual(&self, offset: usize, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         if length > self.geo.subbuf_size() {
             hooks.lost_too_big(length);
@@ -687,8 +690,6 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn reserved_to_commit(&self, length: usize) {
         let offset = self.c.offset.load(R);
-        // `offset | UNCOMMITTED`, as an add (offsets are below 2^63): the
-        // Rust API computes it so, in one `lea`.
         self.c
             .committed
             .store(offset.wrapping_add(UNCOMMITTED), Ordering::Release);
@@ -700,8 +701,7 @@ impl<'a> Ring<'a> {
 
     /// Is a reservation to commit not committed yet (then the producer
     /// must not switch, see the module doc)? One comparison: a marked
-    /// `committed` is below `-1` as an `isize`, [`NO_RESERVATION`] and an
-    /// offset are not.
+    /// `committed` is below `-1` as an `isize` ([`UNCOMMITTED`]).
     #[inline(always)]
     pub fn uncommitted(&self) -> bool {
         (self.c.committed.load(R) as isize) < -1

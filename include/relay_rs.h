@@ -58,8 +58,9 @@ struct rchan_buf {
 
 /*
  * rchan_buf.committed: no reservation pending, offset is the readable extent.
- * (relay_rs' Rust API marks a reservation it has not committed yet with the
- * top bit; relay_rs makes no switch while one is marked.)
+ * (relay_rs' Rust API marks a reservation it has not committed yet by adding
+ * 0xc000000000000000, which makes it negative as a ssize_t; relay_rs makes
+ * no switch while one is marked.)
  */
 #define RELAY_RS_NO_RESERVATION	((size_t)-1)
 

@@ -210,9 +210,10 @@ pub(crate) const STATS_OVERWRITTEN: c_int = 1 << 2;
 
 /// `RELAY_RS_NO_RESERVATION`: `committed` when no reservation is pending.
 pub(crate) const NO_RESERVATION: usize = usize::MAX;
-/// The bit of `committed` that marks a [`Reservation`] not committed yet
-/// (relay_rs' `ring::UNCOMMITTED`): no switch happens while it is set.
-pub(crate) const UNCOMMITTED: usize = 1 << (usize::BITS - 1);
+/// What marks a [`Reservation`] not committed yet: `committed` is
+/// `offset + UNCOMMITTED` (relay_rs' `ring::UNCOMMITTED`); no switch
+/// happens while it is marked.
+pub(crate) const UNCOMMITTED: usize = (1 << (usize::BITS - 1)) | (1 << (usize::BITS - 2));
 
 /// Does a record of `length` bytes fit at `offset` of a sub-buffer of
 /// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`, the rule of every
@@ -883,8 +884,6 @@ impl<T: Callbacks> Producer<'_, T> {
             // Everything before the slot is filled: readable, and the slot
             // marked uncommitted (no switch until it is). Then the offset
             // (release: who sees it sees `committed`), then the count.
-            // `offset | UNCOMMITTED` as an add (offsets are below 2^63):
-            // one `lea` where the `or` takes a copy and an `or`.
             AtomicUsize::from_ptr(addr_of_mut!((*buf).committed))
                 .store(offset.wrapping_add(UNCOMMITTED), Ordering::Release);
             AtomicUsize::from_ptr(addr_of_mut!((*buf).offset)).store(end, Ordering::Release);

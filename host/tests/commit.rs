@@ -148,5 +148,5 @@ fn fits_is_overflow_checked() {
     assert!(!fits(8, usize::MAX - 2, 64));
     assert!(!fits(usize::MAX, 2, 64));
     assert_eq!(NO_RESERVATION, usize::MAX);
-    assert_eq!(UNCOMMITTED, 1 << 63);
+    assert_eq!(UNCOMMITTED, 0xc000_0000_0000_0000);
 }
