@@ -37,6 +37,7 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_subbufs_consumed);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_full);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_switch_subbuf);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room_checked);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_private_data);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);

@@ -376,8 +376,13 @@ impl Buffer {
     /// the inline write paths, which then copy the record (or hand out the
     /// slot) and move the offset themselves.
     #[inline(always)]
-    pub(crate) fn make_room(&self, length: usize) -> bool {
-        if !self.ring().finish(length, &mut Hooks(self)) {
+    pub(crate) fn make_room(&self, length: usize, checked: bool) -> bool {
+        let finished = if checked {
+            self.ring().finish_checked(length, &mut Hooks(self))
+        } else {
+            self.ring().finish(length, &mut Hooks(self))
+        };
+        if !finished {
             return false;
         }
         // Fresh views after each call: nothing is kept across one.

@@ -67,8 +67,8 @@
 //! record before its count ([`Ring::consume_run`] allows for one).
 //!
 //! A reservation to commit marks `committed` ([`UNCOMMITTED`]) until its
-//! commit, and the producer makes no switch while it is marked
-//! ([`Ring::uncommitted`]): the record that needed one is dropped and
+//! commit, and no producer that may meet it switches while it is marked
+//! ([`Ring::finish_checked`]): the record that needed one is dropped and
 //! counted, a flush completes nothing. Nothing then exposes or overwrites a
 //! slot the client is still filling. A switch re-entered from the client's
 //! `subbuf_start` (which may write to its own buffer) is refused too: the
@@ -481,7 +481,7 @@ impl<'a> Ring<'a> {
     /// runs the steps itself.
     #[inline(always)]
     pub fn switch(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
-        if !self.finish(length, hooks) {
+        if !self.finish_checked(length, hooks) {
             return false;
         }
         let next = self.offer();
@@ -499,8 +499,7 @@ impl<'a> Ring<'a> {
     pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
         let offset = self.c.offset.load(R);
-        // Two comparisons on the usual path, the rest out of it.
-        if offset > ss || self.uncommitted() {
+        if offset > ss {
             return self.finish_unusual(offset, length, hooks);
         }
         if length > ss {
@@ -537,20 +536,34 @@ impl<'a> Ring<'a> {
     }
 
     /// [`Ring::finish`] for a producer not in a sub-buffer (`offset` past
-    /// its end: the last switch was refused, or this one re-entered from
-    /// `subbuf_start`) or with a reservation uncommitted: a record too big
-    /// is dropped as such; after a refusal the client is asked again
-    /// (true), else the switch is refused ([`Ring::refuse`]).
+    /// its end): a record too big is dropped as such; after a refusal the
+    /// client is asked again (true); a switch re-entered from
+    /// `subbuf_start` is refused ([`Ring::refuse`]).
     #[inline(always)]
     fn finish_unusual(&self, offset: usize, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         if length > self.geo.subbuf_size() {
             hooks.lost_too_big(length);
             return false;
         }
-        if offset == self.geo.refused_offset() && !self.uncommitted() {
+        if offset == self.geo.refused_offset() {
             return true;
         }
         self.refuse(length, hooks)
+    }
+
+    /// [`Ring::finish`] for a producer that may run while a reservation to
+    /// commit is uncommitted (the Rust API's `Channel::write`, a flush):
+    /// refuses the switch then ([`Ring::refuse`]). A producer that knows
+    /// none is (the C header's paths, which the Rust API's reservations
+    /// never meet; a Rust `Producer`, the only one of its CPU, with no live
+    /// reservation while it writes) calls [`Ring::finish`], one comparison
+    /// less per switch.
+    #[inline(always)]
+    pub fn finish_checked(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
+        if self.uncommitted() {
+            return self.refuse(length, hooks);
+        }
+        self.finish(length, hooks)
     }
 
     /// What to offer the client's `subbuf_start` after [`Ring::finish`]:

@@ -240,7 +240,28 @@ pub(crate) unsafe extern "C" fn relay_rs_make_room(
     length: usize,
 ) -> c_int {
     // SAFETY: a live buffer whose producer we are (caller contract).
-    c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length))
+    c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length, false))
+}
+
+/// relay_rs_make_room_checked - relay_rs_make_room() that may meet a reservation
+/// @buf: the current CPU's buffer (the global one for a global channel)
+/// @length: size of the record
+///
+/// As relay_rs_make_room(), but refuses the switch (drops the record,
+/// counted as full) while a reservation of relay_rs' Rust API is not
+/// committed yet: for the Rust API's `Channel::write`, which may run
+/// inside its own CPU's `Producer`.
+///
+/// # Safety
+///
+/// As for [`relay_rs_make_room`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_make_room_checked(
+    buf: *mut bindings::rchan_buf,
+    length: usize,
+) -> c_int {
+    // SAFETY: a live buffer whose producer we are (caller contract).
+    c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length, true))
 }
 
 /// relay_rs_stats - records lost by a channel

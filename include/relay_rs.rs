@@ -254,6 +254,7 @@ extern "C" {
     fn relay_rs_flush(chan: *mut RawChan);
     fn relay_rs_reset(chan: *mut RawChan);
     fn relay_rs_make_room(buf: *mut RawBuf, length: usize) -> c_int;
+    fn relay_rs_make_room_checked(buf: *mut RawBuf, length: usize) -> c_int;
     fn relay_rs_stats(chan: *mut RawChan, flags: c_int) -> usize;
     fn relay_rs_buf_full(buf: *mut RawBuf) -> c_int;
     fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
@@ -718,9 +719,11 @@ impl<T: Callbacks> Channel<T> {
         // stay on this CPU, whose buffer no other producer writes now (for
         // a global buffer: this CPU holds its lock, invariant; a holder of
         // this CPU that called us is paused until we return).
+        // It may run inside this CPU's own `Producer`, whose reservation
+        // may be live: the checked switch.
         unsafe {
             let buf = arch::this_cpu_buf(self.raw);
-            write_buf(self.raw, buf, data);
+            write_buf::<true>(self.raw, buf, data);
         }
     }
 
@@ -802,19 +805,29 @@ impl<T: Callbacks> Drop for Channel<T> {
 /// `include/relay_rs.h`, store for store (the protocol of relay_rs'
 /// `buffer/ring.rs`).
 ///
+/// A switch goes through `relay_rs_make_room_checked` if `CHECKED` (the
+/// caller may run while a [`Reservation`] of this buffer is live), else
+/// through `relay_rs_make_room` (one comparison less per switch).
+///
 /// # Safety
 ///
 /// `chan` is an open channel, `buf` one of its buffers, and the caller its
-/// only producer until this returns.
+/// only producer until this returns; unless `CHECKED`, no [`Reservation`]
+/// of `buf` is live.
 #[inline(always)]
-unsafe fn write_buf(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8]) {
+unsafe fn write_buf<const CHECKED: bool>(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8]) {
     // SAFETY: an open channel's buffer, of which we are the producer
     // (caller contract); `subbuf_size` never changes.
     unsafe {
         let mut offset = (*buf).offset;
         if !fits_slice(offset, data.len(), (*chan).subbuf_size) {
             // A switch, or the record is dropped (and counted).
-            if relay_rs_make_room(buf, data.len()) == 0 {
+            let made = if CHECKED {
+                relay_rs_make_room_checked(buf, data.len())
+            } else {
+                relay_rs_make_room(buf, data.len())
+            };
+            if made == 0 {
                 return;
             }
             offset = (*buf).offset;
@@ -857,8 +870,9 @@ impl<T: Callbacks> Producer<'_, T> {
     #[inline]
     pub(crate) fn write(&mut self, data: &[u8]) {
         // SAFETY: `buf` is the channel's buffer, whose only producer we
-        // are (invariant); no reservation of ours is live (`&mut self`).
-        unsafe { write_buf(self.chan.raw, self.buf, data) };
+        // are (invariant); no reservation of it is live: ours are not
+        // (`&mut self`), and no other producer of this CPU exists.
+        unsafe { write_buf::<false>(self.chan.raw, self.buf, data) };
     }
 
     /// Reserves `len` bytes to fill in place; `None` if the record was
@@ -869,7 +883,8 @@ impl<T: Callbacks> Producer<'_, T> {
     pub(crate) fn reserve(&mut self, len: usize) -> Option<Reservation<'_>> {
         let (chan, buf) = (self.chan.raw, self.buf);
         // SAFETY: an open channel's buffer, of which we are the only
-        // producer (invariant), with no live reservation (`&mut self`).
+        // producer (invariant), with no live reservation (`&mut self`, and
+        // no other producer of this CPU): the unchecked switch.
         unsafe {
             let mut offset = (*buf).offset;
             if !fits(offset, len, (*chan).subbuf_size) {
