@@ -122,6 +122,8 @@ int relay_rs_buf_full(struct rchan_buf *buf);
 size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 
 int relay_rs_make_room(struct rchan_buf *buf, size_t length);
+/* relay_rs_make_room() refusing while a Rust API reservation is uncommitted. */
+int relay_rs_make_room_checked(struct rchan_buf *buf, size_t length);
 int relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
 void *relay_rs_buf_private_data(struct rchan_buf *buf);
 unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
