@@ -28,6 +28,8 @@ modules: setup
 # Host tests of the pure ring logic, then a bounded fuzzing run of it;
 # output kept for the report.
 FUZZ_SECONDS ?= 30
+# The host test files run under Miri (the race tests are too slow there).
+MIRI_TESTS ?= --test commit --test ring
 # How long the guest stress run lasts.
 export STRESS_SECONDS ?= 120
 host-test: setup
@@ -40,6 +42,20 @@ host-test: setup
 	else \
 		echo "test fuzz::ring_ops_$(FUZZ_SECONDS)s ... FAILED"; tail -20 $(TOP)/build/fuzz.log; \
 	fi | tee -a $(TOP)/build/host-test.log
+	@# The loom model of the protocol (host/tests/loom.rs), exhaustive up
+	@# to its preemption bounds, and the host tests under Miri, bounded.
+	@cd $(TOP)/host && \
+	{ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(TOP)/host/target/loom \
+		cargo test --release --test loom >$(TOP)/build/loom.log 2>&1 || \
+		{ echo "test loom::build_or_run ... FAILED"; tail -30 $(TOP)/build/loom.log; }; \
+	  grep -E '^test .* \.\.\. (ok|FAILED)' $(TOP)/build/loom.log | sed 's/^test /test loom::/'; } | \
+		tee -a $(TOP)/build/host-test.log
+	@cd $(TOP)/host && \
+	{ CARGO_TARGET_DIR=$(TOP)/host/target/miri cargo +nightly miri test $(MIRI_TESTS) \
+		>$(TOP)/build/miri.log 2>&1 || \
+		{ echo "test miri::build_or_run ... FAILED"; tail -30 $(TOP)/build/miri.log; }; \
+	  grep -E '^test .* \.\.\. (ok|FAILED)' $(TOP)/build/miri.log | sed 's/^test /test miri::/'; } | \
+		tee -a $(TOP)/build/host-test.log
 
 demo: setup
 	@kdir=$(call kdir,base) && $(call build,$$kdir) && \

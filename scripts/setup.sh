@@ -59,6 +59,13 @@ if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
 	echo "setup: installing the nightly toolchain (for cargo fuzz)"
 	rustup toolchain install nightly --profile minimal || die "rustup toolchain install nightly failed"
 fi
+# Miri, for the host tests (make test runs them under it, bounded).
+if ! rustup +nightly component list --installed 2>/dev/null | grep -q '^miri'; then
+	echo "setup: adding the nightly components miri and rust-src"
+	rustup +nightly component add miri rust-src || die "rustup component add miri failed"
+fi
+[ -d "${XDG_CACHE_HOME:-$HOME/.cache}/miri" ] ||
+	cargo +nightly miri setup >/dev/null 2>&1 || die "cargo miri setup failed"
 if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
 	echo "setup: installing cargo-fuzz $CARGO_FUZZ_VERSION"
 	cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" ||

@@ -15,6 +15,16 @@ fn rec(seq: u32, len: usize) -> Vec<u8> {
     (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
 }
 
+/// `n` iterations, or a fifth of them under Miri (`make test`'s bounded
+/// run).
+const fn scaled(n: usize) -> usize {
+    if cfg!(miri) {
+        n / 5
+    } else {
+        n
+    }
+}
+
 #[test]
 fn geometry_validation() {
     assert_eq!(Geometry::new(0, 4), Err(GeometryError::Zero));
@@ -159,8 +169,8 @@ fn record_counts_wrap_exactly() {
     for start in [0usize, (1 << 48) - 7, usize::MAX - 5] {
         let mut b = HostBuffer::new(64, 4, true);
         b.count_from(start);
-        let mut read = 0;
-        for i in 0..1000 {
+        let (mut read, count) = (0, scaled(1000));
+        for i in 0..count as u32 {
             let accepted = if i % 3 == 0 {
                 b.reserve(&rec(i, 16))
             } else {
@@ -177,7 +187,7 @@ fn record_counts_wrap_exactly() {
         }
         b.flush();
         read += b.read(usize::MAX).len() / 16;
-        assert_eq!(read + b.overwritten(), 1000, "from {start}");
+        assert_eq!(read + b.overwritten(), count, "from {start}");
     }
 }
 
@@ -188,8 +198,8 @@ fn record_counts_wrap_exactly() {
 #[test]
 fn partial_reads_overcount_never_undercount() {
     let mut b = HostBuffer::new(64, 4, true);
-    let (mut read, mut bound) = (0, 0);
-    for i in 0..1000 {
+    let (mut read, mut bound, count) = (0, 0, scaled(1000));
+    for i in 0..count as u32 {
         assert!(b.write(&rec(i, 16)));
         if i % 37 == 0 {
             // 3 of a sub-buffer's 4 records, or what the current one has.
@@ -202,7 +212,7 @@ fn partial_reads_overcount_never_undercount() {
     read += b.read(usize::MAX).len() / 16;
     let counted = read + b.overwritten();
     assert!(
-        (1000..=1000 + bound).contains(&counted),
+        (count..=count + bound).contains(&counted),
         "{counted} counted"
     );
 }
@@ -386,7 +396,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
             3 => (1usize..300).prop_map(Step::Read),
             3 => (0usize..12).prop_map(Step::HandBack),
         ],
-        1..300,
+        1..scaled(300),
     )
 }
 
@@ -398,12 +408,22 @@ fn ops(max_len: usize) -> impl Strategy<Value = Vec<Op>> {
             4 => (1usize..300).prop_map(Op::Read),
             1 => Just(Op::Reset),
         ],
-        1..200,
+        1..scaled(200),
     )
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // Under Miri (`make test`'s bounded run): a few cases, and no
+    // regressions file (Miri's isolation has no file system).
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 2000 },
+        failure_persistence: if cfg!(miri) {
+            None
+        } else {
+            ProptestConfig::default().failure_persistence
+        },
+        ..ProptestConfig::default()
+    })]
 
     /// Read and mmap consumers handing back at random points, both modes.
     #[test]
