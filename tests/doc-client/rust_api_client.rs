@@ -283,6 +283,12 @@ impl State {
     }
 }
 
+/// The IPI's writes: both channels with `write`, where `producer()` must
+/// be `None` (interrupts are off).
+///
+/// # Safety
+///
+/// `info` is a live `State`, kept by the sender for the call (wait = 1).
 unsafe extern "C" fn ipi_handler(info: *mut c_void) {
     // SAFETY: `info` is the `&State` the sender keeps alive (wait = 1).
     let state = unsafe { &*(info as *const State) };
