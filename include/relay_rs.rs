@@ -719,11 +719,14 @@ impl<T: Callbacks> Channel<T> {
         // stay on this CPU, whose buffer no other producer writes now (for
         // a global buffer: this CPU holds its lock, invariant; a holder of
         // this CPU that called us is paused until we return).
-        // It may run inside this CPU's own `Producer`, whose reservation
-        // may be live: the checked switch.
+        // Inside this CPU's own `Producer` (interrupts were off already),
+        // whose reservation may be live: the checked switch. With
+        // interrupts on before, no `Producer` of this CPU is alive, nor,
+        // for a global buffer, one of another CPU (we hold the lock), so
+        // no reservation is.
         unsafe {
             let buf = arch::this_cpu_buf(self.raw);
-            write_buf::<true>(self.raw, buf, data);
+            write_buf(self.raw, buf, data, !irqs.outermost());
         }
     }
 
@@ -805,24 +808,25 @@ impl<T: Callbacks> Drop for Channel<T> {
 /// `include/relay_rs.h`, store for store (the protocol of relay_rs'
 /// `buffer/ring.rs`).
 ///
-/// A switch goes through `relay_rs_make_room_checked` if `CHECKED` (the
+/// A switch goes through `relay_rs_make_room_checked` if `checked` (the
 /// caller may run while a [`Reservation`] of this buffer is live), else
-/// through `relay_rs_make_room` (one comparison less per switch).
+/// through `relay_rs_make_room` (one comparison less per switch); only the
+/// switch looks at `checked`.
 ///
 /// # Safety
 ///
 /// `chan` is an open channel, `buf` one of its buffers, and the caller its
-/// only producer until this returns; unless `CHECKED`, no [`Reservation`]
+/// only producer until this returns; unless `checked`, no [`Reservation`]
 /// of `buf` is live.
 #[inline(always)]
-unsafe fn write_buf<const CHECKED: bool>(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8]) {
+unsafe fn write_buf(chan: *mut RawChan, buf: *mut RawBuf, data: &[u8], checked: bool) {
     // SAFETY: an open channel's buffer, of which we are the producer
     // (caller contract); `subbuf_size` never changes.
     unsafe {
         let mut offset = (*buf).offset;
         if !fits_slice(offset, data.len(), (*chan).subbuf_size) {
             // A switch, or the record is dropped (and counted).
-            let made = if CHECKED {
+            let made = if checked {
                 relay_rs_make_room_checked(buf, data.len())
             } else {
                 relay_rs_make_room(buf, data.len())
@@ -872,7 +876,7 @@ impl<T: Callbacks> Producer<'_, T> {
         // SAFETY: `buf` is the channel's buffer, whose only producer we
         // are (invariant); no reservation of it is live: ours are not
         // (`&mut self`), and no other producer of this CPU exists.
-        unsafe { write_buf::<false>(self.chan.raw, self.buf, data) };
+        unsafe { write_buf(self.chan.raw, self.buf, data, false) };
     }
 
     /// Reserves `len` bytes to fill in place; `None` if the record was
