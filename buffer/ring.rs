@@ -863,7 +863,13 @@ impl<'a> Ring<'a> {
                 match self.classify(k, now, value) {
                     Start::Count(c) => Some(c),
                     Start::NotBegun => Some(written & COUNT_MASK),
-                    Start::Reused => None,
+                    // The producer moved past `k` since: the value may be
+                    // from before `k` began. A slot loaded after `now`
+                    // holds `k`'s count or a later lap's tag.
+                    Start::Reused => match self.slot_of(k, now) {
+                        Start::Count(c) => Some(c),
+                        _ => None,
+                    },
                 }
             }
         }
