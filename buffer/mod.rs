@@ -229,12 +229,11 @@ impl Buffer {
     #[inline(always)]
     pub(crate) fn ring(&self) -> Ring<'_> {
         let r = self.raw.get();
-        // SAFETY: the fields are aligned `size_t` and pointer fields of `raw`,
-        // which lives as long as `self`. Rust accesses them only through
-        // these atomics; C code writes them only from the producer, with
-        // marked stores, and reads them with marked loads, or as the
-        // producer with plain loads of the fields only it writes (`offset`,
-        // `data`, `records`), which race no write.
+        // C code writes these fields only from the producer, with marked
+        // stores, and reads them with marked loads, or as the producer with
+        // plain loads of the fields only it writes, which race no write.
+        // SAFETY: aligned `size_t`/pointer fields of `raw`, which lives as
+        // long as `self`, accessed by Rust only through these atomics.
         let counters = unsafe {
             Counters {
                 start: self.mem.addr() as usize,
@@ -424,20 +423,21 @@ impl Buffer {
     /// (what the inline `relay_rs_reserve()` does, for relay_rs' own tests).
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn reserve(&self, length: usize) -> Option<*mut u8> {
-        let ring = self.ring();
-        let pos = ring.room(length, &mut Hooks(self))?;
-        ring.reserved(length);
-        // `pos + length` is within the ring by `Ring::room`'s contract.
-        Some(self.mem.addr().wrapping_add(pos))
+        self.reserve_with(length, |r, l| r.reserved(l))
     }
 
     /// Reserves `length` bytes to commit ([`Ring::reserved_to_commit`]),
     /// as the Rust API's `Producer::reserve` does, for relay_rs' own tests.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn reserve_to_commit(&self, length: usize) -> Option<*mut u8> {
+        self.reserve_with(length, |r, l| r.reserved_to_commit(l))
+    }
+
+    #[cfg(CONFIG_KUNIT)]
+    fn reserve_with(&self, length: usize, claim: fn(&Ring<'_>, usize)) -> Option<*mut u8> {
         let ring = self.ring();
         let pos = ring.room(length, &mut Hooks(self))?;
-        ring.reserved_to_commit(length);
+        claim(&ring, length);
         // `pos + length` is within the ring by `Ring::room`'s contract.
         Some(self.mem.addr().wrapping_add(pos))
     }

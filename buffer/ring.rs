@@ -675,9 +675,18 @@ impl<'a> Ring<'a> {
     /// reservation or switch (by then the relay API requires them filled).
     #[inline(always)]
     pub fn reserved(&self, length: usize) {
+        self.claim(length, 0);
+    }
+
+    /// The stores of a reservation (module doc): `committed` is the slot's
+    /// start plus `mark`, then the offset moves past it (both release: the
+    /// bytes before the slot are filled), then the record counts.
+    #[inline(always)]
+    fn claim(&self, length: usize, mark: usize) {
         let offset = self.c.offset.load(R);
-        // Both release: the bytes before the slot are filled.
-        self.c.committed.store(offset, Ordering::Release);
+        self.c
+            .committed
+            .store(offset.wrapping_add(mark), Ordering::Release);
         self.c
             .offset
             .store(offset.wrapping_add(length), Ordering::Release);
@@ -702,14 +711,7 @@ impl<'a> Ring<'a> {
     #[allow(dead_code)]
     #[inline(always)]
     pub fn reserved_to_commit(&self, length: usize) {
-        let offset = self.c.offset.load(R);
-        self.c
-            .committed
-            .store(offset.wrapping_add(UNCOMMITTED), Ordering::Release);
-        self.c
-            .offset
-            .store(offset.wrapping_add(length), Ordering::Release);
-        self.count_record();
+        self.claim(length, UNCOMMITTED);
     }
 
     /// Is a reservation to commit not committed yet (then the producer

@@ -121,10 +121,9 @@ impl Callbacks {
         match self.table().create_buf_file {
             Some(f) => {
                 let name_ptr = name.map_or(core::ptr::null(), |n| n.as_char_ptr());
-                // SAFETY: a client callback (valid and behaving as documented
-                // by the type invariant); `name_ptr` is NULL or a C string
-                // that outlives the call, `parent` is as it expects (caller
-                // contract), `buf` is live, `is_global` is writable.
+                // `parent` is as the callback expects (caller contract).
+                // SAFETY: a valid, documented client callback (invariant);
+                // `name_ptr` is NULL or a live C string; `buf` is live.
                 let d = unsafe { f(name_ptr, parent, mode, buf.as_raw(), is_global) };
                 kernel::error::from_err_ptr(d)
             }

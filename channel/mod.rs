@@ -292,10 +292,9 @@ impl Channel {
         // below, under that function's contract.
         let dentry = unsafe { AssertSync::new(dentry) };
         let mut attach = || {
-            // SAFETY: `dentry` per the caller contract. No producer of the
-            // buffer runs meanwhile: this runs on the buffer's CPU with
-            // interrupts off (`run_on`), or for a global buffer or one of an
-            // offline CPU, as `set_dentry` allows (see above).
+            // No producer of the buffer runs meanwhile: on its CPU with
+            // interrupts off (`run_on`), or a global or offline CPU's buffer.
+            // SAFETY: `dentry` per the caller contract; no producer runs.
             unsafe { buf.set_dentry(*dentry.get()) }
         };
         if self.is_global() || !cpu.is_online() {
@@ -342,10 +341,10 @@ impl Channel {
         let mut is_global: c_int = 0;
         let dentry = if self.has_base_filename() {
             let name = CString::try_from_fmt(fmt!("{}{}", self.base_filename(), cpu.as_u32()))?;
-            // SAFETY: `parent()` is the parent given to `open` or
-            // `late_setup_files`, valid until close (their contract); the
-            // file is attached to the buffer below, and `Buffer::close`
+            // The file is attached to the buffer below, and `Buffer::close`
             // removes it before the buffer goes.
+            // SAFETY: `parent()` is the parent given to `open` or
+            // `late_setup_files`, valid until close (their contract).
             let d = unsafe {
                 self.cb
                     .create_buf_file(Some(&name), self.parent(), &buf, &mut is_global)?

@@ -118,10 +118,10 @@ pub(super) unsafe fn create(
     let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}.stats", base)) else {
         return;
     };
+    // `remove` removes the file before `chan` is freed (caller contract);
+    // there is no `release`.
     // SAFETY: `parent` is NULL or a live debugfs directory (checked above);
-    // `stats_read` is sound for a file whose `i_private` is `chan` until
-    // the file is removed, which `remove` does before `chan` is freed
-    // (caller contract); there is no `release`.
+    // `stats_read` is sound while `i_private` (`chan`) lives, as it does.
     let made = unsafe {
         debugfs::create_file(
             &name,

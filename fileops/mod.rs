@@ -66,12 +66,12 @@ pub(crate) unsafe fn create_default_file(
     buf: *mut bindings::rchan_buf,
 ) -> Result<*mut bindings::dentry> {
     match name {
-        // SAFETY: `parent` per the caller contract. The operations are sound
-        // on a file whose `i_private` is `buf` while the file exists: `buf`
-        // is alive until then (caller contract); `relay_file_open` takes a
-        // buffer reference while debugfs holds off removal, and the other
-        // operations use only that reference (`private_data`).
-        Some(name) => unsafe {
+        // `relay_file_open` takes a buffer reference while debugfs holds off
+        // removal, and the other operations use only that reference.
+        Some(name) =>
+        // SAFETY: `parent` and `buf` per the caller contract (`buf` lives
+        // while the file exists), so the operations on `i_private` are sound.
+        unsafe {
             debugfs::create_file_unsafe(
                 name,
                 mode,

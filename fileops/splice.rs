@@ -110,10 +110,11 @@ impl Buffer {
         // Pages `splice_to_pipe` does not take go to `spd_release`; those it
         // takes are in flight until released, which needs this lock, so
         // they are counted before any can be.
+        // The pipe buffers' operations are this module's: the module
+        // reference taken below, before any of them can be released (that
+        // needs this lock), keeps them loaded.
         // SAFETY: `pipe` is locked (caller contract); `spd` describes `n`
-        // referenced pages of this buffer. The pipe buffers' operations are
-        // this module's: the module reference taken below, before any of
-        // them can be released (that needs this lock), keeps them loaded.
+        // referenced pages of this buffer, with operations kept loaded.
         let ret = unsafe { bindings::splice_to_pipe(pipe, &mut spd) };
         if ret < 0 {
             return Err(Error::from_errno(ret as i32));

@@ -24,10 +24,9 @@ use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
 /// The channels open now, for the hotplug callback. Only [`open_channels`]
 /// and [`open_channels_mut`] access it, with the channels lock held.
-// SAFETY: every access to the vector holds the channels lock (only the two
-// functions above reach it, each given proof of the lock), and the vector
-// is `Send` (channels are `Send + Sync`).
 static OPEN: AssertSync<UnsafeCell<KVec<Arc<Channel>>>> =
+    // SAFETY: every access holds the channels lock (only the two functions
+    // above reach it, given proof of it); the vector is `Send`.
     unsafe { AssertSync::new(UnsafeCell::new(KVec::new())) };
 
 /// The dynamic hotplug state, once registered.

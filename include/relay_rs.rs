@@ -715,15 +715,13 @@ impl<T: Callbacks> Channel<T> {
     pub(crate) fn write(&self, data: &[u8]) {
         let irqs = IrqsDisabled::new();
         let _global = self.lock_global(&irqs);
-        // SAFETY: an open channel (invariant), and interrupts are off: we
-        // stay on this CPU, whose buffer no other producer writes now (for
-        // a global buffer: this CPU holds its lock, invariant; a holder of
-        // this CPU that called us is paused until we return).
         // Inside this CPU's own `Producer` (interrupts were off already),
         // whose reservation may be live: the checked switch. With
         // interrupts on before, no `Producer` of this CPU is alive, nor,
-        // for a global buffer, one of another CPU (we hold the lock), so
-        // no reservation is.
+        // for a global buffer, one of another CPU (we hold the lock).
+        // SAFETY: an open channel (invariant); interrupts are off, so no
+        // other producer writes this CPU's buffer (a global one: we hold its
+        // lock, or our paused holder does); the switch is checked as above.
         unsafe {
             let buf = arch::this_cpu_buf(self.raw);
             write_buf(self.raw, buf, data, !irqs.outermost());
