@@ -16,6 +16,9 @@ mod compat;
 mod fileops;
 mod hotplug;
 #[cfg(CONFIG_KUNIT)]
+#[path = "tests/kunit_support.rs"]
+mod kunit_support;
+#[cfg(CONFIG_KUNIT)]
 #[path = "tests/kunit_rs.rs"]
 mod kunit_tests;
 // The safe API for Rust client modules; relay_rs' own tests use it too, and
@@ -81,6 +84,8 @@ struct RelayRs;
 
 impl kernel::Module for RelayRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: first in module init: nothing can take the channels lock yet.
+        unsafe { channel::registry::init() };
         hotplug::init()?;
         Ok(RelayRs)
     }
@@ -89,5 +94,6 @@ impl kernel::Module for RelayRs {
 impl Drop for RelayRs {
     fn drop(&mut self) {
         hotplug::exit();
+        channel::registry::exit();
     }
 }

@@ -15,7 +15,6 @@
 #include <linux/vmalloc.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
-#include <linux/mutex.h>
 #include <linux/mm.h>
 #include <linux/uio.h>
 
@@ -101,19 +100,6 @@ bool relay_rs_glue_kunit_lockdep_irqs_on(void)
 #endif
 }
 #endif
-
-/* Serialises channel open/close/flush/reset with CPU hotplug. */
-static DEFINE_MUTEX(relay_rs_channels_mutex);
-
-void relay_rs_glue_channels_lock(void)
-{
-	mutex_lock(&relay_rs_channels_mutex);
-}
-
-void relay_rs_glue_channels_unlock(void)
-{
-	mutex_unlock(&relay_rs_channels_mutex);
-}
 
 struct rchan_buf **relay_rs_glue_alloc_buf_ptrs(void)
 {
@@ -212,11 +198,6 @@ void relay_rs_glue_get_page(struct page *page)
 void relay_rs_glue_put_page(struct page *page)
 {
 	put_page(page);
-}
-
-struct dentry *relay_rs_glue_file_dentry(struct file *file)
-{
-	return file->f_path.dentry;
 }
 
 size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter)

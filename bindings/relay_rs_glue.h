@@ -25,8 +25,6 @@ unsigned int relay_rs_glue_nr_cpu_ids(void);
 bool relay_rs_glue_cpu_online(unsigned int cpu);
 bool relay_rs_glue_cpu_possible(unsigned int cpu);
 
-void relay_rs_glue_channels_lock(void);
-void relay_rs_glue_channels_unlock(void);
 
 void relay_rs_glue_init_waitqueue(struct wait_queue_head *wq);
 void relay_rs_glue_wake_up_interruptible(struct wait_queue_head *wq);
@@ -48,7 +46,6 @@ unsigned long relay_rs_glue_vmf_pgoff(struct vm_fault *vmf);
 void relay_rs_glue_vmf_set_page(struct vm_fault *vmf, struct page *page);
 void relay_rs_glue_get_page(struct page *page);
 void relay_rs_glue_put_page(struct page *page);
-struct dentry *relay_rs_glue_file_dentry(struct file *file);
 
 struct iov_iter;
 size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter);

@@ -76,10 +76,10 @@
 
 use core::num::NonZeroUsize;
 #[cfg(not(loom))]
-use core::sync::atomic::{fence, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicUsize, Ordering, Ordering::Relaxed};
 // The host's loom model (`host/tests/loom.rs`); the kernel never sets it.
 #[cfg(loom)]
-use loom::sync::atomic::{fence, AtomicUsize, Ordering};
+use loom::sync::atomic::{fence, AtomicUsize, Ordering, Ordering::Relaxed};
 
 /// Why [`Geometry::new`] refused a channel geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,13 +339,13 @@ pub trait SwitchHooks {
 /// ring size and `index` below `n_subbufs` (both written only here),
 /// `offset` at most `subbuf_size + 1` (written here, and by the inline
 /// paths only as the end of a record that [`fits`]).
+///
+/// `Relaxed` accesses are of the producer's own fields, or of values that
+/// are re-checked under a lock.
 pub struct Ring<'a> {
     geo: Geometry,
-    c: Counters<'a>,
+    counters: Counters<'a>,
 }
-
-/// Relaxed: the producer's own fields, or values re-checked under a lock.
-const R: Ordering = Ordering::Relaxed;
 
 impl<'a> Ring<'a> {
     /// Binds a geometry to a buffer's counters.
@@ -354,17 +354,20 @@ impl<'a> Ring<'a> {
     /// reads as zero padding past its end and is never indexed out of bounds.
     #[inline(always)]
     pub fn new(geo: Geometry, counters: Counters<'a>) -> Self {
-        Self { geo, c: counters }
+        Self { geo, counters }
     }
 
     fn pad(&self, index: usize) -> usize {
-        self.c.padding.get(index).map_or(0, |p| p.load(R))
+        self.counters
+            .padding
+            .get(index)
+            .map_or(0, |p| p.load(Relaxed))
     }
 
     #[inline(always)]
     fn set_pad(&self, index: usize, value: usize) {
-        if let Some(p) = self.c.padding.get(index) {
-            p.store(value, R);
+        if let Some(p) = self.counters.padding.get(index) {
+            p.store(value, Relaxed);
         }
     }
 
@@ -375,10 +378,10 @@ impl<'a> Ring<'a> {
 
     /// Number of produced sub-buffers not yet consumed.
     pub fn ready(&self) -> usize {
-        self.c
+        self.counters
             .produced
             .load(Ordering::Acquire)
-            .wrapping_sub(self.c.consumed.load(R))
+            .wrapping_sub(self.counters.consumed.load(Relaxed))
     }
 
     /// True when every sub-buffer is produced and unconsumed (`relay_buf_full`).
@@ -393,9 +396,9 @@ impl<'a> Ring<'a> {
     /// would return 0 and a poll-driven reader would spin.
     pub fn has_complete_data(&self) -> bool {
         let ss = self.geo.subbuf_size();
-        let produced = self.c.produced.load(Ordering::Acquire);
-        let mut count = self.c.consumed.load(R);
-        let mut at = self.c.bytes_consumed.load(R);
+        let produced = self.counters.produced.load(Ordering::Acquire);
+        let mut count = self.counters.consumed.load(Relaxed);
+        let mut at = self.counters.bytes_consumed.load(Relaxed);
         for _ in 0..self.geo.n_subbufs() {
             if count == produced {
                 return false;
@@ -419,38 +422,38 @@ impl<'a> Ring<'a> {
     ///
     /// The caller guarantees that no producer or consumer runs concurrently.
     pub fn reset(&self, hooks: &mut impl SwitchHooks) {
-        self.c.produced.store(0, R);
-        self.c.consumed.store(0, R);
-        self.c.bytes_consumed.store(0, R);
-        self.c.data.store(self.c.start, R);
-        self.c.offset.store(0, R);
-        self.c.committed.store(NO_RESERVATION, R);
-        self.c.written.store(0, R);
+        self.counters.produced.store(0, Relaxed);
+        self.counters.consumed.store(0, Relaxed);
+        self.counters.bytes_consumed.store(0, Relaxed);
+        self.counters.data.store(self.counters.start, Relaxed);
+        self.counters.offset.store(0, Relaxed);
+        self.counters.committed.store(NO_RESERVATION, Relaxed);
+        self.counters.written.store(0, Relaxed);
         // The first sub-buffer.
-        self.c.index.store(0, R);
-        self.c.prev_padding.store(0, R);
-        self.c.header.store(0, R);
-        self.c.base.store(0, R);
-        self.c.overwritten.store(0, R);
-        self.c.partial.store(0, R);
-        self.c.read_end.store(0, R);
+        self.counters.index.store(0, Relaxed);
+        self.counters.prev_padding.store(0, Relaxed);
+        self.counters.header.store(0, Relaxed);
+        self.counters.base.store(0, Relaxed);
+        self.counters.overwritten.store(0, Relaxed);
+        self.counters.partial.store(0, Relaxed);
+        self.counters.read_end.store(0, Relaxed);
         // Sub-buffer 0 starts with count 0 (`tagged(0, 0)`); the other
         // slots' tag 0 names no sub-buffer they will hold before reuse.
-        for p in self.c.padding.iter().chain(self.c.starts) {
-            p.store(0, R);
+        for p in self.counters.padding.iter().chain(self.counters.starts) {
+            p.store(0, Relaxed);
         }
         // As in 6.12 the result is ignored: a client that refuses here simply
         // gets asked again at the first write.
-        hooks.subbuf_start(self.c.start, 0, 0);
-        self.c.offset.store(self.take_header(), R);
+        hooks.subbuf_start(self.counters.start, 0, 0);
+        self.counters.offset.store(self.take_header(), Relaxed);
     }
 
     /// The header `subbuf_start` reserved (0 if none), cleared for the next
     /// switch. Only the producer (or `reset`) calls it: no atomic swap.
     #[inline(always)]
     fn take_header(&self) -> usize {
-        let header = self.c.header.load(R);
-        self.c.header.store(0, R);
+        let header = self.counters.header.load(Relaxed);
+        self.counters.header.store(0, Relaxed);
         header
     }
 
@@ -498,7 +501,7 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn finish(&self, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
-        let offset = self.c.offset.load(R);
+        let offset = self.counters.offset.load(Relaxed);
         if offset > ss {
             return self.finish_unusual(offset, length, hooks);
         }
@@ -506,20 +509,24 @@ impl<'a> Ring<'a> {
             hooks.lost_too_big(length);
             return false;
         }
-        let index = self.c.index.load(R);
+        let index = self.counters.index.load(Relaxed);
         // `offset <= ss` here (kept so by the producer, and not refused).
         let pad = ss.wrapping_sub(offset);
-        self.c.prev_padding.store(pad, R);
+        self.counters.prev_padding.store(pad, Relaxed);
         self.set_pad(index, pad);
         // No write position until `subbuf_start` accepts the next
         // sub-buffer, and nothing of it readable yet: a consumer that sees
         // the new count sees both, never the old extent nor an offset that
         // would make a refused switch look like a lap.
-        self.c.offset.store(self.geo.in_callback_offset(), R);
-        self.c.committed.store(NO_RESERVATION, Ordering::Release);
+        self.counters
+            .offset
+            .store(self.geo.in_callback_offset(), Relaxed);
+        self.counters
+            .committed
+            .store(NO_RESERVATION, Ordering::Release);
         // Publish the padding before the count that makes it readable.
-        let produced = self.c.produced.load(R);
-        self.c
+        let produced = self.counters.produced.load(Relaxed);
+        self.counters
             .produced
             .store(produced.wrapping_add(1), Ordering::Release);
         // `index < n_subbufs`, so `next <= n_subbufs`.
@@ -527,7 +534,7 @@ impl<'a> Ring<'a> {
         if next == self.geo.n_subbufs() {
             next = 0;
         }
-        self.c.index.store(next, R);
+        self.counters.index.store(next, Relaxed);
         hooks.produced(offset);
         // Order the count against the waitqueue check (smp_mb in 6.12).
         fence(Ordering::SeqCst);
@@ -575,12 +582,14 @@ impl<'a> Ring<'a> {
             // `index < n_subbufs` (kept so by the producer), so this is inside the
             // ring (no overflow: the ring is at most `u32::MAX` bytes,
             // `Geometry` invariant).
-            subbuf: self
-                .c
-                .start
-                .wrapping_add(self.c.index.load(R).wrapping_mul(self.geo.subbuf_size())),
-            prev_subbuf: self.c.data.load(R),
-            prev_padding: self.c.prev_padding.load(R),
+            subbuf: self.counters.start.wrapping_add(
+                self.counters
+                    .index
+                    .load(Relaxed)
+                    .wrapping_mul(self.geo.subbuf_size()),
+            ),
+            prev_subbuf: self.counters.data.load(Relaxed),
+            prev_padding: self.counters.prev_padding.load(Relaxed),
         }
     }
 
@@ -598,32 +607,38 @@ impl<'a> Ring<'a> {
     pub fn begin(&self, accepted: bool, length: usize, hooks: &mut impl SwitchHooks) -> bool {
         let ss = self.geo.subbuf_size();
         if !accepted {
-            self.c.header.store(0, R);
-            self.c.offset.store(self.geo.refused_offset(), R);
+            self.counters.header.store(0, Relaxed);
+            self.counters
+                .offset
+                .store(self.geo.refused_offset(), Relaxed);
             if length > 0 {
                 hooks.lost_full(length);
             }
             return false;
         }
-        let index = self.c.index.load(R);
+        let index = self.counters.index.load(Relaxed);
         // The start count first: a consumer that sees the sub-buffer begun
         // (its offset) sees it. Counting the records it overwrites is left
         // to consumers, who compare start counts ([`Ring::overwritten`]).
-        if let Some(s) = self.c.starts.get(index) {
-            let k = self.c.produced.load(R);
-            s.store(tagged(self.c.written.load(R), k), Ordering::Release);
+        if let Some(s) = self.counters.starts.get(index) {
+            let k = self.counters.produced.load(Relaxed);
+            s.store(
+                tagged(self.counters.written.load(Relaxed), k),
+                Ordering::Release,
+            );
         }
         // ... and before any byte of the new lap: a consumer whose copy of
         // sub-buffer `k - n` saw one of them sees `k` begun when it checks
         // the copy ([`Ring::consume_run`]). No instruction on x86.
         fence(Ordering::Release);
         // `index < n_subbufs` (as in `offer`).
-        self.c
-            .data
-            .store(self.c.start.wrapping_add(index.wrapping_mul(ss)), R);
+        self.counters.data.store(
+            self.counters.start.wrapping_add(index.wrapping_mul(ss)),
+            Relaxed,
+        );
         // `subbuf_start_reserve` checked the header (at most `ss - 2`).
         let offset = self.take_header();
-        self.c.offset.store(offset, Ordering::Release);
+        self.counters.offset.store(offset, Ordering::Release);
         // `subbuf_start` may have reserved a header with `subbuf_start_reserve`
         // (at most `ss - 2`, and `length <= ss`: no overflow).
         if length.wrapping_add(offset) > ss {
@@ -642,18 +657,21 @@ impl<'a> Ring<'a> {
     /// the same when the record fits).
     #[inline(always)]
     pub fn room(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<usize> {
-        if !fits(self.c.offset.load(R), length, self.geo.subbuf_size())
-            && !self.switch(length, hooks)
+        if !fits(
+            self.counters.offset.load(Relaxed),
+            length,
+            self.geo.subbuf_size(),
+        ) && !self.switch(length, hooks)
         {
             return None;
         }
-        let offset = self.c.offset.load(R);
+        let offset = self.counters.offset.load(Relaxed);
         // `data` is the current sub-buffer's address (kept so by the producer).
         Some(
-            self.c
+            self.counters
                 .data
-                .load(R)
-                .wrapping_sub(self.c.start)
+                .load(Relaxed)
+                .wrapping_sub(self.counters.start)
                 .wrapping_add(offset),
         )
     }
@@ -662,9 +680,9 @@ impl<'a> Ring<'a> {
     /// once the producer copied them there.
     #[inline(always)]
     pub fn wrote(&self, length: usize) {
-        let offset = self.c.offset.load(R);
+        let offset = self.counters.offset.load(Relaxed);
         // `room` found `length` bytes at `offset` inside the sub-buffer.
-        self.c
+        self.counters
             .offset
             .store(offset.wrapping_add(length), Ordering::Release);
         self.count_record();
@@ -683,11 +701,11 @@ impl<'a> Ring<'a> {
     /// bytes before the slot are filled), then the record counts.
     #[inline(always)]
     fn claim(&self, length: usize, mark: usize) {
-        let offset = self.c.offset.load(R);
-        self.c
+        let offset = self.counters.offset.load(Relaxed);
+        self.counters
             .committed
             .store(offset.wrapping_add(mark), Ordering::Release);
-        self.c
+        self.counters
             .offset
             .store(offset.wrapping_add(length), Ordering::Release);
         self.count_record();
@@ -700,7 +718,9 @@ impl<'a> Ring<'a> {
     #[allow(dead_code)]
     #[inline(always)]
     pub fn commit(&self) {
-        self.c.committed.store(NO_RESERVATION, Ordering::Release);
+        self.counters
+            .committed
+            .store(NO_RESERVATION, Ordering::Release);
     }
 
     /// Claims the `length` bytes that [`Ring::room`] found for a producer
@@ -719,7 +739,7 @@ impl<'a> Ring<'a> {
     /// `committed` is below `-1` as an `isize` ([`UNCOMMITTED`]).
     #[inline(always)]
     pub fn uncommitted(&self) -> bool {
-        (self.c.committed.load(R) as isize) < -1
+        (self.counters.committed.load(Relaxed) as isize) < -1
     }
 
     /// A switch the producer may not make now (an uncommitted reservation,
@@ -740,8 +760,10 @@ impl<'a> Ring<'a> {
         // Only this buffer's producer writes it: no read-modify-write needed.
         // Release: a consumer that sees the count sees the sub-buffer's
         // start count ([`Ring::start_of`]).
-        let w = self.c.written.load(R);
-        self.c.written.store(w.wrapping_add(1), Ordering::Release);
+        let w = self.counters.written.load(Relaxed);
+        self.counters
+            .written
+            .store(w.wrapping_add(1), Ordering::Release);
     }
 
     /// Reserves a header of `length` bytes at the start of the sub-buffer
@@ -753,7 +775,7 @@ impl<'a> Ring<'a> {
         if length.saturating_add(1) >= self.geo.subbuf_size() {
             return false;
         }
-        self.c.header.store(length, R);
+        self.counters.header.store(length, Relaxed);
         true
     }
 
@@ -771,8 +793,8 @@ impl<'a> Ring<'a> {
     /// before this call, and the producer had not begun overwriting them
     /// by then.
     pub fn subbufs_consumed(&self, n: usize) -> usize {
-        let from = self.c.consumed.load(R);
-        let produced = self.c.produced.load(Ordering::Acquire);
+        let from = self.counters.consumed.load(Relaxed);
+        let produced = self.counters.produced.load(Ordering::Acquire);
         let n = n.min(produced.wrapping_sub(from));
         if n == 0 {
             return 0;
@@ -813,7 +835,7 @@ impl<'a> Ring<'a> {
             return None;
         }
         Some(
-            self.c
+            self.counters
                 .starts
                 .get(self.geo.index(k))
                 .map_or(k, |slot| slot.load(Ordering::Acquire)),
@@ -859,9 +881,9 @@ impl<'a> Ring<'a> {
                 // then `k + n` meanwhile left `k + n`'s tag, which a count
                 // loaded before the slot could take for `k` not begun (the
                 // loom model found this under-count; `host/tests/loom.rs`).
-                let written = self.c.written.load(Ordering::Acquire);
+                let written = self.counters.written.load(Ordering::Acquire);
                 let value = self.slot_value(k, produced);
-                let now = self.c.produced.load(Ordering::Acquire);
+                let now = self.counters.produced.load(Ordering::Acquire);
                 match self.classify(k, now, value) {
                     Start::Count(c) => Some(c),
                     Start::NotBegun => Some(written & COUNT_MASK),
@@ -880,7 +902,7 @@ impl<'a> Ring<'a> {
     /// Did the producer, seen at `produced` before, move on by less than
     /// [`MAX_SUBBUFS`] sub-buffers (the slots read since are valid)?
     fn settled(&self, produced: usize) -> bool {
-        self.c
+        self.counters
             .produced
             .load(Ordering::Acquire)
             .wrapping_sub(produced)
@@ -898,28 +920,39 @@ impl<'a> Ring<'a> {
             return false;
         }
         // A sequence count around the change, for `overwritten`.
-        let seq = self.c.seq.load(R);
-        self.c.seq.store(seq.wrapping_add(1), R);
+        let seq = self.counters.seq.load(Relaxed);
+        self.counters.seq.store(seq.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
         if skipped {
-            let lost = count.wrapping_sub(self.c.base.load(R)) & COUNT_MASK;
-            let total = self.c.overwritten.load(R).wrapping_add(lost);
-            self.c.overwritten.store(total, R);
-            if self.c.bytes_consumed.load(R) != 0 {
+            let lost = count.wrapping_sub(self.counters.base.load(Relaxed)) & COUNT_MASK;
+            let total = self.counters.overwritten.load(Relaxed).wrapping_add(lost);
+            self.counters.overwritten.store(total, Relaxed);
+            if self.counters.bytes_consumed.load(Relaxed) != 0 {
                 // The reader was inside sub-buffer `consumed` and may have
                 // delivered some of its records: at most those before
                 // `read_end`, which it recorded when it read there.
-                let part = self.c.read_end.load(R).wrapping_sub(self.c.base.load(R)) & COUNT_MASK;
-                let total = self.c.partial.load(R).wrapping_add(part.min(lost));
-                self.c.partial.store(total, R);
+                let part = self
+                    .counters
+                    .read_end
+                    .load(Relaxed)
+                    .wrapping_sub(self.counters.base.load(Relaxed))
+                    & COUNT_MASK;
+                let total = self
+                    .counters
+                    .partial
+                    .load(Relaxed)
+                    .wrapping_add(part.min(lost));
+                self.counters.partial.store(total, Relaxed);
             }
         }
-        self.c.base.store(count, R);
+        self.counters.base.store(count, Relaxed);
         // Release: what was read of the sub-buffers before `to` was read
         // before a no-overwrite producer may reuse them.
-        self.c.consumed.store(to, Ordering::Release);
-        self.c.bytes_consumed.store(0, R);
-        self.c.seq.store(seq.wrapping_add(2), Ordering::Release);
+        self.counters.consumed.store(to, Ordering::Release);
+        self.counters.bytes_consumed.store(0, Relaxed);
+        self.counters
+            .seq
+            .store(seq.wrapping_add(2), Ordering::Release);
         true
     }
 
@@ -953,14 +986,14 @@ impl<'a> Ring<'a> {
     /// need their ring view built in memory on every page.
     #[inline(always)]
     fn advance(&self, to: usize) -> usize {
-        let from = self.c.consumed.load(R);
+        let from = self.counters.consumed.load(Relaxed);
         let n = to.wrapping_sub(from);
         let mut lost = 0;
         for _ in 0..4 {
             self.skip_lapped();
-            let at = self.c.consumed.load(R).wrapping_sub(from);
+            let at = self.counters.consumed.load(Relaxed).wrapping_sub(from);
             lost = at.min(n);
-            if at >= n || self.move_to(to, self.c.produced.load(Ordering::Acquire), false) {
+            if at >= n || self.move_to(to, self.counters.produced.load(Ordering::Acquire), false) {
                 break;
             }
             // `to` was overwritten meanwhile: count it too.
@@ -972,8 +1005,8 @@ impl<'a> Ring<'a> {
     /// sub-buffer, counting the records it skips as overwritten.
     fn skip_lapped(&self) {
         for _ in 0..4 {
-            let produced = self.c.produced.load(Ordering::Acquire);
-            let Some(oldest) = self.lapped(produced, self.c.consumed.load(R)) else {
+            let produced = self.counters.produced.load(Ordering::Acquire);
+            let Some(oldest) = self.lapped(produced, self.counters.consumed.load(Relaxed)) else {
                 return;
             };
             if self.move_to(oldest, produced, true) {
@@ -990,21 +1023,21 @@ impl<'a> Ring<'a> {
     /// call. Between two moves of a consumer, differences are modulo
     /// 2^[`COUNT_BITS`] records.
     pub fn overwritten(&self) -> usize {
-        let mut folded = self.c.overwritten.load(R);
+        let mut folded = self.counters.overwritten.load(Relaxed);
         for _ in 0..8 {
-            let seq = self.c.seq.load(Ordering::Acquire);
+            let seq = self.counters.seq.load(Ordering::Acquire);
             if seq & 1 != 0 {
                 core::hint::spin_loop();
                 continue;
             }
-            let consumed = self.c.consumed.load(R);
-            let base = self.c.base.load(R);
-            folded = self.c.overwritten.load(R);
+            let consumed = self.counters.consumed.load(Relaxed);
+            let base = self.counters.base.load(Relaxed);
+            folded = self.counters.overwritten.load(Relaxed);
             fence(Ordering::Acquire);
-            if self.c.seq.load(R) != seq {
+            if self.counters.seq.load(Relaxed) != seq {
                 continue;
             }
-            let produced = self.c.produced.load(Ordering::Acquire);
+            let produced = self.counters.produced.load(Ordering::Acquire);
             let Some(oldest) = self.lapped(produced, consumed) else {
                 return folded;
             };
@@ -1031,9 +1064,9 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     fn skip_consumed(&self, produced: usize) {
         let ss = self.geo.subbuf_size();
-        let consumed = self.c.consumed.load(R);
+        let consumed = self.counters.consumed.load(Relaxed);
         let mut to = consumed;
-        let mut at = self.c.bytes_consumed.load(R);
+        let mut at = self.counters.bytes_consumed.load(Relaxed);
         // At most the whole ring (a lapped reader is caught up elsewhere).
         for _ in 0..self.geo.n_subbufs() {
             if to == produced || at < ss - self.pad(self.geo.index(to)).min(ss) {
@@ -1050,8 +1083,8 @@ impl<'a> Ring<'a> {
     /// The producer's sub-buffer count and write offset, for display.
     pub fn producer_state(&self) -> (usize, usize) {
         self.producer_snapshot().map(|(p, o, _)| (p, o)).unwrap_or((
-            self.c.produced.load(Ordering::Acquire),
-            self.c.offset.load(R),
+            self.counters.produced.load(Ordering::Acquire),
+            self.counters.offset.load(Relaxed),
         ))
     }
 
@@ -1062,12 +1095,12 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     fn producer_snapshot(&self) -> Option<(usize, usize, usize)> {
         for _ in 0..4 {
-            let p1 = self.c.produced.load(Ordering::Acquire);
+            let p1 = self.counters.produced.load(Ordering::Acquire);
             // The offset before `committed`: a reservation stores
             // `committed` before it moves the offset (release).
-            let offset = self.c.offset.load(Ordering::Acquire);
-            let committed = self.c.committed.load(Ordering::Acquire);
-            if self.c.produced.load(Ordering::Acquire) == p1 {
+            let offset = self.counters.offset.load(Ordering::Acquire);
+            let committed = self.counters.committed.load(Ordering::Acquire);
+            if self.counters.produced.load(Ordering::Acquire) == p1 {
                 let readable = readable_extent(offset, committed);
                 // A refused producer (offset past the end) has nothing
                 // readable in sub-buffer `produced`: its last one is produced.
@@ -1086,7 +1119,7 @@ impl<'a> Ring<'a> {
     /// Consumes what was read and catches a lapped reader up (6.12's
     /// catch-up): returns the producer's `(produced, readable)`.
     #[inline(always)]
-    fn catch_up(&self, skip: usize) -> Option<(usize, usize)> {
+    fn catch_up(&self, in_flight: usize) -> Option<(usize, usize)> {
         for _ in 0..4 {
             let (produced, offset, readable) = self.producer_snapshot()?;
             self.skip_consumed(produced);
@@ -1096,8 +1129,8 @@ impl<'a> Ring<'a> {
             // up (and never under bytes in flight, which pin the sub-buffers
             // they point into). A begun offset was stored after the start
             // count that `lapped` reads.
-            let lapped = if skip == 0 && offset <= self.geo.subbuf_size() {
-                self.lapped(produced, self.c.consumed.load(R))
+            let lapped = if in_flight == 0 && offset <= self.geo.subbuf_size() {
+                self.lapped(produced, self.counters.consumed.load(Relaxed))
             } else {
                 None
             };
@@ -1122,33 +1155,33 @@ impl<'a> Ring<'a> {
     ///
     /// Inline, with what it calls, so that `read()` keeps the counters'
     /// addresses in registers instead of building the whole view on the
-    /// stack for every call (1.5% of a 64 KiB `read()`).
+    /// stack for every call.
     #[inline(always)]
     pub fn next_read(&self, max: usize) -> Option<Run> {
         self.run_at(0, max)
     }
 
-    /// Like [`Ring::next_read`], for the run that starts `skip` readable
+    /// Like [`Ring::next_read`], for the run that starts `in_flight` readable
     /// bytes past the read position (bytes handed out, not yet consumed:
     /// splice's pipe buffers in flight), as `(ring offset, length)`. Out of
-    /// line: inline, it crowds splice's page loop (0.6% slower).
+    /// line: inline, it crowds splice's page loop.
     #[inline(never)]
-    pub fn read_at(&self, skip: usize, max: usize) -> Option<(usize, usize)> {
-        self.run_at(skip, max).map(|r| (r.pos, r.len))
+    pub fn read_at(&self, in_flight: usize, max: usize) -> Option<(usize, usize)> {
+        self.run_at(in_flight, max).map(|r| (r.pos, r.len))
     }
 
     /// The body of [`Ring::next_read`] and [`Ring::read_at`].
     #[inline(always)]
-    fn run_at(&self, skip: usize, max: usize) -> Option<Run> {
+    fn run_at(&self, in_flight: usize, max: usize) -> Option<Run> {
         if max == 0 {
             return None;
         }
         let ss = self.geo.subbuf_size();
         let n = self.geo.n_subbufs();
-        let (produced, readable) = self.catch_up(skip)?;
-        let mut count = self.c.consumed.load(R);
-        let mut at = self.c.bytes_consumed.load(R);
-        let mut skip = skip;
+        let (produced, readable) = self.catch_up(in_flight)?;
+        let mut count = self.counters.consumed.load(Relaxed);
+        let mut at = self.counters.bytes_consumed.load(Relaxed);
+        let mut skip = in_flight;
         // Walk at most the whole ring from the read position.
         for _ in 0..=n {
             let end = if count == produced {
@@ -1191,14 +1224,20 @@ impl<'a> Ring<'a> {
         let k = run.subbuf;
         // The copy's loads before the checks.
         fence(Ordering::Acquire);
-        let produced = self.c.produced.load(Ordering::Acquire);
+        let produced = self.counters.produced.load(Ordering::Acquire);
         // Records before the run's end, at most (for the over-count bound
         // of a reader lapped inside this sub-buffer later): the next
         // sub-buffer's start count, read before `k` is checked (so valid if
         // `k` is intact), or, in the one being written, the count so far
         // and the record whose count may not be stored yet.
         let end = if k == produced {
-            Some(self.c.written.load(Ordering::Acquire).wrapping_add(1) & COUNT_MASK)
+            Some(
+                self.counters
+                    .written
+                    .load(Ordering::Acquire)
+                    .wrapping_add(1)
+                    & COUNT_MASK,
+            )
         } else {
             self.start_of(k.wrapping_add(1), produced)
         };
@@ -1206,12 +1245,12 @@ impl<'a> Ring<'a> {
         if let (Some(end), true) = (end, intact) {
             // The run may lie past sub-buffers with nothing left to read
             // that are not consumed yet (a catch-up stopped before them).
-            if k != self.c.consumed.load(R) {
+            if k != self.counters.consumed.load(Relaxed) {
                 self.advance(k);
             }
             // Unless the producer overwrote `k` meanwhile (then counted).
-            if k == self.c.consumed.load(R) {
-                self.c.read_end.store(end, R);
+            if k == self.counters.consumed.load(Relaxed) {
+                self.counters.read_end.store(end, Relaxed);
                 self.consume(run.len);
                 return true;
             }
@@ -1226,12 +1265,12 @@ impl<'a> Ring<'a> {
     #[inline(always)]
     pub fn consume(&self, bytes: usize) {
         let bc = self
-            .c
+            .counters
             .bytes_consumed
-            .load(R)
+            .load(Relaxed)
             .saturating_add(bytes)
             .min(self.geo.subbuf_size());
-        self.c.bytes_consumed.store(bc, R);
-        self.skip_consumed(self.c.produced.load(Ordering::Acquire));
+        self.counters.bytes_consumed.store(bc, Relaxed);
+        self.skip_consumed(self.counters.produced.load(Ordering::Acquire));
     }
 }

@@ -8,18 +8,20 @@ use crate::{bindings, buffer::Buffer, compat::cpu::CpuId};
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::str::CStr;
 
-/// relay_rs_open - create a new relay channel
-/// @base_filename: base name of files to create, %NULL for buffering only
-/// @parent: dentry of parent directory, %NULL for root directory or buffer
-/// @subbuf_size: size of sub-buffers
-/// @n_subbufs: number of sub-buffers
-/// @cb: client callback functions (%NULL, or any entry %NULL, for defaults)
-/// @private_data: user-defined data
+/// Creates a relay channel (`relay_open()`).
 ///
-/// Returns channel pointer if successful, %NULL otherwise (with one warning).
+/// Arguments:
+/// - `base_filename`: base name of files to create, NULL for buffering only
+/// - `parent`: dentry of parent directory, NULL for root directory or buffer
+/// - `subbuf_size`: size of sub-buffers
+/// - `n_subbufs`: number of sub-buffers
+/// - `cb`: client callback functions (NULL, or any entry NULL, for defaults)
+/// - `private_data`: user-defined data
+///
+/// Returns channel pointer if successful, NULL otherwise (with one warning).
 ///
 /// Creates a channel buffer for each online CPU, each with a file named
-/// base_filename0...N-1 (mode %S_IRUSR) unless @base_filename is %NULL.
+/// base_filename0...N-1 (mode `S_IRUSR`) unless `base_filename` is NULL.
 ///
 /// # Safety
 ///
@@ -59,16 +61,18 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
     }
 }
 
-/// relay_rs_late_setup_files - triggers file creation
-/// @chan: channel to operate on
-/// @base_filename: base name of files to create
-/// @parent: dentry of parent directory, %NULL for root directory
+/// Creates the files of a buffer-only channel (`relay_late_setup_files()`).
+///
+/// Arguments:
+/// - `chan`: channel to operate on
+/// - `base_filename`: base name of files to create
+/// - `parent`: dentry of parent directory, NULL for root directory
 ///
 /// Returns 0 if successful, -EEXIST if the channel already has files,
 /// -EINVAL for bad arguments or if a file could not be created (then no
 /// file is left behind and the channel stays buffer-only).
 ///
-/// Use to set up files for a buffer-only channel opened with a %NULL
+/// Use to set up files for a buffer-only channel opened with a NULL
 /// base_filename, e.g. once the filesystem is available.
 ///
 /// # Safety
@@ -97,8 +101,10 @@ pub(crate) unsafe extern "C" fn relay_rs_late_setup_files(
     }
 }
 
-/// relay_rs_close - close the channel
-/// @chan: the channel
+/// Closes a channel (`relay_close()`).
+///
+/// Arguments:
+/// - `chan`: the channel
 ///
 /// Closes all channel buffers and removes their files. Buffer memory is
 /// freed when the last reader closes its file.
@@ -114,8 +120,10 @@ pub(crate) unsafe extern "C" fn relay_rs_close(chan: *mut bindings::rchan) {
     }
 }
 
-/// relay_rs_flush - flush the channel
-/// @chan: the channel
+/// Flushes a channel (`relay_flush()`).
+///
+/// Arguments:
+/// - `chan`: the channel
 ///
 /// Completes the current sub-buffer of every buffer so that readers see it.
 ///
@@ -130,13 +138,15 @@ pub(crate) unsafe extern "C" fn relay_rs_flush(chan: *mut bindings::rchan) {
     }
 }
 
-/// relay_rs_reset - reset the channel
-/// @chan: the channel
+/// Resets a channel (`relay_reset()`).
+///
+/// Arguments:
+/// - `chan`: the channel
 ///
 /// Erases all data from all channel buffers and restarts them. The caller
 /// must make sure that nothing writes to the channel meanwhile, and call it
 /// from process context: it waits for pending reader wake-ups (as 6.12's
-/// relay_reset() does), so it may sleep.
+/// `relay_reset()` does), so it may sleep.
 ///
 /// # Safety
 ///
@@ -149,18 +159,20 @@ pub(crate) unsafe extern "C" fn relay_rs_reset(chan: *mut bindings::rchan) {
     }
 }
 
-/// relay_rs_subbufs_consumed - update the buffer's sub-buffers-consumed count
-/// @chan: the channel
-/// @cpu: the cpu associated with the channel buffer to update
-/// @consumed: number of sub-buffers to add to current buf's count
+/// Hands sub-buffers of one buffer back (`relay_subbufs_consumed()`).
+///
+/// Arguments:
+/// - `chan`: the channel
+/// - `cpu`: the cpu associated with the channel buffer to update
+/// - `consumed`: number of sub-buffers to add to current buf's count
 ///
 /// The sub-buffers handed back are those from the current consumed count
 /// on; the count never passes the produced count, to which larger counts
 /// are clamped (6.12 ignores counts above the number of sub-buffers, so a
 /// consumer lapped by more than a ring could never catch up). Sub-buffers
 /// the producer overwrote before they were handed back (overwrite mode)
-/// are counted in %RELAY_RS_STATS_OVERWRITTEN: a client that copied them
-/// must drop those copies, which the ioctl %RELAY_RS_IOC_CONSUMED reports
+/// are counted in `RELAY_RS_STATS_OVERWRITTEN`: a client that copied them
+/// must drop those copies, which the ioctl `RELAY_RS_IOC_CONSUMED` reports
 /// and this function, void as in relay.h, does not.
 ///
 /// Context: process context; takes the buffer's reader lock, as every
@@ -185,8 +197,10 @@ pub(crate) unsafe extern "C" fn relay_rs_subbufs_consumed(
     }
 }
 
-/// relay_rs_buf_full - boolean, is the channel buffer full?
-/// @buf: channel buffer
+/// Tells whether a buffer is full (`relay_buf_full()`).
+///
+/// Arguments:
+/// - `buf`: channel buffer
 ///
 /// Returns 1 if every sub-buffer is produced and unconsumed, 0 otherwise.
 ///
@@ -199,9 +213,11 @@ pub(crate) unsafe extern "C" fn relay_rs_buf_full(buf: *mut bindings::rchan_buf)
     c_int::from(unsafe { Buffer::from_raw(buf) }.ring().is_full())
 }
 
-/// relay_rs_switch_subbuf - switch to a new sub-buffer
-/// @buf: channel buffer
-/// @length: size of current event
+/// Switches to a new sub-buffer (`relay_switch_subbuf()`).
+///
+/// Arguments:
+/// - `buf`: channel buffer
+/// - `length`: size of current event
 ///
 /// Returns either the length passed in or 0 if the event was dropped.
 ///
@@ -218,15 +234,17 @@ pub(crate) unsafe extern "C" fn relay_rs_switch_subbuf(
     unsafe { Buffer::from_raw(buf) }.switch_subbuf(length)
 }
 
-/// relay_rs_make_room - make room for a record that does not fit
-/// @buf: the current CPU's buffer (the global one for a global channel)
-/// @length: size of the record
+/// Makes room for a record that does not fit.
 ///
-/// The out-of-line part of the inline relay_rs_write(), __relay_rs_write()
-/// and relay_rs_reserve(), for a record that does not fit at @buf->offset:
+/// Arguments:
+/// - `buf`: the current CPU's buffer (the global one for a global channel)
+/// - `length`: size of the record
+///
+/// The out-of-line part of the inline `relay_rs_write()`, `__relay_rs_write()`
+/// and `relay_rs_reserve()`, for a record that does not fit at `buf->offset`:
 /// completes the current sub-buffer and starts the next, as
-/// relay_rs_switch_subbuf() does. Returns 1 when the record now fits at
-/// @buf->offset (the caller writes it and moves the offset, as the inline
+/// `relay_rs_switch_subbuf()` does. Returns 1 when the record now fits at
+/// `buf->offset` (the caller writes it and moves the offset, as the inline
 /// paths do), 0 when it was dropped (counted: buffer full, or too big).
 ///
 /// # Safety
@@ -243,11 +261,13 @@ pub(crate) unsafe extern "C" fn relay_rs_make_room(
     c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length, false))
 }
 
-/// relay_rs_make_room_checked - relay_rs_make_room() that may meet a reservation
-/// @buf: the current CPU's buffer (the global one for a global channel)
-/// @length: size of the record
+/// [`relay_rs_make_room`] that may meet a reservation.
 ///
-/// As relay_rs_make_room(), but refuses the switch (drops the record,
+/// Arguments:
+/// - `buf`: the current CPU's buffer (the global one for a global channel)
+/// - `length`: size of the record
+///
+/// As `relay_rs_make_room()`, but refuses the switch (drops the record,
 /// counted as full) while a reservation of relay_rs' Rust API is not
 /// committed yet: for the Rust API's `Channel::write`, which may run
 /// inside its own CPU's `Producer`.
@@ -264,9 +284,11 @@ pub(crate) unsafe extern "C" fn relay_rs_make_room_checked(
     c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length, true))
 }
 
-/// relay_rs_stats - records lost by a channel
-/// @chan: the channel
-/// @flags: %RELAY_RS_STATS_BUF_FULL and/or %RELAY_RS_STATS_WRT_BIG
+/// Counts the records a channel lost (`relay_stats()`).
+///
+/// Arguments:
+/// - `chan`: the channel
+/// - `flags`: `RELAY_RS_STATS_BUF_FULL` and/or `RELAY_RS_STATS_WRT_BIG`
 ///
 /// Returns the number of records dropped for the selected reasons, summed
 /// over all buffers since open or the last reset.
@@ -283,11 +305,13 @@ pub(crate) unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags
     unsafe { Channel::borrow(chan) }.stats(flags as u32)
 }
 
-/// relay_rs_subbuf_start_reserve - reserve bytes at the start of a sub-buffer
-/// @buf: relay channel buffer
-/// @length: number of bytes to reserve
+/// Reserves bytes at the start of a sub-buffer (`subbuf_start_reserve()`).
 ///
-/// For the subbuf_start() callback: the first @length bytes of the new
+/// Arguments:
+/// - `buf`: relay channel buffer
+/// - `length`: number of bytes to reserve
+///
+/// For the `subbuf_start()` callback: the first `length` bytes of the new
 /// sub-buffer are left for the client (a header), and writes start after
 /// them. Returns 0, or -EINVAL (with a warning, and nothing reserved) for a
 /// length that leaves no room for data, where 6.12 hits a BUG_ON.
@@ -313,10 +337,12 @@ pub(crate) unsafe extern "C" fn relay_rs_subbuf_start_reserve(
     kernel::error::code::EINVAL.to_errno()
 }
 
-/// relay_rs_buf_private_data - the private data of a buffer's channel
-/// @buf: relay channel buffer
+/// The private data of a buffer's channel.
 ///
-/// Returns the @private_data given to relay_rs_open(), for callbacks that
+/// Arguments:
+/// - `buf`: relay channel buffer
+///
+/// Returns the `private_data` given to `relay_rs_open()`, for callbacks that
 /// only get the buffer (same as buf->chan->private_data).
 ///
 /// # Safety
@@ -330,8 +356,10 @@ pub(crate) unsafe extern "C" fn relay_rs_buf_private_data(
     unsafe { (*(*buf).chan).private_data }
 }
 
-/// relay_rs_buf_cpu - the CPU of a buffer
-/// @buf: relay channel buffer
+/// The CPU of a buffer.
+///
+/// Arguments:
+/// - `buf`: relay channel buffer
 ///
 /// Returns the CPU the buffer belongs to, 0 for a global buffer.
 ///
@@ -344,17 +372,19 @@ pub(crate) unsafe extern "C" fn relay_rs_buf_cpu(buf: *mut bindings::rchan_buf) 
     unsafe { Buffer::from_raw(buf) }.cpu()
 }
 
-/// relay_rs_create_buf_file_default - the default create_buf_file callback
-/// @filename: file name
-/// @parent: debugfs directory, %NULL for the root
-/// @mode: file mode
-/// @buf: the buffer the file reads
-/// @is_global: not changed
+/// The default `create_buf_file` callback.
+///
+/// Arguments:
+/// - `filename`: file name
+/// - `parent`: debugfs directory, NULL for the root
+/// - `mode`: file mode
+/// - `buf`: the buffer the file reads
+/// - `is_global`: not changed
 ///
 /// Creates a debugfs file with relay_rs_file_operations (mmap and splice
 /// included), as relay_rs does when a client gives no create_buf_file.
-/// Lets a client's own callback (one that sets *@is_global, say) reuse it.
-/// Returns the dentry, %NULL for a %NULL @filename, or an ERR_PTR.
+/// Lets a client's own callback (one that sets `*is_global`, say) reuse it.
+/// Returns the dentry, NULL for a NULL `filename`, or an ERR_PTR.
 ///
 /// # Safety
 ///

@@ -154,7 +154,8 @@ impl Callbacks {
         }
     }
 
-    /// Tells the client that a buffer file was mapped (seed semantics).
+    /// Tells the client that a buffer file was mapped, as the original
+    /// 2.6-era relay API did (6.12 dropped the two mapping callbacks).
     pub(crate) fn buf_mapped(&self, buf: &Buffer, file: Option<&File>) {
         if let Some(f) = self.table().buf_mapped {
             let file = file.map_or(core::ptr::null_mut(), File::as_ptr);

@@ -5,6 +5,7 @@
 
 pub(crate) mod api;
 pub(crate) mod callbacks;
+pub(crate) mod registry;
 mod stats;
 
 use crate::{
@@ -19,7 +20,6 @@ use crate::{
 use callbacks::Callbacks;
 use core::{
     ffi::{c_int, c_void},
-    marker::PhantomData,
     ptr::addr_of_mut,
     sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering},
 };
@@ -31,35 +31,12 @@ use kernel::{
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
 };
+use registry::ChannelsLocked;
 
 /// Largest sub-buffer count: 16384. 6.12 allows what a `kmalloc`'d padding
 /// array holds (512K on x86-64); relay_rs' tagged start counts must tell
 /// three laps of one sub-buffer apart.
 pub(crate) use crate::buffer::ring::MAX_SUBBUFS;
-
-/// The lock that serialises channel open, close, flush, reset and CPU
-/// hotplug (6.12's `relay_channels_mutex`). Taken after `cpus_read_lock`.
-///
-/// A `&ChannelsLocked` proves that this task holds the lock: the guard is
-/// neither `Send` nor `Sync`, and only one exists at a time.
-#[must_use = "the lock is released as soon as the guard is dropped"]
-pub(crate) struct ChannelsLocked(PhantomData<*mut ()>);
-
-impl ChannelsLocked {
-    /// Takes the lock; may sleep.
-    pub(crate) fn new() -> Self {
-        // SAFETY: process context; released in `drop`.
-        unsafe { bindings::relay_rs_glue_channels_lock() };
-        Self(PhantomData)
-    }
-}
-
-impl Drop for ChannelsLocked {
-    fn drop(&mut self) {
-        // SAFETY: taken in `new` by this task.
-        unsafe { bindings::relay_rs_glue_channels_unlock() };
-    }
-}
 
 /// A relay channel.
 ///
@@ -99,7 +76,7 @@ unsafe impl Sync for Channel {}
 impl PinnedDrop for Channel {
     fn drop(self: Pin<&mut Self>) {
         #[cfg(CONFIG_KUNIT)]
-        crate::buffer::fault::LIVE_CHANNELS.fetch_sub(1, Ordering::Relaxed);
+        crate::kunit_support::LIVE_CHANNELS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -126,7 +103,7 @@ impl Channel {
         })?;
         // The allocation that CVE-2019-19462 was about: it may fail too.
         #[cfg(CONFIG_KUNIT)]
-        crate::buffer::fault::should_fail()?;
+        crate::kunit_support::should_fail()?;
         let bufs = PerCpuBufPtrs::new()?;
         let raw = bindings::rchan {
             version: bindings::RELAYFS_CHANNEL_VERSION,
@@ -152,7 +129,7 @@ impl Channel {
         )?;
 
         #[cfg(CONFIG_KUNIT)]
-        crate::buffer::fault::LIVE_CHANNELS.fetch_add(1, Ordering::Relaxed);
+        crate::kunit_support::LIVE_CHANNELS.fetch_add(1, Ordering::Relaxed);
 
         let _cpus = CpusReadLocked::new();
         let mut lock = ChannelsLocked::new();
@@ -160,7 +137,7 @@ impl Channel {
         unsafe { chan.set_base_filename(base_filename, parent) };
         let made = cpu::online_cpus()
             .try_for_each(|cpu| chan.open_buf(&lock, cpu))
-            .and_then(|()| crate::hotplug::register(&mut lock, &chan));
+            .and_then(|()| lock.register(&chan));
         if let Err(e) = made {
             chan.close_bufs(&lock);
             return Err(e);
@@ -416,7 +393,7 @@ impl Channel {
     pub(crate) fn close(this: Arc<Self>) {
         {
             let mut lock = ChannelsLocked::new();
-            crate::hotplug::unregister(&mut lock, &this);
+            lock.unregister(&this);
             // From now on no client callback runs (and none is running).
             *this.client.lock() = false;
             stats::remove(&this);

@@ -7,6 +7,7 @@
 //! so that it can be swapped for the upstream one when relay_rs moves on;
 //! `sync::AssertSync` has no upstream counterpart.
 
+pub(crate) mod alloc;
 pub(crate) mod cpu;
 pub(crate) mod debugfs;
 pub(crate) mod fs;

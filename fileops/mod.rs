@@ -10,10 +10,6 @@
 //! the buffer alive, and the module cannot unload while a file is open
 //! (`owner`).
 
-mod ioctl;
-mod mmap;
-mod splice;
-
 use crate::{
     bindings,
     buffer::Buffer,

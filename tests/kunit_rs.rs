@@ -499,7 +499,7 @@ extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit)
 }
 
 extern "C" fn open_fails_cleanly_on_allocation_failure(_t: *mut bindings::kunit) {
-    use crate::buffer::fault;
+    use crate::kunit_support as fault;
     use core::sync::atomic::Ordering;
     let buffers = fault::LIVE_BUFFERS.load(Ordering::SeqCst);
     let channels = fault::LIVE_CHANNELS.load(Ordering::SeqCst);
