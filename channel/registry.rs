@@ -32,6 +32,7 @@ static CHANNELS: GlobalLock<Channels, MutexBackend> =
 /// A `&ChannelsLocked` proves that this task holds the lock: the guard is
 /// neither `Send` nor `Sync`, and only one exists at a time. Its list is
 /// the open channels.
+#[must_use = "the lock is released as soon as the guard is dropped"]
 pub(crate) struct ChannelsLocked(crate::compat::sync::GlobalGuard<Channels, MutexBackend>);
 
 impl ChannelsLocked {
