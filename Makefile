@@ -70,7 +70,8 @@ test: setup host-test
 
 # Benchmark against the kernel's relay, on the plain kernel: one boot per
 # QEMU mode, wall time (TCG) and instruction counts (-icount), each printing
-# its tables; CSVs and plots go to bench/results/. BENCH_MODES selects.
+# its tables; CSVs and plots go to bench/results/, the summary tables into
+# docs/performance.md. BENCH_MODES selects.
 BENCH_MODES ?= walltime icount
 bench: setup
 	@$(TOP)/scripts/setup.sh --bench
@@ -86,7 +87,7 @@ bench: setup
 		python3 $(TOP)/bench/report.py $(TOP)/build/bench-$$mode.log \
 			$(TOP)/bench/results $$mode || exit 1; \
 	done; \
-	python3 $(TOP)/bench/report.py --readme $(TOP)/README.md $(TOP)/bench/results
+	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
 
 # rustfmt, clippy and checkpatch, all of which must stay clean.
 check: setup
