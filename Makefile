@@ -70,7 +70,8 @@ test: setup host-test
 
 # Benchmark against the kernel's relay, on the plain kernel: one boot per
 # QEMU mode, wall time (TCG) and instruction counts (-icount), each printing
-# its tables; CSVs and plots go to bench/results/. BENCH_MODES selects.
+# its tables; CSVs and plots go to bench/results/, the summary tables into
+# docs/performance.md. BENCH_MODES selects.
 BENCH_MODES ?= walltime icount
 bench: setup
 	@$(TOP)/scripts/setup.sh --bench
@@ -86,9 +87,9 @@ bench: setup
 		python3 $(TOP)/bench/report.py $(TOP)/build/bench-$$mode.log \
 			$(TOP)/bench/results $$mode || exit 1; \
 	done; \
-	python3 $(TOP)/bench/report.py --readme $(TOP)/README.md $(TOP)/bench/results
+	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
 
-# rustfmt, clippy and checkpatch, all of which must stay clean.
+# rustfmt, clippy, checkpatch and kernel-doc, all of which must stay clean.
 check: setup
 	@kdir=$(call kdir,base) && \
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
@@ -103,7 +104,11 @@ check: setup
 		$(TOP)/tests/*.c $(TOP)/tests/*/*.[ch] $(TOP)/bench/*.[ch] $(TOP)/tools/*/*.c; do \
 		case $$f in *.mod.c) continue;; esac; \
 		$$kdir/source/scripts/checkpatch.pl --no-tree --quiet --terse -f $$f || exit 1; \
-	done; echo "check: rustfmt, clippy and checkpatch clean"
+	done; \
+	out=$$($$kdir/source/scripts/kernel-doc -none -Wall -Werror $(TOP)/include/relay_rs.h \
+		$(TOP)/include/uapi/relay_rs.h 2>&1) && [ -z "$$out" ] || \
+		{ printf '%s\n' "$$out" >&2; echo "check: kernel-doc found problems" >&2; exit 1; }; \
+	echo "check: rustfmt, clippy, checkpatch and kernel-doc clean"
 
 clean:
 	@kdir=$(call kdir,base) && $(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true

@@ -10,7 +10,7 @@ and conservation (records read + lost = attempted). Writes CSVs and a plot
 under bench/results/ (MODE: walltime or icount).
 
 bench/report.py LOG OUTDIR MODE       one mode's log: tables, CSVs, plot
-bench/report.py --readme README OUTDIR   the README's tables from the CSVs
+bench/report.py --tables PAGE OUTDIR    PAGE's tables (docs/performance.md) from the CSVs
 """
 import csv
 import os
@@ -229,8 +229,9 @@ def plot(medians, outdir, mode):
     print('bench: plot in %s' % path)
 
 
-def readme_tables(outdir):
-    """Markdown tables of the latest summaries (both modes), for README.md."""
+def tables(outdir):
+    """Markdown tables of the latest summaries (both modes), for
+    docs/performance.md."""
     def load(name):
         path = os.path.join(outdir, name)
         if not os.path.exists(path):
@@ -294,23 +295,25 @@ def readme_tables(outdir):
     return '\n'.join(lines), '\n'.join(rl)
 
 
-def update_readme(readme, outdir):
-    writers, readers = readme_tables(outdir)
-    with open(readme) as f:
+def update_tables(page, outdir):
+    """Rewrites what lies between PAGE's <!-- bench:writers --> and
+    <!-- bench:readers --> markers and their closing ones."""
+    writers, readers = tables(outdir)
+    with open(page) as f:
         text = f.read()
     for tag, body in (('writers', writers), ('readers', readers)):
         begin, end = '<!-- bench:%s -->' % tag, '<!-- /bench:%s -->' % tag
         a, b = text.index(begin) + len(begin), text.index(end)
         text = text[:a] + '\n' + body + '\n' + text[b:]
-    with open(readme, 'w') as f:
+    with open(page, 'w') as f:
         f.write(text)
-    print('bench: tables updated in %s' % readme)
+    print('bench: tables updated in %s' % page)
     return 0
 
 
 def main():
-    if sys.argv[1] == '--readme':
-        return update_readme(sys.argv[2], sys.argv[3])
+    if sys.argv[1] == '--tables':
+        return update_tables(sys.argv[2], sys.argv[3])
     log, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     writes, reads = parse(log)
     if not writes:

@@ -3,10 +3,15 @@
  * relay_rs: the Linux relay channel API, implemented in Rust as a loadable
  * module. Include this header instead of <linux/relay.h>.
  *
- * struct rchan, struct rchan_buf and struct rchan_callbacks have the layout
- * of Linux 6.12's <linux/relay.h>, so code that reads their fields keeps
- * working. The exported functions carry a relay_rs_ prefix so that they do
- * not clash with a kernel built with CONFIG_RELAY=y.
+ * This header defines struct rchan_buf, struct rchan and struct
+ * rchan_callbacks, the exported functions, the inline write paths
+ * (relay_rs_write(), __relay_rs_write(), relay_rs_reserve()) and, unless
+ * RELAY_RS_NO_COMPAT_NAMES is defined, 6.12's names for all of them.
+ *
+ * The structures have the layout of Linux 6.12's <linux/relay.h>, so code
+ * that reads their fields keeps working. The exported functions carry a
+ * relay_rs_ prefix so that they do not clash with a kernel built with
+ * CONFIG_RELAY=y.
  */
 #ifndef _RELAY_RS_H
 #define _RELAY_RS_H
@@ -30,30 +35,55 @@
 
 #define RELAYFS_CHANNEL_VERSION		7
 
-/* Per-CPU (or global) channel buffer. Layout of Linux 6.12. */
+/**
+ * struct rchan_buf - per-CPU (or global) channel buffer
+ * @start: start of channel buffer (the vmap'd ring)
+ * @data: start of current sub-buffer
+ * @offset: current offset into sub-buffer; moved only after the bytes
+ *	before it are written
+ * @subbufs_produced: count of sub-buffers produced
+ * @subbufs_consumed: count of sub-buffers consumed
+ * @chan: associated channel
+ * @read_wait: reader wait queue
+ * @wakeup_work: reader wakeup, deferred out of the writer's context
+ * @dentry: channel file dentry
+ * @kref: unused by relay_rs (its Rust side counts the references)
+ * @page_array: array of current buffer pages
+ * @page_count: number of current buffer pages
+ * @finalized: buffer has been finalized (the channel is closed)
+ * @padding: padding counts per sub-buffer
+ * @prev_padding: temporary variable
+ * @bytes_consumed: bytes consumed in cur read subbuf
+ * @early_bytes: bytes consumed before VFS inited
+ * @cpu: this buf's cpu
+ * @committed: relay_rs' own: readable extent of the current sub-buffer
+ *	while a reservation may be unfilled, or %RELAY_RS_NO_RESERVATION
+ * @records: relay_rs' own: records written since the last reset
+ *
+ * Layout of Linux 6.12, followed by relay_rs' two fields, which the inline
+ * write paths update. Only relay_rs allocates these; clients read them.
+ */
 struct rchan_buf {
-	void *start;			/* start of channel buffer */
-	void *data;			/* start of current sub-buffer */
-	size_t offset;			/* current offset into sub-buffer */
-	size_t subbufs_produced;	/* count of sub-buffers produced */
-	size_t subbufs_consumed;	/* count of sub-buffers consumed */
-	struct rchan *chan;		/* associated channel */
-	wait_queue_head_t read_wait;	/* reader wait queue */
-	struct irq_work wakeup_work;	/* reader wakeup */
-	struct dentry *dentry;		/* channel file dentry */
-	struct kref kref;		/* unused by relay_rs (Rust refcounts) */
-	struct page **page_array;	/* array of current buffer pages */
-	unsigned int page_count;	/* number of current buffer pages */
-	unsigned int finalized;		/* buffer has been finalized */
-	size_t *padding;		/* padding counts per sub-buffer */
-	size_t prev_padding;		/* temporary variable */
-	size_t bytes_consumed;		/* bytes consumed in cur read subbuf */
-	size_t early_bytes;		/* bytes consumed before VFS inited */
-	unsigned int cpu;		/* this buf's cpu */
-	/* relay_rs' own fields, after 6.12's */
-	/* readable extent while a reservation may be unfilled, or RELAY_RS_NO_RESERVATION */
+	void *start;
+	void *data;
+	size_t offset;
+	size_t subbufs_produced;
+	size_t subbufs_consumed;
+	struct rchan *chan;
+	wait_queue_head_t read_wait;
+	struct irq_work wakeup_work;
+	struct dentry *dentry;
+	struct kref kref;
+	struct page **page_array;
+	unsigned int page_count;
+	unsigned int finalized;
+	size_t *padding;
+	size_t prev_padding;
+	size_t bytes_consumed;
+	size_t early_bytes;
+	unsigned int cpu;
 	size_t committed;
-	size_t records;			/* records written since the last reset */
+	size_t records;
 } ____cacheline_aligned;
 
 /*
@@ -64,69 +94,287 @@ struct rchan_buf {
  */
 #define RELAY_RS_NO_RESERVATION	((size_t)-1)
 
-/* Relay channel. Layout of Linux 6.12. */
+/**
+ * struct rchan - relay channel
+ * @version: the version of this struct (%RELAYFS_CHANNEL_VERSION)
+ * @subbuf_size: sub-buffer size
+ * @n_subbufs: number of sub-buffers per buffer
+ * @alloc_size: total buffer size allocated (the mmap() length)
+ * @cb: client callbacks
+ * @kref: unused by relay_rs (its Rust side counts the references)
+ * @private_data: for user-defined data
+ * @last_toobig: tried to log event > subbuf size
+ * @buf: per-cpu channel buffers
+ * @is_global: one global buffer?
+ * @list: unused by relay_rs
+ * @parent: parent dentry passed to open
+ * @has_base_filename: has a filename associated?
+ * @base_filename: saved base filename
+ *
+ * Layout of Linux 6.12. Made by relay_rs_open(); clients read it only.
+ */
 struct rchan {
-	u32 version;			/* the version of this struct */
-	size_t subbuf_size;		/* sub-buffer size */
-	size_t n_subbufs;		/* number of sub-buffers per buffer */
-	size_t alloc_size;		/* total buffer size allocated */
-	const struct rchan_callbacks *cb; /* client callbacks */
-	struct kref kref;		/* unused by relay_rs (Rust refcounts) */
-	void *private_data;		/* for user-defined data */
-	size_t last_toobig;		/* tried to log event > subbuf size */
-	struct rchan_buf * __percpu *buf; /* per-cpu channel buffers */
-	int is_global;			/* One global buffer ? */
-	struct list_head list;		/* unused by relay_rs */
-	struct dentry *parent;		/* parent dentry passed to open */
-	int has_base_filename;		/* has a filename associated? */
-	char base_filename[NAME_MAX];	/* saved base filename */
+	u32 version;
+	size_t subbuf_size;
+	size_t n_subbufs;
+	size_t alloc_size;
+	const struct rchan_callbacks *cb;
+	struct kref kref;
+	void *private_data;
+	size_t last_toobig;
+	struct rchan_buf * __percpu *buf;
+	int is_global;
+	struct list_head list;
+	struct dentry *parent;
+	int has_base_filename;
+	char base_filename[NAME_MAX];
 };
 
-/*
- * Client callbacks: the three of 6.12, in 6.12's order, then the seed's
- * buf_mapped/buf_unmapped (dropped by 6.12, kept by relay_rs). Every callback
- * may be NULL, in which case relay_rs uses its default: subbuf_start refuses
- * to switch when the buffer is full (no-overwrite mode), create_buf_file
- * makes a debugfs file with relay_rs_file_operations, remove_buf_file
- * removes it with debugfs_remove(), the mapping callbacks do nothing.
- * relay_rs never writes to this structure.
+/**
+ * struct rchan_callbacks - client callbacks
+ * @subbuf_start: a new sub-buffer @subbuf is about to start after
+ *	@prev_subbuf, which ended with @prev_padding bytes of padding; return
+ *	1 to switch, 0 to refuse (the write is dropped and counted). Called
+ *	in the producer's context: interrupts or preemption off.
+ * @create_buf_file: create the file @filename for @buf in @parent with
+ *	@mode; may set *@is_global on the first call to make the channel
+ *	global. Return the dentry, or NULL for none.
+ * @remove_buf_file: remove a file made by @create_buf_file; 0 or a
+ *	negative errno.
+ * @buf_mapped: a buffer file @filp was mmap()ed (or its mapping copied).
+ * @buf_unmapped: a mapping of buffer file @filp went away.
+ *
+ * The three callbacks of 6.12, in 6.12's order, then @buf_mapped and
+ * @buf_unmapped, the mapping callbacks of the original 2.6-era relay API
+ * (dropped by 6.12, kept by relay_rs). Every callback may be NULL, in which
+ * case relay_rs uses its default: @subbuf_start refuses to switch when the
+ * buffer is full (no-overwrite mode), @create_buf_file makes a debugfs file
+ * with relay_rs_file_operations, @remove_buf_file removes it with
+ * debugfs_remove(), the mapping callbacks do nothing. The mapping callbacks
+ * are not called once relay_rs_close() has returned. relay_rs never writes
+ * to this structure.
  */
 struct rchan_callbacks {
-	/* Return 1 to switch to @subbuf, 0 to refuse (the write is dropped). */
 	int (*subbuf_start)(struct rchan_buf *buf, void *subbuf,
 			    void *prev_subbuf, size_t prev_padding);
-	/* Create the file for @buf; may set *is_global on the first call. */
 	struct dentry *(*create_buf_file)(const char *filename,
 					  struct dentry *parent, umode_t mode,
 					  struct rchan_buf *buf, int *is_global);
-	/* Remove a file made by create_buf_file; 0 or negative errno. */
 	int (*remove_buf_file)(struct dentry *dentry);
-	/* A buffer file was mmap()ed / its mapping went away. */
 	void (*buf_mapped)(struct rchan_buf *buf, struct file *filp);
 	void (*buf_unmapped)(struct rchan_buf *buf, struct file *filp);
 };
 
+/**
+ * relay_rs_open - create a new relay channel
+ * @base_filename: base name of files to create, %NULL for buffering only
+ * @parent: dentry of parent directory, %NULL for root directory or buffer
+ * @subbuf_size: size of sub-buffers
+ * @n_subbufs: number of sub-buffers (at most 16384)
+ * @cb: client callback functions, %NULL (or any entry %NULL) for defaults
+ * @private_data: user-defined data
+ *
+ * Creates a channel buffer for each online CPU (and for each CPU that comes
+ * online later), each with a file named @base_filename0...N-1 (mode
+ * S_IRUSR) unless @base_filename is %NULL, plus @base_filename.stats.
+ * @parent and @cb must stay valid until relay_rs_close().
+ *
+ * Context: process context; may sleep (takes the CPU hotplug and channels
+ * locks).
+ * Return: the channel, or %NULL (with one warning) for bad sizes or when
+ * an allocation or a file creation failed.
+ */
 struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
 			    size_t subbuf_size, size_t n_subbufs,
 			    const struct rchan_callbacks *cb,
 			    void *private_data);
 
+/**
+ * relay_rs_late_setup_files - create the files of a buffer-only channel
+ * @chan: channel opened with a %NULL base_filename
+ * @base_filename: base name of files to create
+ * @parent: dentry of parent directory, %NULL for root directory
+ *
+ * For a channel opened before its filesystem was available. Each file is
+ * sized with the bytes produced so far. On failure no file is left behind
+ * and the channel stays buffer-only.
+ *
+ * Context: process context; may sleep (takes the CPU hotplug and channels
+ * locks).
+ * Return: 0, -EEXIST if the channel already has files, -EINVAL for bad
+ * arguments or if a file could not be created.
+ */
 int relay_rs_late_setup_files(struct rchan *chan, const char *base_filename,
 			      struct dentry *parent);
+
+/**
+ * relay_rs_close - close the channel
+ * @chan: the channel, or %NULL (nothing is done)
+ *
+ * Closes all channel buffers and removes their files. A reader that holds
+ * a file keeps reading the remaining data; the memory is freed with the
+ * last reference. No callback is called after this returns. @chan must not
+ * be used afterwards.
+ *
+ * Context: process context; may sleep (takes the channels lock).
+ */
 void relay_rs_close(struct rchan *chan);
+
+/**
+ * relay_rs_flush - close the current sub-buffers of the channel
+ * @chan: the channel, or %NULL (nothing is done)
+ *
+ * Completes the current sub-buffer of every buffer so that readers see
+ * its data. A per-CPU buffer is switched on its own CPU with interrupts
+ * off (an IPI), so it cannot race that CPU's producers.
+ *
+ * Context: process context; may sleep (takes the CPU hotplug and channels
+ * locks). For a global channel no lock is taken: call it holding the lock
+ * that serialises the channel's producers.
+ */
 void relay_rs_flush(struct rchan *chan);
+
+/**
+ * relay_rs_reset - reset the channel
+ * @chan: the channel, or %NULL (nothing is done)
+ *
+ * Erases all data from all channel buffers and restarts them, loss
+ * counters included. Nothing may write to or read from the channel
+ * meanwhile.
+ *
+ * Context: process context; may sleep (waits for pending reader wake-ups).
+ */
 void relay_rs_reset(struct rchan *chan);
+
+/**
+ * relay_rs_subbufs_consumed - update the buffer's sub-buffers-consumed count
+ * @chan: the channel, or %NULL (nothing is done)
+ * @cpu: the cpu associated with the channel buffer to update
+ * @consumed: number of sub-buffers to add to current buf's count
+ *
+ * Hands sub-buffers back from the current consumed count on. A count above
+ * what is produced is clamped to it, so a consumer lapped by more than a
+ * ring catches up in one call. Sub-buffers the producer overwrote before
+ * they were handed back (overwrite mode) are counted in
+ * %RELAY_RS_STATS_OVERWRITTEN; a client that copied them must drop those
+ * copies (the ioctl RELAY_RS_IOC_CONSUMED reports them, this function does
+ * not).
+ *
+ * Context: process context; takes the buffer's readers' lock.
+ */
 void relay_rs_subbufs_consumed(struct rchan *chan, unsigned int cpu,
 			       size_t consumed);
+
+/**
+ * relay_rs_buf_full - boolean, is the channel buffer full?
+ * @buf: channel buffer
+ *
+ * Context: any context.
+ * Return: 1 if every sub-buffer is produced and unconsumed, 0 otherwise.
+ */
 int relay_rs_buf_full(struct rchan_buf *buf);
+
+/**
+ * relay_rs_switch_subbuf - switch to a new sub-buffer
+ * @buf: channel buffer
+ * @length: size of current event
+ *
+ * Completes the current sub-buffer (readers see it) and starts the next
+ * one, if subbuf_start() accepts it.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ * Return: either @length or 0 if the event was dropped.
+ */
 size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
 
+/**
+ * relay_rs_make_room - make room for a record that does not fit
+ * @buf: the current CPU's buffer (the global one for a global channel)
+ * @length: size of the record
+ *
+ * The out-of-line part of relay_rs_write(), __relay_rs_write() and
+ * relay_rs_reserve(), for a record that does not fit at @buf->offset:
+ * completes the current sub-buffer and starts the next, as
+ * relay_rs_switch_subbuf() does. The caller then writes the record at
+ * @buf->offset and moves the offset, as the inline paths do.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ * Return: 1 when the record now fits at @buf->offset, 0 when it was
+ * dropped (counted: buffer full, or too big).
+ */
 int relay_rs_make_room(struct rchan_buf *buf, size_t length);
-/* relay_rs_make_room() refusing while a Rust API reservation is uncommitted. */
+
+/**
+ * relay_rs_make_room_checked - relay_rs_make_room() that may meet a reservation
+ * @buf: the current CPU's buffer (the global one for a global channel)
+ * @length: size of the record
+ *
+ * As relay_rs_make_room(), but refuses the switch (drops the record,
+ * counted as full) while a reservation of relay_rs' Rust API is not
+ * committed yet: for writes that may run inside the Rust API's producer of
+ * the same CPU.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ * Return: as relay_rs_make_room().
+ */
 int relay_rs_make_room_checked(struct rchan_buf *buf, size_t length);
+
+/**
+ * relay_rs_subbuf_start_reserve - reserve bytes at the start of a sub-buffer
+ * @buf: relay channel buffer
+ * @length: number of bytes to reserve
+ *
+ * The first @length bytes of the new sub-buffer are left for the client (a
+ * header), and writes start after them.
+ *
+ * Context: from the subbuf_start() callback of @buf only.
+ * Return: 0, or -EINVAL (with a warning, and nothing reserved) for a length
+ * that leaves no room for data.
+ */
 int relay_rs_subbuf_start_reserve(struct rchan_buf *buf, size_t length);
+
+/**
+ * relay_rs_buf_private_data - the private data of a buffer's channel
+ * @buf: relay channel buffer
+ *
+ * For callbacks that only get the buffer; the same as
+ * @buf->chan->private_data.
+ *
+ * Context: any context.
+ * Return: the private_data given to relay_rs_open().
+ */
 void *relay_rs_buf_private_data(struct rchan_buf *buf);
+
+/**
+ * relay_rs_buf_cpu - the CPU of a buffer
+ * @buf: relay channel buffer
+ *
+ * Context: any context.
+ * Return: the CPU the buffer belongs to, 0 for a global buffer.
+ */
 unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
+
+/**
+ * relay_rs_create_buf_file_default - the default create_buf_file() callback
+ * @filename: file name, or %NULL (no file)
+ * @parent: debugfs directory, %NULL for the root
+ * @mode: file mode
+ * @buf: the buffer the file reads
+ * @is_global: not changed
+ *
+ * Creates a debugfs file with relay_rs_file_operations (mmap and splice
+ * included), as relay_rs does when a client gives no create_buf_file(),
+ * so that a client's own callback (one that sets *@is_global, say) can
+ * reuse it. A file made with debugfs_create_file() instead has neither
+ * mmap nor splice (debugfs' proxy forwards neither).
+ *
+ * Context: from a create_buf_file() callback, which returns the file made;
+ * may sleep.
+ * Return: the dentry, %NULL for a %NULL @filename, or an ERR_PTR().
+ */
 struct dentry *relay_rs_create_buf_file_default(const char *filename,
 						struct dentry *parent,
 						umode_t mode,
@@ -137,8 +385,23 @@ struct dentry *relay_rs_create_buf_file_default(const char *filename,
 #define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */
 #define RELAY_RS_STATS_WRT_BIG	(1 << 1)	/* records bigger than a sub-buffer */
 #define RELAY_RS_STATS_OVERWRITTEN (1 << 2)	/* unread records overwritten */
+
+/**
+ * relay_rs_stats - records a channel lost
+ * @chan: the channel, or %NULL (0)
+ * @flags: %RELAY_RS_STATS_BUF_FULL, %RELAY_RS_STATS_WRT_BIG and/or
+ *	%RELAY_RS_STATS_OVERWRITTEN
+ *
+ * Overwritten records are counted by consumers as they catch up; this adds
+ * those not yet caught up.
+ *
+ * Context: any context; takes no lock.
+ * Return: the number of records lost for the selected reasons, summed over
+ * all buffers since open or the last relay_rs_reset().
+ */
 size_t relay_rs_stats(struct rchan *chan, int flags);
 
+/* File operations of relay files, for clients' create_buf_file() callbacks. */
 extern const struct file_operations relay_rs_file_operations;
 
 /*
@@ -149,16 +412,25 @@ extern const struct file_operations relay_rs_file_operations;
  * protocol written down at the top of relay_rs' buffer/ring.rs store for
  * store; relay_rs' KUnit suite checks them against it.
  *
- * relay_rs_room() finds where a record of @length bytes goes: at
- * buf->offset if it fits there, else wherever relay_rs_make_room() made
- * room (false: the record was dropped and counted). It fits if offset +
- * length <= subbuf_size without overflow (relay_rs' one rule, ring.rs'
- * fits()). Lengths are object sizes, at most SSIZE_MAX, as in 6.12 (a
- * larger one is undefined): on 64-bit the sum of such a length and an
- * offset (at most subbuf_size + 1 <= 2^32) cannot overflow, so the plain
- * sum is exact and costs nothing; 32-bit kernels check the overflow. The
- * offset moves only after the copy, so a reader of the current sub-buffer
- * never sees bytes that are not there yet.
+ * The offset moves only after the copy, so a reader of the current
+ * sub-buffer never sees bytes that are not there yet.
+ */
+
+/**
+ * relay_rs_fits - does a record fit the current sub-buffer?
+ * @offset: the write offset in the current sub-buffer
+ * @length: the record's length
+ * @subbuf_size: the channel's sub-buffer size
+ *
+ * A record fits if @offset + @length <= @subbuf_size without overflow
+ * (relay_rs' one rule, ring.rs' fits()). Lengths are object sizes, at most
+ * SSIZE_MAX, as in 6.12 (a larger one is undefined): on 64-bit the sum of
+ * such a length and an offset (at most subbuf_size + 1 <= 2^32) cannot
+ * overflow, so the plain sum is exact and costs nothing; 32-bit kernels
+ * check the overflow.
+ *
+ * Context: any context.
+ * Return: true if the record fits.
  */
 static __always_inline bool relay_rs_fits(size_t offset, size_t length,
 					  size_t subbuf_size)
@@ -170,6 +442,21 @@ static __always_inline bool relay_rs_fits(size_t offset, size_t length,
 	return !check_add_overflow(offset, length, &end) && end <= subbuf_size;
 }
 
+/**
+ * relay_rs_room - find where a record goes
+ * @chan: relay channel
+ * @buf: the current CPU's buffer of @chan
+ * @length: the record's length
+ * @offset: set to where the record goes in the current sub-buffer
+ *
+ * At @buf->offset if the record fits there, else wherever
+ * relay_rs_make_room() made room.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ * Return: true with *@offset set, false if the record was dropped (and
+ * counted).
+ */
 static __always_inline bool relay_rs_room(struct rchan *chan,
 					  struct rchan_buf *buf, size_t length,
 					  size_t *offset)
@@ -183,13 +470,34 @@ static __always_inline bool relay_rs_room(struct rchan *chan,
 	return true;
 }
 
-/* One more record in @buf (relay_rs counts overwritten ones from these). */
+/**
+ * relay_rs_count_record - count one more record in a buffer
+ * @buf: the buffer written to
+ *
+ * relay_rs counts overwritten records from these counts.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ */
 static __always_inline void relay_rs_count_record(struct rchan_buf *buf)
 {
 	/* Release: who sees the count sees the sub-buffer's start count. */
 	smp_store_release(&buf->records, buf->records + 1);
 }
 
+/**
+ * relay_rs_write_buf - write a record into a buffer
+ * @chan: relay channel
+ * @buf: the current CPU's buffer of @chan
+ * @data: data to be written
+ * @length: number of bytes to write
+ *
+ * The body of relay_rs_write() and __relay_rs_write(). A record that does
+ * not fit is dropped and counted.
+ *
+ * Context: the buffer's producer: on the buffer's CPU with preemption or
+ * interrupts off, or holding the client's lock for a global buffer.
+ */
 static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       struct rchan_buf *buf,
 					       const void *data, size_t length)
@@ -210,9 +518,12 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
  * @data: data to be written
  * @length: number of bytes to write
  *
- * Writes to the current CPU's buffer with local interrupts disabled, so it
- * may be called from any context, including hard interrupts. A record that
- * does not fit is dropped and counted (relay_rs_stats()).
+ * Writes to the current CPU's buffer with local interrupts disabled. A
+ * record that does not fit is dropped and counted (relay_rs_stats()). For
+ * a global channel the caller serialises the writers of all CPUs (its own
+ * lock, as in 6.12).
+ *
+ * Context: any context but NMI, including hard interrupts.
  */
 static inline void relay_rs_write(struct rchan *chan, const void *data,
 				  size_t length)
@@ -230,8 +541,12 @@ static inline void relay_rs_write(struct rchan *chan, const void *data,
  * @data: data to be written
  * @length: number of bytes to write
  *
- * Disables preemption only: the caller must not write to the same channel
- * from interrupt context.
+ * Disables preemption only. A record that does not fit is dropped and
+ * counted (relay_rs_stats()).
+ *
+ * Context: any context in which no writer of the same channel can
+ * interrupt it: the caller must not write to the same channel from
+ * interrupt context.
  */
 static inline void __relay_rs_write(struct rchan *chan, const void *data,
 				    size_t length)
@@ -246,11 +561,13 @@ static inline void __relay_rs_write(struct rchan *chan, const void *data,
  * @chan: relay channel
  * @length: number of bytes to reserve
  *
- * Returns pointer to reserved slot, %NULL if full or too big (counted).
- * As in 6.12, the caller keeps the CPU (disables preemption or interrupts,
- * or holds its lock for a global channel) until it has filled the slot.
  * Readers see the slot from the next reservation or sub-buffer switch on,
  * never before it is filled.
+ *
+ * Context: as in 6.12, the caller keeps the CPU (disables preemption or
+ * interrupts, or holds its lock for a global channel) until it has filled
+ * the slot.
+ * Return: pointer to reserved slot, %NULL if full or too big (counted).
  */
 static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 {

@@ -64,7 +64,10 @@ SAME(rchan, parent);
 SAME(rchan, has_base_filename);
 SAME(rchan, base_filename);
 
-/* 6.12's callbacks are a prefix of ours; the seed's two follow. */
+/*
+ * 6.12's callbacks are a prefix of ours; the two mapping callbacks of the
+ * original 2.6-era relay API follow.
+ */
 SAME(rchan_callbacks, subbuf_start);
 SAME(rchan_callbacks, create_buf_file);
 SAME(rchan_callbacks, remove_buf_file);
