@@ -288,9 +288,12 @@ pub(crate) unsafe extern "C" fn relay_rs_make_room_checked(
 ///
 /// Arguments:
 /// - `chan`: the channel
-/// - `flags`: `RELAY_RS_STATS_BUF_FULL` and/or `RELAY_RS_STATS_WRT_BIG`
+/// - `flags`: any of `RELAY_RS_STATS_BUF_FULL` (refused: buffer full),
+///   `RELAY_RS_STATS_WRT_BIG` (refused: too big for a sub-buffer) and
+///   `RELAY_RS_STATS_OVERWRITTEN` (unread records a lapping producer
+///   overwrote, overwrite mode)
 ///
-/// Returns the number of records dropped for the selected reasons, summed
+/// Returns the number of records lost for the selected reasons, summed
 /// over all buffers since open or the last reset.
 ///
 /// # Safety

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite relay_rs_c_commit: relay_rs' own C extensions of the write
- * paths, through the public header: commit mode (relay_rs_open_opts() with
- * RELAY_RS_OPEN_COMMIT, relay_rs_commit()) and the overflow-checked "does
- * the record fit" of the inline paths.
+ * KUnit suite relay_rs_c_fit: the overflow-checked "does the record fit"
+ * rule of the header's inline write paths (relay_rs_fits()), through the
+ * public header.
  */
 #include <kunit/test.h>
 #include <linux/irqflags.h>
