@@ -577,3 +577,28 @@ impl<F: crate::Framing> Iterator for RecordStream<F> {
         self.next_record().transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumers_move_to_threads() {
+        fn send<T: Send>() {}
+        send::<Consumer>();
+        send::<Sink>();
+        send::<RecordStream<crate::FixedSize>>();
+    }
+
+    #[test]
+    fn chunks_sink_keeps_chunks_whole() {
+        let mut s = Sink::chunks();
+        s.write(b"ab").unwrap();
+        s.write_owned(b"cde".to_vec()).unwrap();
+        assert!(s.fd().is_none());
+        let SinkKind::Chunks(q) = s.0 else {
+            unreachable!()
+        };
+        assert_eq!(q, [b"ab".to_vec(), b"cde".to_vec()]);
+    }
+}

@@ -93,8 +93,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = ModeArg::Read)]
     mode: ModeArg,
 
-    /// Write each CPU's data to DIR/BASE<cpu>, created or truncated (DIR is
-    /// created if needed). Without --out or --merged the data are discarded
+    /// Write each CPU's data to a file of DIR named like its buffer file
+    /// (BASE0, BASE1, ...), created or truncated (DIR is created if needed). Without --out or --merged the data are discarded
     /// (written to /dev/null, still without a copy in splice and sendfile
     /// modes).
     #[arg(long, value_name = "DIR", conflicts_with = "merged")]
