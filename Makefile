@@ -95,7 +95,9 @@ check: setup
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
 		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs && \
 	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
-	(cd $(TOP)/tools/relay-read && cargo fmt --check) || \
+	(cd $(TOP)/tools/relay-consumer && cargo fmt --check) && \
+	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \
+	(cd $(TOP)/tools/relay-harness && cargo fmt --check) || \
 		{ echo "check: rustfmt found unformatted code" >&2; exit 1; }; \
 	touch $(TOP)/relay_rs.rs && \
 	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \

@@ -18,7 +18,7 @@ root="$out/initramfs-$mode"
 timeout=${QEMU_TIMEOUT:-900}
 
 export PATH=$HOME/.cargo/bin:$PATH
-for t in relay-check relay-read; do
+for t in relay-check relay-read relay-harness; do
 	(cd "$top/tools/$t" && cargo build --release -q)
 done
 
@@ -28,7 +28,7 @@ cp /bin/busybox "$root/bin/busybox"
 for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko "$top"/tests/*/*.ko "$top"/bench/*.ko; do
 	[ -f "$m" ] && cp "$m" "$root/modules/"
 done
-for t in relay-check relay-read; do
+for t in relay-check relay-read relay-harness; do
 	cp "$top/tools/$t/target/x86_64-unknown-linux-gnu/release/$t" "$root/bin/"
 done
 # Clients written from the documentation alone (tests/doc-client/).

@@ -98,7 +98,7 @@ poll_wakeup() {
 	insmod /modules/relay_rs_sample.ko nr_records=0 record_size=100 \
 		subbuf_size=4096 n_subbufs=4 || return 1
 	rc=0
-	relay-read --poll-wait $S/cpu0 5000 >/tmp/pw1 &
+	relay-harness poll-wait $S/cpu0 5000 >/tmp/pw1 &
 	p=$!
 	sleep 0.3
 	echo "write 0 41" >$S/ctl	# the 41st record completes sub-buffer 0
@@ -106,8 +106,8 @@ poll_wakeup() {
 	cat /tmp/pw1
 	read_all $S cpu >/dev/null
 	echo "write 0 1" >$S/ctl
-	relay-read --poll-wait $S/cpu0 300 && { echo "readable before flush"; rc=1; }
-	relay-read --poll-wait $S/cpu0 5000 >/tmp/pw2 &
+	relay-harness poll-wait $S/cpu0 300 && { echo "readable before flush"; rc=1; }
+	relay-harness poll-wait $S/cpu0 5000 >/tmp/pw2 &
 	p=$!
 	sleep 0.3
 	echo flush >$S/ctl
@@ -120,7 +120,7 @@ check "poll wakes after a sub-buffer completes and after flush" poll_wakeup
 
 mmap_refusals() {
 	insmod /modules/relay_rs_sample.ko nr_records=10 || return 1
-	relay-read --abuse $S/cpu0
+	relay-harness mmap-abuse $S/cpu0
 	rc=$?
 	rmmod relay_rs_sample
 	return $rc
@@ -130,7 +130,7 @@ check "bad input: EFAULT, writes, non-root, full pipe, seeks, bad mmaps refused"
 # Closing the channel wakes a reader sleeping in poll, with a hang-up.
 close_wakes_poller() {
 	insmod /modules/relay_rs_sample.ko nr_records=0 || return 1
-	relay-read --poll-wait $S/cpu0 10000 >/tmp/pw &
+	relay-harness poll-wait $S/cpu0 10000 >/tmp/pw &
 	p=$!
 	sleep 0.3
 	rmmod relay_rs_sample
@@ -309,7 +309,7 @@ check "module pinned while a file is open" busy_module
 splice_outlives_close() {
 	insmod /modules/relay_rs_sample.ko nr_records=100 record_size=64 || return 1
 	rm -f /tmp/go /tmp/spliced /tmp/hold.out
-	relay-read --splice-hold $S/cpu0 /tmp/spliced /tmp/go >/tmp/hold.out &
+	relay-harness splice-hold $S/cpu0 /tmp/spliced /tmp/go >/tmp/hold.out &
 	pid=$!
 	i=0
 	while ! grep -q '^held' /tmp/hold.out && [ $i -lt 100 ]; do

@@ -2,9 +2,9 @@
 /*
  * Compiled and run by build.rs on the build host: prints, as Rust const
  * assertions, what include/uapi/relay_rs.h says about the ioctl numbers and
- * the layout of its structures. src/main.rs includes the output in its
- * `uapi` module, so relay-read does not build if its #[repr(C)] types or
- * ioctl numbers differ from the header's.
+ * the layout of its structures. src/uapi.rs includes the output, so
+ * relay-consumer does not build if its #[repr(C)] types or ioctl numbers
+ * differ from the header's.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Checks relay-read's copy of `include/uapi/relay_rs.h` against the
+//! Checks relay-consumer's copy of `include/uapi/relay_rs.h` against the
 //! header itself: compiles `uapi_check.c` with the header, runs it, and
 //! writes its output (const assertions on the ioctl numbers and on the
 //! layout of the structures) to `$OUT_DIR/uapi_check.rs`, which
-//! `src/main.rs` includes. A mismatch fails the build.
+//! `src/uapi.rs` includes. A mismatch fails the build.
 
 use std::{env, fs, path::PathBuf, process::Command};
 
@@ -19,11 +19,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CC");
 
     // The program runs here, so its answers are the target's only when the
-    // target is the build host (relay-read is built for x86_64 Linux, on it).
+    // target is the build host (relay-consumer is built for x86_64 Linux, on it).
     let (host, target) = (env::var("HOST").unwrap(), env::var("TARGET").unwrap());
     assert_eq!(
         host, target,
-        "relay-read checks its uapi types by running a C program: build it on its target"
+        "relay-consumer checks its uapi types by running a C program: build it on its target"
     );
 
     let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
