@@ -23,18 +23,18 @@ mod kunit_support;
 mod kunit_tests;
 // The safe API for Rust client modules; relay_rs' own tests use it too, and
 // its inline write paths' view of the C structures is checked here.
-#[path = "include/relay_rs.rs"]
-mod relay_rs_api;
+#[path = "include/relay_rs/mod.rs"]
+pub mod relay_rs_api;
 
 const _: () = {
     use core::mem::offset_of;
-    use relay_rs_api::RAW_OFFSETS as API;
-    assert!(API[0] == offset_of!(bindings::rchan, subbuf_size));
-    assert!(API[1] == offset_of!(bindings::rchan, buf));
-    assert!(API[2] == offset_of!(bindings::rchan_buf, data));
-    assert!(API[3] == offset_of!(bindings::rchan_buf, offset));
-    assert!(API[4] == offset_of!(bindings::rchan_buf, committed));
-    assert!(API[5] == offset_of!(bindings::rchan_buf, records));
+    let api = relay_rs_api::OFFSETS;
+    assert!(api.subbuf_size == offset_of!(bindings::rchan, subbuf_size));
+    assert!(api.buf == offset_of!(bindings::rchan, buf));
+    assert!(api.data == offset_of!(bindings::rchan_buf, data));
+    assert!(api.offset == offset_of!(bindings::rchan_buf, offset));
+    assert!(api.committed == offset_of!(bindings::rchan_buf, committed));
+    assert!(api.records == offset_of!(bindings::rchan_buf, records));
     // The Rust API's copies of the protocol's constants and fit rule.
     assert!(relay_rs_api::NO_RESERVATION == buffer::ring::NO_RESERVATION);
     assert!(relay_rs_api::UNCOMMITTED == buffer::ring::UNCOMMITTED);

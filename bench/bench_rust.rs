@@ -12,8 +12,8 @@ use core::{
 };
 use kernel::{c_str, prelude::*};
 
-#[path = "../include/relay_rs.rs"]
-mod relay_rs;
+#[path = "../include/relay_rs/mod.rs"]
+pub mod relay_rs;
 
 use relay_rs::{Callbacks, Channel, SubbufStart};
 

@@ -8,8 +8,8 @@
 
 use kernel::{bindings, c_str, prelude::*};
 
-#[path = "../include/relay_rs.rs"]
-mod relay_rs;
+#[path = "../include/relay_rs/mod.rs"]
+pub mod relay_rs;
 
 module! {
     type: RustRelaySample,

@@ -5,8 +5,8 @@
 
 use kernel::prelude::*;
 
-#[path = "../include/relay_rs.rs"]
-mod relay_rs;
+#[path = "../include/relay_rs/mod.rs"]
+pub mod relay_rs;
 
 module! {
     type: Case,

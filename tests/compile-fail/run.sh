@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds each case of tests/compile-fail/ as a Rust client module of the
-# safe API (include/relay_rs.rs) against KDIR and checks that rustc refuses
+# safe API (include/relay_rs/) against KDIR and checks that rustc refuses
 # it with the error code its first line names (`// expect: E0499`), or
 # accepts it (`// expect: ok`). Prints one `test compile_fail::NAME ... ok`
 # (or FAILED) line per case, as cargo test does, for tests/report.py.
@@ -17,7 +17,7 @@ top=$(cd "$here/../.." && pwd)
 rm -rf "$out"
 mkdir -p "$out/include"
 out=$(cd "$out" && pwd)
-cp "$top/include/relay_rs.rs" "$out/include/"
+cp -r "$top/include/relay_rs" "$out/include/"
 export PATH=/usr/lib/llvm-19/bin:$HOME/.cargo/bin:$PATH
 for f in "$here"/*.rs; do
 	name=$(basename "$f" .rs)

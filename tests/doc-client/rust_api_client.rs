@@ -26,8 +26,8 @@ use kernel::sync::Arc;
 use kernel::workqueue::{new_work, RawWorkItem, Work, WorkItem};
 use kernel::{bindings, c_str};
 
-#[path = "../../include/relay_rs.rs"]
-mod relay_rs;
+#[path = "../../include/relay_rs/mod.rs"]
+pub mod relay_rs;
 
 module! {
     type: RustApiClient,

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What makes a producer of a buffer: [`IrqsDisabled`], which pins the
+//! task to its CPU, and, for a global channel, the writers' lock that
+//! [`Shared`] holds and [`GlobalLocked`] proves held.
+
+use super::{arch, callbacks::Callbacks};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicU32, Ordering},
+};
+use kernel::{
+    prelude::*,
+    sync::{
+        lock::{spinlock::SpinLockBackend, Guard},
+        SpinLock,
+    },
+};
+
+/// Local interrupts disabled on this CPU until drop (`local_irq_save()`),
+/// which also pins the task to the CPU. On kernels that trace IRQ flags
+/// (lockdep), lockdep is told, as `local_irq_save()` tells it.
+#[must_use = "interrupts are enabled again when the guard drops"]
+pub struct IrqsDisabled {
+    flags: usize,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl IrqsDisabled {
+    /// Disables local interrupts (`local_irq_save()`).
+    #[inline(always)]
+    pub fn new() -> Self {
+        Self {
+            flags: arch::irq_save(),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Were interrupts enabled before? Then no other `IrqsDisabled` of
+    /// this CPU is alive (each keeps them off until it drops).
+    #[inline(always)]
+    pub(super) fn outermost(&self) -> bool {
+        arch::irqs_enabled(self.flags)
+    }
+}
+
+impl Drop for IrqsDisabled {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: `flags` came from `irq_save` in `new` on this CPU (the
+        // guard is not `Send`). Only the outermost guard re-enables
+        // interrupts; a guard that found them off restores nothing.
+        unsafe { arch::irq_restore(self.flags) };
+    }
+}
+
+/// What a [`Channel`] owns beside the C channel: the client's data, and
+/// the lock that serialises the writers of a global channel.
+#[pin_data]
+pub(super) struct Shared<T: Callbacks> {
+    /// Taken with interrupts off by every writer of a global channel (not
+    /// used by per-CPU channels).
+    #[pin]
+    pub(super) global: SpinLock<()>,
+    /// The CPU that holds `global`, plus one (0: none). Written only by
+    /// the holder, while it holds it, with interrupts off: a CPU that reads
+    /// its own number here is inside its own holder, which called it.
+    pub(super) owner: AtomicU32,
+    pub(super) data: T::Data,
+}
+
+/// The right to produce into a global channel's buffer on this CPU, with
+/// interrupts off: its lock taken, or already held by this CPU (a `write`
+/// from inside this CPU's own [`Producer`], or from a `subbuf_start` that
+/// a write of this CPU reached), or nothing for a per-CPU channel.
+pub(super) struct GlobalLocked<'a> {
+    pub(super) guard: Option<Guard<'a, (), SpinLockBackend>>,
+    pub(super) owner: &'a AtomicU32,
+}
+
+impl Drop for GlobalLocked<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            // Before the unlock (the guard drops after this).
+            self.owner.store(0, Ordering::Relaxed);
+        }
+    }
+}
