@@ -10,7 +10,7 @@ TOP := $(CURDIR)
 , := ,
 export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup modules demo test host-test bench check clean
+.PHONY: all setup modules demo test host-test bench check rustdoc clean
 
 all: modules
 
@@ -56,6 +56,12 @@ host-test: setup
 		{ echo "test miri::build_or_run ... FAILED"; tail -30 $(TOP)/build/miri.log; }; \
 	  grep -E '^test .* \.\.\. (ok|FAILED)' $(TOP)/build/miri.log | sed 's/^test /test miri::/'; } | \
 		tee -a $(TOP)/build/host-test.log
+	@# The consumer library's unit and doc tests.
+	@cd $(TOP)/tools/relay-consumer && \
+	{ cargo test --release >$(TOP)/build/relay-consumer-test.log 2>&1 || \
+		{ echo "test relay_consumer::build_or_run ... FAILED"; tail -30 $(TOP)/build/relay-consumer-test.log; }; \
+	  grep -E '^test .* \.\.\. (ok|FAILED)' $(TOP)/build/relay-consumer-test.log | \
+		sed 's/^test /test relay_consumer::/'; } | tee -a $(TOP)/build/host-test.log
 
 demo: setup
 	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
@@ -89,7 +95,21 @@ bench: setup
 	done; \
 	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
 
-# rustfmt, clippy, checkpatch and kernel-doc, all of which must stay clean.
+# The Rust client API's documentation (include/relay_rs/, through its doc
+# root doc.rs), built against the kernel crate of the tree, warnings as
+# errors: build/rustdoc/relay_rs_client/index.html.
+rustdoc_cmd = (cd $(1) && RUSTC_BOOTSTRAP=1 rustdoc --edition=2021 --target=./scripts/target.json \
+	@./include/generated/rustc_cfg --cfg MODULE -Zunstable-options -Zcrate-attr=no_std \
+	-Zcrate-attr='feature(arbitrary_self_types,lint_reasons,used_with_arg)' \
+	-Zallow-features=arbitrary_self_types,lint_reasons,used_with_arg \
+	--extern kernel -L ./rust/ --sysroot=/dev/null --crate-name relay_rs_client -D warnings \
+	-o $(TOP)/build/rustdoc $(TOP)/include/relay_rs/doc.rs)
+rustdoc: setup
+	@kdir=$(call kdir,base) && $(call rustdoc_cmd,$$kdir) && \
+	echo "rustdoc: $(TOP)/build/rustdoc/relay_rs_client/index.html"
+
+# rustfmt, clippy, checkpatch, kernel-doc and the client API's rustdoc,
+# all of which must stay clean.
 check: setup
 	@kdir=$(call kdir,base) && \
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
@@ -110,7 +130,8 @@ check: setup
 	out=$$($$kdir/source/scripts/kernel-doc -none -Wall -Werror $(TOP)/include/relay_rs.h \
 		$(TOP)/include/uapi/relay_rs.h 2>&1) && [ -z "$$out" ] || \
 		{ printf '%s\n' "$$out" >&2; echo "check: kernel-doc found problems" >&2; exit 1; }; \
-	echo "check: rustfmt, clippy, checkpatch and kernel-doc clean"
+	$(call rustdoc_cmd,$$kdir) || { echo "check: rustdoc found problems" >&2; exit 1; }; \
+	echo "check: rustfmt, clippy, checkpatch, kernel-doc and rustdoc clean"
 
 clean:
 	@kdir=$(call kdir,base) && $(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true

@@ -3,8 +3,9 @@
 //! Safe Rust API of relay_rs, for Rust modules that log through it.
 //!
 //! A Rust module cannot link another module's crate, so mount this folder
-//! as a module of yours (`#[path = ".../include/relay_rs/mod.rs"] mod
-//! relay_rs;`); it declares the functions `relay_rs.ko` exports and wraps
+//! as a public module of yours (`#[path = ".../include/relay_rs/mod.rs"]
+//! pub mod relay_rs;`: public, so that what a client does not use is not
+//! dead code in it); it declares the functions `relay_rs.ko` exports and wraps
 //! them in safe types. relay_rs' own KUnit suite uses the same files.
 //!
 //! # Files

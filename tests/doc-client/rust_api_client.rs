@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A Rust client of relay_rs written from its documentation alone (README
-//! "API", the module documentation and doc comments of include/relay_rs.rs).
+//! A Rust client of relay_rs written from its documentation alone (docs/api.md,
+//! the module documentation and doc comments of include/relay_rs/).
 //!
 //! On load it opens a per-CPU channel (`docrs<cpu>`) and a global one
 //! (`docrs_g0`), runs one writer per online CPU (a `kernel::workqueue` item
@@ -141,7 +141,7 @@ fn fill(buf: &mut [u8], stream: usize, cpu: u32, seq: u64) {
 }
 
 extern "C" {
-    /// relay_rs' export (README, API table): the current CPU.
+    /// relay_rs' export (docs/api.md): the current CPU.
     fn relay_rs_this_cpu() -> u32;
 }
 
