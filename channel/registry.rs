@@ -5,8 +5,8 @@
 //! The lock (6.12's `relay_channels_mutex`) serialises channel open,
 //! close, flush, reset, late file setup and CPU hotplug; the list it
 //! protects is what the hotplug callback walks to give a CPU that comes
-//! online a buffer in every open channel. Taken after the hotplug lock
-//! (`cpus_read_lock`), before any buffer's consumers' lock.
+//! online a buffer in every open channel. Its place in the lock order is
+//! in the README's list of locks ("Locks, in the order they may be taken").
 
 use crate::{
     channel::Channel,
