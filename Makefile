@@ -96,24 +96,22 @@ bench: setup
 	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
 
 # The Rust client API's documentation (include/relay_rs/, through its doc
-# root doc.rs), built against the kernel crate of the tree, warnings as
-# errors: build/rustdoc/relay_rs_client/index.html.
-rustdoc_cmd = (cd $(1) && RUSTC_BOOTSTRAP=1 rustdoc --edition=2021 --target=./scripts/target.json \
-	@./include/generated/rustc_cfg --cfg MODULE -Zunstable-options -Zcrate-attr=no_std \
-	-Zcrate-attr='feature(arbitrary_self_types,lint_reasons,used_with_arg)' \
-	-Zallow-features=arbitrary_self_types,lint_reasons,used_with_arg \
-	--extern kernel -L ./rust/ --sysroot=/dev/null --crate-name relay_rs_client -D warnings \
-	-o $(TOP)/build/rustdoc $(TOP)/include/relay_rs/doc.rs)
+# root doc.rs), built by Kbuild with the flags the tree gives a module's
+# rustc, warnings as errors: build/rustdoc/relay_rs_client/index.html.
+rustdoc_cmd = $(MAKE) -s -C $(1) M=$(TOP) LLVM=1 build/rustdoc/
 rustdoc: setup
 	@kdir=$(call kdir,base) && $(call rustdoc_cmd,$$kdir) && \
 	echo "rustdoc: $(TOP)/build/rustdoc/relay_rs_client/index.html"
 
 # rustfmt, clippy, checkpatch, kernel-doc and the client API's rustdoc,
-# all of which must stay clean.
+# all of which must stay clean. (The compile-fail prelude is left out of
+# rustfmt: its mount of the API resolves only in run.sh's build copy.)
 check: setup
 	@kdir=$(call kdir,base) && \
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
-		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs && \
+		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs \
+		$(TOP)/tests/doc-client/rust_api_client.rs $(TOP)/include/relay_rs/doc.rs \
+		$(filter-out %/prelude.rs,$(wildcard $(TOP)/tests/compile-fail/*.rs)) && \
 	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-consumer && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \

@@ -28,6 +28,9 @@ pub struct IrqsDisabled {
 
 impl IrqsDisabled {
     /// Disables local interrupts (`local_irq_save()`).
+    // No `Default`: making a guard disables interrupts, an action that a
+    // `..Default::default()` or `unwrap_or_default()` would hide.
+    #[allow(clippy::new_without_default)]
     #[inline(always)]
     pub fn new() -> Self {
         Self {

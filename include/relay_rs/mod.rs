@@ -81,7 +81,8 @@
 //!         true // overwrite the oldest data when full
 //!     }
 //! }
-//! let chan = relay_rs::Channel::<Recorder>::open(Some(c_str!("rec")), 4096, 4, AtomicUsize::new(0))?;
+//! let data = AtomicUsize::new(0);
+//! let chan = relay_rs::Channel::<Recorder>::open(Some(c_str!("rec")), 4096, 4, data)?;
 //! if let Some(mut producer) = chan.producer() {
 //!     if let Some(mut slot) = producer.reserve(16) {
 //!         slot.copy_from_slice(&[0u8; 16]);

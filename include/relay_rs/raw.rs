@@ -140,15 +140,16 @@ pub const STATS_OVERWRITTEN: c_int = 1 << 2;
 
 /// `RELAY_RS_NO_RESERVATION`: `committed` when no reservation is pending.
 pub const NO_RESERVATION: usize = usize::MAX;
-/// What marks a [`Reservation`](super::Reservation) not committed yet: `committed` is
-/// `offset + UNCOMMITTED` (relay_rs' `ring::UNCOMMITTED`); no switch
-/// happens while it is marked.
+/// What marks a [`Reservation`](super::Reservation) not committed yet:
+/// `committed` is `offset + UNCOMMITTED` (relay_rs' `ring::UNCOMMITTED`);
+/// no switch happens while it is marked.
 pub const UNCOMMITTED: usize = (1 << (usize::BITS - 1)) | (1 << (usize::BITS - 2));
 
 /// Does a record of `length` bytes fit at `offset` of a sub-buffer of
 /// `subbuf_size` bytes? Exactly relay_rs' `ring::fits`, the rule of every
-/// write path: a sum that overflows does not fit. For [`Producer::reserve`](super::Producer::reserve),
-/// whose length is any `usize`.
+/// write path: a sum that overflows does not fit. For
+/// [`Producer::reserve`](super::Producer::reserve), whose length is any
+/// `usize`.
 #[inline(always)]
 pub const fn fits(offset: usize, length: usize, subbuf_size: usize) -> bool {
     match offset.checked_add(length) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-// Shared by every case (run.sh appends one case to it): a Rust client module
-// of the safe API, as a client writes one.
+//! Shared by every case (run.sh appends one case to it): a Rust client module
+//! of the safe API, as a client writes one.
 
 use kernel::prelude::*;
 
