@@ -117,7 +117,8 @@ check: setup
 	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-harness && cargo fmt --check) || \
 		{ echo "check: rustfmt found unformatted code" >&2; exit 1; }; \
-	touch $(TOP)/relay_rs.rs && \
+	touch $(TOP)/relay_rs.rs $(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs \
+		$(TOP)/tests/doc-client/rust_api_client.rs && \
 	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
 		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
 	for f in $(TOP)/include/*.h $(TOP)/include/uapi/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] \
