@@ -153,6 +153,18 @@ struct rchan {
  * debugfs_remove(), the mapping callbacks do nothing. The mapping callbacks
  * are not called once relay_rs_close() has returned. relay_rs never writes
  * to this structure.
+ *
+ * Context: @subbuf_start runs in the producer's context (any context the
+ * write paths allow). @create_buf_file and @remove_buf_file run in process
+ * context under relay_rs' channels lock (from relay_rs_open(), CPU hotplug
+ * and relay_rs_late_setup_files() also under the CPU hotplug lock), so they
+ * must not call what takes that lock: relay_rs_open(),
+ * relay_rs_late_setup_files(), relay_rs_close(), and relay_rs_flush() or
+ * relay_rs_reset() of a per-CPU channel. @buf_mapped and
+ * @buf_unmapped run under the mapping's mmap lock and the channel's client
+ * lock, which relay_rs_close() takes: they must not call relay_rs_close(),
+ * nor relay_rs_subbufs_consumed(), whose readers' lock read() holds while
+ * it faults on user memory (taking the mmap lock after it).
  */
 struct rchan_callbacks {
 	int (*subbuf_start)(struct rchan_buf *buf, void *subbuf,
