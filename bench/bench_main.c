@@ -313,9 +313,10 @@ static int open_all(unsigned int g)
 /*
  * Allocations made before a round's channels, of random sizes and counts.
  * QEMU's soft TLB is direct mapped: two pages a loop touches that share an
- * entry evict each other on every record, which in wall time cost one
- * implementation up to 15% in some cases and the other in others, the same
- * in every round. Fresh channels every round, shifted by these, make that
+ * entry evict each other on every record, which in wall time penalises one
+ * implementation in some cases and the other in others, the same in every
+ * round (bench/README.md measures it). Fresh channels every round, shifted
+ * by these, make that
  * luck vary from round to round instead of biasing a case's median.
  */
 static const size_t spacer_sizes[] = { 128, 256, 512, 1024, 2048, 4096 };

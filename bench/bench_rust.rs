@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The benchmark's Rust writer: relay_rs through its safe Rust API
-//! (`include/relay_rs.rs`), linked into `relay_rs_bench.ko` next to the C
+//! (`include/relay_rs/`), linked into `relay_rs_bench.ko` next to the C
 //! writers and called from `bench_main.c` with the same loop contract
 //! (`bench.h`).
 

@@ -53,7 +53,7 @@ EXPORT_SYMBOL_GPL(relay_rs_this_cpu);
 
 #if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
 /*
- * The Rust API (include/relay_rs.rs) inlines these on native x86-64; other
+ * The Rust API (include/relay_rs/) inlines these on native x86-64; other
  * architectures' Rust clients call them here.
  */
 unsigned long relay_rs_local_irq_save(void)

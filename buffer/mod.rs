@@ -96,7 +96,7 @@ struct Accounting {
 /// and `raw.read_wait` and `raw.wakeup_work` are initialised. The ring's
 /// counters in `raw` are written by its producer and consumers as the
 /// protocol in [`ring`] says: through [`Ring`], or by the inline fast paths
-/// of `include/relay_rs.h` and `include/relay_rs.rs`, which follow it
+/// of `include/relay_rs.h` and `include/relay_rs/`, which follow it
 /// store for store.
 #[repr(C)]
 #[pin_data(PinnedDrop)]

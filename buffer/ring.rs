@@ -24,7 +24,7 @@
 //! producer's fast paths follow this one store for store: the C header's
 //! inline `relay_rs_write()`, `__relay_rs_write()` and `relay_rs_reserve()`
 //! (`include/relay_rs.h`), the Rust API's `write` and `reserve`
-//! (`include/relay_rs.rs`), and [`Ring::room`], [`Ring::wrote`] and
+//! (`include/relay_rs/`), and [`Ring::room`], [`Ring::wrote`] and
 //! [`Ring::reserved`] here, which the tests drive. Everything else the
 //! producer does (a switch) is out of line, in this file.
 //!

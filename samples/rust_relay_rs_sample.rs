@@ -3,7 +3,7 @@
 //! Rust sample client of relay_rs: the same checksummed records as the C
 //! sample (`relay_rs_sample_record.h`), written from every online CPU in
 //! interrupt context (an IPI), through the safe wrapper in
-//! `include/relay_rs.rs`. The files are `rust_sample<cpu>` in the debugfs
+//! `include/relay_rs/`. The files are `rust_sample<cpu>` in the debugfs
 //! root; the summary goes to the kernel log as `rust_relay_rs_sample: ...`.
 
 use kernel::{bindings, c_str, prelude::*};

@@ -754,7 +754,7 @@ extern "C" fn read_at_ring_end_after_switch(_t: *mut bindings::kunit) {
     }
 }
 
-// ---- the safe Rust API (include/relay_rs.rs) ----
+// ---- the safe Rust API (include/relay_rs/) ----
 
 mod safe_api {
     use super::*;
@@ -1213,7 +1213,7 @@ mod safe_api {
 /// every record must have the outcome the script names, so that a script
 /// provably covers what it says it covers.
 ///
-/// The safe Rust API (`include/relay_rs.rs`) is a lane too, compared with
+/// The safe Rust API (`include/relay_rs/`) is a lane too, compared with
 /// ring.rs reserving to commit as it does, where a reservation is
 /// reserved, filled and committed in one step ([`Driver::reserve_fill`]).
 mod lockstep {
@@ -1462,7 +1462,7 @@ mod lockstep {
         }
     }
 
-    /// The safe Rust API (`include/relay_rs.rs`): `write`, `producer()` then
+    /// The safe Rust API (`include/relay_rs/`): `write`, `producer()` then
     /// `Producer::write`, and `Producer::reserve` filled and dropped (the
     /// commit), all inline, as a client module gets them.
     pub(super) struct RustApi(api::Channel<LockstepRs>);
