@@ -113,6 +113,10 @@ unsafe extern "C" fn subbuf_start_tramp<T: Callbacks>(
 /// # Safety
 ///
 /// Called by relay_rs with the arguments of `create_buf_file`.
+// `inline` so that, although the public `Channel::open` reaches it through
+// `VTable`, it is emitted only in the clients whose global channel's table
+// points to it, as the generic `subbuf_start_tramp` is.
+#[inline]
 unsafe extern "C" fn create_global_tramp(
     filename: *const c_char,
     parent: *mut c_void,
