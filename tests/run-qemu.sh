@@ -21,6 +21,9 @@ export PATH=$HOME/.cargo/bin:$PATH
 for t in relay-check relay-read relay-harness; do
 	(cd "$top/tools/$t" && cargo build --release -q)
 done
+# The consumer library's client written from its documentation alone.
+dcc="$top/tests/doc-client/consumer"
+(cd "$dcc" && cargo build --release -q)
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
@@ -38,6 +41,7 @@ for c in "$top"/tests/doc-client/*.c; do
 	case $c in *.mod.c) continue ;; esac
 	gcc -static -O2 -Wall -Wextra -Werror -o "$root/bin/$(basename "$c" .c)" "$c"
 done
+cp "$dcc/target/x86_64-unknown-linux-gnu/release/relay-consumer-client" "$root/bin/"
 cp "$top"/tests/guest/*.sh "$root/tests/"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh

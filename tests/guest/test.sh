@@ -244,6 +244,43 @@ check "live producer on all CPUs, read mode, conservation" live_mode read
 check "live producer on all CPUs, mmap mode, conservation" live_mode mmap
 check "live producer on all CPUs, splice mode, conservation" live_mode splice
 
+# The consumer library's client written from its documentation alone
+# (tests/doc-client/consumer/): live writers on every CPU, the client in each
+# of read, mmap and splice (a thread per CPU file, records framed by their
+# header and checked, losses from the stats file), which stops once idle
+# after the flush that follows the writers; records read + lost (per the
+# channel's stats) = written (per the summary), no bad record.
+consumer_doc_client() {
+	ncpu=$(grep -c ^processor /proc/cpuinfo)
+	nr=5000
+	rc=0
+	for m in read mmap splice; do
+		t0=$(date +%s)
+		insmod /modules/relay_rs_sample.ko live=1 nr_records=$nr record_size=200 \
+			subbuf_size=8192 n_subbufs=8 || return 1
+		relay-consumer-client $S cpu $m --idle 2000 >/tmp/dcc.$m.out 2>&1 &
+		p=$!
+		writers_done $S/summary
+		echo flush >$S/ctl
+		wait $p || rc=1
+		cp $S/summary /tmp/dcc.$m.sum
+		rmmod relay_rs_sample
+		cat /tmp/dcc.$m.out
+		written=$(awk '$1 == "cpu" && $3 == "written" { n += $4 } END { print n }' /tmp/dcc.$m.sum)
+		res=$(sed -n 's/^records \([0-9]*\) lost \([0-9]*\) bad \([0-9]*\)$/\1 \2 \3/p' /tmp/dcc.$m.out)
+		set -- $res
+		echo "$m: written $written read ${1:-?} lost ${2:-?} bad ${3:-?} in $(($(date +%s) - t0)) s"
+		if [ -z "$res" ] || [ $(($1 + $2)) != "$written" ] || [ "$3" != 0 ] ||
+			[ "$written" != $((nr * ncpu)) ]; then
+			cat /tmp/dcc.$m.sum
+			rc=1
+		fi
+	done
+	return $rc
+}
+[ -x /bin/relay-consumer-client ] &&
+	check "consumer library doc client: live writers, read/mmap/splice, read + lost = written, no bad record" consumer_doc_client
+
 # The Rust sample: records written from IPI context through the safe wrapper.
 rust_sample() {
 	dmesg -c >/dev/null
