@@ -25,6 +25,21 @@
 //! sub-buffers, so a fixed size or a length header is enough to cut the
 //! stream back into records).
 //!
+//! What a consumer sees, and when: `poll()` reports a buffer readable only
+//! when a sub-buffer is complete (or the channel was flushed or closed),
+//! so in every mode the loop wakes for completed sub-buffers; the partly
+//! filled one of a producer that went quiet is seen after a flush
+//! (`relay_rs_flush()` by the kernel client) or the close. A consumer that
+//! stops on [`Options::idle_timeout`] should therefore follow a flush.
+//!
+//! Exact losses: the stats file goes with the channel's other files when
+//! the kernel client closes it, so read [`Stats`] while the channel is
+//! open, after the producers stopped and the consumers drained what was
+//! there (for example: producers done, flush, consumers idle, then
+//! [`Stats::read`], then the close). A snapshot taken while records flow is
+//! a lower bound. A consumer that runs until the hang-up can only report
+//! the losses it read before it.
+//!
 //! The position in a buffer belongs to the buffer, not to the descriptor:
 //! run one consumer per buffer, a thread each for a per-CPU channel (as
 //! `examples/cat.rs` and `relay-read` do), since a producer that outruns
@@ -52,11 +67,12 @@
 //!         Ok(bytes)
 //!     }));
 //! }
-//! // Read the stats while the channel is open: its files go when it closes.
-//! let stats = Stats::read(&stats_path(dir, "cpu"))?;
 //! for t in threads {
 //!     println!("{} bytes", t.join().unwrap()?);
 //! }
+//! // After the consumers drained (here: Ctrl-C once the producers are
+//! // done), before the channel closes: its files, this one too, go then.
+//! let stats = Stats::read(&stats_path(dir, "cpu"))?;
 //! println!("{} records lost ({} overwritten)", stats.lost(), stats.overwritten);
 //! # Ok::<(), std::io::Error>(())
 //! ```
@@ -70,6 +86,24 @@
 //! for record in c.records(FixedSize(100)) {
 //!     let record = record?;
 //!     assert_eq!(record.len(), 100);
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Records with a length header (here a native-endian `u32` of the whole
+//! record's length at its start), framed by a closure; the closure's
+//! argument type must be written out:
+//!
+//! ```no_run
+//! use relay_consumer::{Consumer, Mode, Options};
+//!
+//! let c = Consumer::open("/sys/kernel/debug/relay_rs_sample/cpu0", Mode::Read, Options::default())?;
+//! let framing = |head: &[u8]| -> Option<usize> {
+//!     let len = u32::from_ne_bytes(head.get(..4)?.try_into().ok()?) as usize;
+//!     Some(len.max(4))
+//! };
+//! for record in c.records(framing) {
+//!     println!("{} bytes", record?.len());
 //! }
 //! # Ok::<(), std::io::Error>(())
 //! ```

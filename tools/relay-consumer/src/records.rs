@@ -19,7 +19,15 @@
 /// How long the record at the head of a buffer's stream is.
 ///
 /// Implemented by [`FixedSize`] and by every `FnMut(&[u8]) -> Option<usize>`
-/// closure.
+/// closure (write its argument's type, `|head: &[u8]| ...`: Rust does not
+/// infer it through the trait).
+///
+/// The framing trusts its answers: a length longer than what will ever
+/// arrive makes the record wait (its bytes stay in the records' pending
+/// bytes), and there is no resynchronisation. A client that may meet a
+/// damaged header should bound the length itself, e.g. by the channel's
+/// sub-buffer size (no record is longer: records never straddle
+/// sub-buffers) and the header's own checks.
 pub trait Framing {
     /// The length of the record that `head` begins with, `head` being every
     /// byte not yet framed (at least one), or `None` if more bytes are

@@ -30,6 +30,14 @@ pub struct BufferStats {
     pub overwritten: u64,
 }
 
+impl BufferStats {
+    /// Records this buffer lost for any reason: `lost_full + lost_big +
+    /// overwritten`.
+    pub fn lost(&self) -> u64 {
+        self.lost_full + self.lost_big + self.overwritten
+    }
+}
+
 /// A snapshot of a channel's stats file.
 ///
 /// The file is a header line, one line per buffer (`cpu produced consumed
@@ -66,14 +74,18 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Reads and parses the stats file at `path`.
+    /// Reads and parses the stats file at `path`: an I/O error of kind
+    /// [`io::ErrorKind::InvalidData`] (wrapping a [`StatsError`]) if the
+    /// file is not a stats file. Read it while the channel is open (see the
+    /// crate documentation for when its counts are exact).
     pub fn read(path: &Path) -> io::Result<Stats> {
         fs::read_to_string(path)?
             .parse()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
-    /// Records lost for any reason, over every buffer.
+    /// Records lost for any reason, over every buffer: `lost_full +
+    /// lost_big + overwritten`.
     pub fn lost(&self) -> u64 {
         self.lost_full + self.lost_big + self.overwritten
     }
