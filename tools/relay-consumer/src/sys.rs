@@ -124,20 +124,21 @@ impl Mapping {
         }
         let n = end - start;
         dst.reserve(n);
-        // SAFETY: `start..end` lies within the live mapping (checked above;
-        // it is unmapped only on drop), readable (PROT_READ); `dst` has room
-        // for `n` more bytes (reserved) and is not mapped memory, so the two
-        // do not overlap. No reference to the mapped bytes is formed: they
-        // are copied as they are, possibly while the kernel writes them
-        // (overwrite mode), and any byte pattern is a valid `u8`.
+        // No reference to the mapped bytes is formed: they are copied as
+        // they are, possibly while the kernel writes them (overwrite mode),
+        // and any byte pattern is a valid `u8`.
+        // SAFETY: `start..end` is within the live, readable mapping (checked
+        // above; unmapped only on drop); `dst` has room for `n` more bytes
+        // (reserved) and is not mapped memory, so the two do not overlap.
         unsafe {
             ptr::copy_nonoverlapping(
                 self.addr.cast::<u8>().add(start),
                 dst.as_mut_ptr().add(dst.len()),
                 n,
-            );
-            dst.set_len(dst.len() + n);
-        }
+            )
+        };
+        // SAFETY: the `n` bytes past the old length were just initialised.
+        unsafe { dst.set_len(dst.len() + n) };
         true
     }
 }

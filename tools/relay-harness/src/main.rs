@@ -341,10 +341,13 @@ fn mmap_abuse(file: &str) -> ExitCode {
                     io::Error::last_os_error()
                 );
             }
-            // SAFETY: touching every page of the read-only mapping.
+            // Touching every page of the read-only mapping.
             let sum: u64 = (0..len)
                 .step_by(page)
-                .map(|o| unsafe { *(p as *const u8).add(o) } as u64)
+                .map(|o| {
+                    // SAFETY: `o < len`: a byte of the live, readable mapping.
+                    u64::from(unsafe { *(p as *const u8).add(o) })
+                })
                 .sum();
             println!(
                 "mmap-abuse: whole read-only map works ({} pages, sum {sum})",
