@@ -278,6 +278,8 @@ pub struct Consumer {
     file: File,
     how: How,
     opts: Options,
+    /// The copy buffer of `read()` and of splicing into a non-file sink,
+    /// allocated on first use (mmap and sendfile consumers never need it).
     buf: Vec<u8>,
     chunks: Sink,
     follower: Option<Follower>,
@@ -319,7 +321,7 @@ impl Consumer {
             Mode::Sendfile => How::Sendfile,
         };
         Ok(Consumer {
-            buf: vec![0; opts.bufsize.max(1)],
+            buf: Vec::new(),
             file,
             how,
             opts,
@@ -397,7 +399,7 @@ impl Consumer {
     /// returns the bytes read (0: nothing now). Usable in every mode, the
     /// position being the buffer's.
     pub fn read_once(&mut self, sink: &mut Sink) -> io::Result<u64> {
-        let n = match (&self.file).read(&mut self.buf) {
+        let n = match (&self.file).read(scratch(&mut self.buf, self.opts.bufsize)) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
             Err(e) => return Err(e),
@@ -484,8 +486,9 @@ impl Consumer {
                     // Zero copy all the way into the output file.
                     Some(out) => sys::splice(from.as_fd(), out, left, 0)?,
                     None => {
-                        let len = left.min(self.buf.len());
-                        let r = (&*from).read(&mut self.buf[..len])?;
+                        let buf = scratch(&mut self.buf, self.opts.bufsize);
+                        let len = left.min(buf.len());
+                        let r = (&*from).read(&mut buf[..len])?;
                         sink.write(&self.buf[..r])?;
                         r
                     }
@@ -576,6 +579,14 @@ impl<F: crate::Framing> Iterator for RecordStream<F> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_record().transpose()
     }
+}
+
+/// `buf`, grown to `bufsize` bytes (at least one) the first time it is used.
+fn scratch(buf: &mut Vec<u8>, bufsize: usize) -> &mut [u8] {
+    if buf.is_empty() {
+        buf.resize(bufsize.max(1), 0);
+    }
+    buf
 }
 
 #[cfg(test)]

@@ -116,11 +116,11 @@ impl Mapping {
         Ok(Mapping { addr, len })
     }
 
-    /// Appends bytes `start..end` of the mapping to `dst`; returns false,
-    /// appending nothing, if the range is not within the mapping.
-    pub fn copy_out(&self, start: usize, end: usize, dst: &mut Vec<u8>) -> bool {
+    /// Appends bytes `start..end` of the mapping to `dst`; appends nothing
+    /// if the range is not within the mapping.
+    pub fn copy_out(&self, start: usize, end: usize, dst: &mut Vec<u8>) {
         if start > end || end > self.len {
-            return false;
+            return;
         }
         let n = end - start;
         dst.reserve(n);
@@ -139,7 +139,6 @@ impl Mapping {
         };
         // SAFETY: the `n` bytes past the old length were just initialised.
         unsafe { dst.set_len(dst.len() + n) };
-        true
     }
 }
 

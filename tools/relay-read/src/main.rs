@@ -279,7 +279,8 @@ fn main() -> ExitCode {
     // The stats file goes with the channel: keep the last snapshot taken
     // while it was open.
     let stats_file = stats_path(&args.dir, &args.base);
-    let mut last_stats = Stats::read(&stats_file).ok();
+    let read_stats = || args.stats.then(|| Stats::read(&stats_file).ok()).flatten();
+    let mut last_stats = read_stats();
     let merged = args
         .merged
         .as_ref()
@@ -306,7 +307,7 @@ fn main() -> ExitCode {
     let tty = io::stderr().is_terminal();
     while handles.iter().any(|h| !h.is_finished()) {
         thread::sleep(Duration::from_millis(200));
-        if let Ok(s) = Stats::read(&stats_file) {
+        if let Some(s) = read_stats() {
             last_stats = Some(s);
         }
         if tty {
