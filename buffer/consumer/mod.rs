@@ -17,17 +17,7 @@ use crate::bindings;
 use core::sync::atomic::Ordering;
 use kernel::{page::PAGE_SIZE, prelude::*};
 
-/// The consumers' lock, held; its data is the bytes in flight in pipes.
-pub(crate) type ReadersGuard<'a> =
-    kernel::sync::lock::Guard<'a, usize, kernel::sync::lock::mutex::MutexBackend>;
-
 impl Buffer {
-    /// Takes the consumers' lock; its data is the number of bytes spliced
-    /// into pipes and not yet released ("in flight").
-    pub(crate) fn lock_readers(&self) -> ReadersGuard<'_> {
-        self.read_lock.lock()
-    }
-
     /// A pipe released `bytes` it got from `splice_read`: consume them.
     /// True when that left no bytes in flight: the caller then gives back
     /// the reference `splice_read` took for them, after this unlocked.

@@ -59,7 +59,7 @@ impl Buffer {
         let max = len.div_ceil(PAGE_SIZE).saturating_add(1).min(MAX_PAGES);
         let mut pages = KVec::<*mut bindings::page>::with_capacity(max, GFP_KERNEL)?;
         let mut partial = KVec::<bindings::partial_page>::with_capacity(max, GFP_KERNEL)?;
-        let mut guard = self.lock_readers();
+        let mut guard = self.read_lock.lock();
         let ring = self.ring();
         let mut n = 0;
         let mut total = 0;
