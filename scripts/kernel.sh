@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Make sure a configured and fully built 6.12 kernel exists in the cache and
-# print its build directory (for KDIR=). The cache key covers the config
-# fragments, the kernel source package version and the toolchain, so the
-# kernel is rebuilt only when one of those changes.
+# Make sure a configured and fully built kernel of one supported version
+# exists in the cache and print its build directory (for KDIR=). The cache
+# key covers the version, the config fragments, the kernel source package
+# version and the toolchain, so a kernel is rebuilt only when one of those
+# changes.
 #
-# Usage: scripts/kernel.sh [variant]      (variant: base, the default)
+# Usage: scripts/kernel.sh [version [variant]]
+#   version: 7.3 (the default) or 6.12; variant: base (the default) or debug.
+# The source comes from Debian's linux-source-VERSION package, which
+# scripts/setup.sh fetches (6.12 installed from the machine's bookworm
+# sources, 7.3 downloaded from trixie-backports into the cache).
 # Environment: RELAY_RS_CACHE (default: ~/.cache/relay_rs), JOBS.
 set -euo pipefail
 
-variant=${1:-base}
+version=${1:-7.3}
+variant=${2:-base}
 # Bump when the build steps below change (the key then changes too).
 RECIPE=1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,13 +28,24 @@ frags="$top/kernel-config/base.config"
 [ "$variant" = base ] || frags="$frags $top/kernel-config/$variant.config"
 for f in $frags; do [ -f "$f" ] || { echo "kernel.sh: no fragment $f" >&2; exit 1; }; done
 
-tarball=/usr/src/linux-source-6.12.tar.xz
-[ -f "$tarball" ] || { echo "kernel.sh: $tarball missing: run scripts/setup.sh" >&2; exit 1; }
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+case $version in
+6.12)
+	tarball=/usr/src/linux-source-6.12.tar.xz
+	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) || srcver=
+	;;
+7.3)
+	# Unpacked from the .deb by scripts/setup.sh, with its version beside it.
+	tarball=$cache/linux-source-7.3/usr/src/linux-source-7.3.tar.xz
+	srcver=$(cat "$cache/linux-source-7.3/version" 2>/dev/null) || srcver=
+	;;
+*) echo "kernel.sh: unsupported kernel version '$version' (7.3 or 6.12)" >&2; exit 2 ;;
+esac
+[ -f "$tarball" ] && [ -n "$srcver" ] ||
+	{ echo "kernel.sh: $tarball missing: run scripts/setup.sh" >&2; exit 1; }
 
 key=$( {
 	cat $frags
-	echo "$srcver"
+	echo "$version $srcver"
 	rustc --version
 	bindgen --version
 	clang --version | head -1
@@ -36,7 +53,7 @@ key=$( {
 } | sha256sum | cut -c1-12)
 
 src="$cache/src-$srcver"
-build="$cache/kernel-$variant-$key"
+build="$cache/kernel-$version-$variant-$key"
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
@@ -51,7 +68,7 @@ if [ ! -f "$src/.unpacked" ]; then
 fi
 
 if [ ! -f "$build/.relay_rs_built" ]; then
-	echo "kernel.sh: building kernel '$variant' in $build (cold: about 10 minutes)" >&2
+	echo "kernel.sh: building $version kernel '$variant' in $build (cold: 10-15 minutes)" >&2
 	mkdir -p "$build"
 	mk() { make -C "$src" O="$build" LLVM=1 "$@"; }
 	mk -s tinyconfig >&2
@@ -76,7 +93,7 @@ if [ ! -f "$build/.relay_rs_built" ]; then
 	[ -f "$build/Module.symvers" ] || { echo "kernel.sh: no Module.symvers" >&2; exit 1; }
 	touch "$build/.relay_rs_built"
 	# Older builds of this variant (other fragments or toolchain) are dead weight.
-	for old in "$cache/kernel-$variant-"*; do
+	for old in "$cache/kernel-$version-$variant-"*; do
 		[ "$old" = "$build" ] || rm -rf "$old"
 	done
 fi

@@ -41,6 +41,39 @@ if [ -n "$missing" ]; then
 		die "apt-get install failed for:$missing"
 fi
 
+# Linux 7.3's source, from Debian's trixie-backports, through a private apt
+# configuration under the relay_rs cache: its own sources list, state and
+# cache directories, so the machine's apt sources stay untouched. The mirror
+# is the one the machine's own bookworm entries use; the archive keyring
+# that ships with bookworm verifies trixie.
+cache=${RELAY_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay_rs}
+src73=$cache/linux-source-7.3
+if [ ! -f "$src73/version" ]; then
+	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }') || true
+	[ -n "$mirror" ] || mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { u = $2 } /^Suites:/ && / bookworm( |$)/ { print u; exit }') || true
+	[ -n "$mirror" ] || die "no bookworm entry in the machine's apt sources to take a mirror from"
+	apt=$cache/apt-trixie
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	[ -f "$keyring" ] || die "$keyring missing (package debian-archive-keyring)"
+	mkdir -p "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/pool"
+	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" trixie \
+		"$keyring" "$mirror" trixie-backports >"$apt/sources.list"
+	aptopts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+		-o "Dir::State=$apt/state" -o "Dir::Cache=$apt/cache"
+		-o Dir::State::status=/var/lib/dpkg/status -o APT::Sandbox::User="$(id -un)")
+	echo "setup: fetching linux-source-7.3 from $mirror trixie-backports"
+	apt-get -qq "${aptopts[@]}" update || die "apt-get update (trixie, private config) failed"
+	(cd "$apt/pool" && rm -f linux-source-7.3_*.deb &&
+		apt-get -qq "${aptopts[@]}" download linux-source-7.3) ||
+		die "apt-get download linux-source-7.3 failed"
+	deb=$(ls "$apt/pool"/linux-source-7.3_*.deb)
+	rm -rf "$src73" && mkdir -p "$src73"
+	dpkg-deb -x "$deb" "$src73" || die "dpkg-deb -x $deb failed"
+	dpkg-deb -f "$deb" Version >"$src73/version"
+fi
+
 command -v rustup >/dev/null || die "rustup not found: install a Rust toolchain with rustup first"
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	echo "setup: adding rustup component rust-src"
