@@ -72,7 +72,7 @@ const _: () = {
     assert!(bindings::RELAY_RS_STATS_OVERWRITTEN as c_int == relay_rs_api::STATS_OVERWRITTEN);
 };
 
-module! {
+compat::module::module_for_kernel! {
     type: RelayRs,
     name: "relay_rs",
     author: "relay_rs developers",

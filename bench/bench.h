@@ -9,6 +9,14 @@
 
 #include <linux/types.h>
 #include <linux/percpu.h>
+#include <linux/version.h>
+
+/* The kernel's subbuf_start() parameters: 6.12's pass prev_padding too. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+#define BENCH_SUBBUF_START_PARAMS struct rchan_buf *buf, void *subbuf, void *prev
+#else
+#define BENCH_SUBBUF_START_PARAMS struct rchan_buf *buf, void *subbuf, void *prev, size_t pad
+#endif
 
 struct dentry;
 

@@ -2,9 +2,10 @@
 /* The kernel's relay, with its inline fast paths, as its C users get it. */
 #include <linux/debugfs.h>
 #include <linux/relay.h>
+#include "bench.h"
 
 /* Overwrite mode: nobody reads, every switch succeeds. */
-static int overwrite(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
+static int overwrite(BENCH_SUBBUF_START_PARAMS)
 {
 	return 1;
 }

@@ -59,7 +59,7 @@ static struct rchan *rd_chan;
 static DEFINE_PER_CPU(unsigned long, rd_lost);	/* bench_pcpu_sum() */
 static bool rd_flushing;
 
-static int rd_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
+static int rd_subbuf_start(BENCH_SUBBUF_START_PARAMS)
 {
 	if (R_BUF_FULL(buf)) {
 		/* A refused flush loses nothing: it has no record. */

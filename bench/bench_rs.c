@@ -2,9 +2,10 @@
 /* relay_rs, called from C through its public header. */
 #include <linux/debugfs.h>
 #include "../include/relay_rs.h"
+#include "bench.h"
 
 /* Overwrite mode: nobody reads, every switch succeeds. */
-static int overwrite(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
+static int overwrite(BENCH_SUBBUF_START_PARAMS)
 {
 	return 1;
 }

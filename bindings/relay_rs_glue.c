@@ -17,6 +17,7 @@
 #include <linux/dcache.h>
 #include <linux/mm.h>
 #include <linux/uio.h>
+#include <linux/debugfs.h>
 
 #include "../include/relay_rs.h"
 #include "relay_rs_glue.h"
@@ -40,6 +41,7 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room_checked);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_private_data);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_prev_padding);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
@@ -151,6 +153,14 @@ void relay_rs_glue_init_irq_work(struct irq_work *work,
 				 void (*func)(struct irq_work *))
 {
 	init_irq_work(work, func);
+}
+
+/* A function on 6.12, a _Generic() macro on 7.3. */
+struct dentry *relay_rs_glue_debugfs_create_file(const char *name, umode_t mode,
+						 struct dentry *parent, void *data,
+						 const struct file_operations *fops)
+{
+	return debugfs_create_file(name, mode, parent, data, fops);
 }
 
 void *relay_rs_glue_vmap(struct page **pages, unsigned int count)

@@ -28,7 +28,7 @@ mod wakeup;
 use crate::{
     bindings,
     channel::Channel,
-    compat::{fs, vmap::VmappedPages},
+    compat::{fs, relay, vmap::VmappedPages},
 };
 use core::{
     ptr::addr_of_mut,
@@ -63,6 +63,9 @@ struct ProducerWords {
     index: AtomicUsize,
     /// A header reserved by `subbuf_start` (see [`Counters::header`]).
     header: AtomicUsize,
+    /// See [`Counters::prev_padding`], where the kernel's `rchan_buf` has
+    /// no word for it ([`relay::prev_padding`]).
+    prev_padding: AtomicUsize,
     lost: LossStats,
 }
 
@@ -194,7 +197,7 @@ impl Buffer {
                 produced: atomic(addr_of_mut!((*r).subbufs_produced)),
                 consumed: atomic(addr_of_mut!((*r).subbufs_consumed)),
                 bytes_consumed: atomic(addr_of_mut!((*r).bytes_consumed)),
-                prev_padding: atomic(addr_of_mut!((*r).prev_padding)),
+                prev_padding: relay::prev_padding(r, &self.producer.prev_padding),
                 padding: &self.padding,
                 index: &self.producer.index,
                 written: atomic(addr_of_mut!((*r).records)),
@@ -264,6 +267,19 @@ impl Buffer {
         &self.producer.lost
     }
 
+    /// The loss counters the kernel's relay keeps in `rchan_buf` and
+    /// `rchan`, which relay_rs keeps as it does for clients that read them.
+    pub(crate) fn kernel_stats(&self) -> relay::KernelStats<'_> {
+        // SAFETY: the buffer and its channel live as long as `self`.
+        unsafe { relay::KernelStats::new(self.raw.get(), self.chan.as_raw()) }
+    }
+
+    /// The padding of the last sub-buffer completed (what 6.12 passes
+    /// `subbuf_start` as `prev_padding`).
+    pub(crate) fn prev_padding(&self) -> usize {
+        self.ring().offer().prev_padding
+    }
+
     /// Restores the empty state (`__relay_reset`): the caller guarantees that
     /// no producer or consumer runs concurrently.
     pub(crate) fn reset(&self) {
@@ -271,6 +287,7 @@ impl Buffer {
         self.finalized().store(0, Ordering::Relaxed);
         self.producer.lost.full.store(0, Ordering::Relaxed);
         self.producer.lost.too_big.store(0, Ordering::Relaxed);
+        self.kernel_stats().reset();
         self.ring().reset(&mut Hooks(self));
     }
 

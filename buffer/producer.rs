@@ -40,6 +40,9 @@ impl Buffer {
 
     /// Asks the client's `subbuf_start` for the sub-buffer at `subbuf`.
     fn subbuf_start(&self, subbuf: usize, prev_subbuf: usize, prev_padding: usize) -> bool {
+        if self.ring().is_full() {
+            self.kernel_stats().switch_found_full();
+        }
         self.chan.callbacks().subbuf_start(
             self,
             subbuf as *mut _,
@@ -87,7 +90,7 @@ impl SwitchHooks for Hooks<'_> {
 
     fn lost_too_big(&mut self, length: usize) {
         count_loss(&self.0.producer.lost.too_big);
-        self.0.chan.note_too_big(length);
+        self.0.kernel_stats().too_big(length);
     }
 }
 

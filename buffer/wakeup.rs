@@ -72,6 +72,6 @@ pub(super) unsafe extern "C" fn wakeup_readers(work: *mut bindings::irq_work) {
     // (buffers sync their irq_work before they can be freed).
     let raw = unsafe { kernel::container_of!(work, bindings::rchan_buf, wakeup_work) };
     // SAFETY: as above, `read_wait` was initialised when the buffer was made.
-    let wq = unsafe { WaitQueue::from_raw(addr_of_mut!((*raw.cast_mut()).read_wait)) };
+    let wq = unsafe { WaitQueue::from_raw(core::ptr::addr_of!((*raw).read_wait).cast_mut()) };
     wq.wake_up_interruptible();
 }

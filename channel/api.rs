@@ -4,9 +4,12 @@
 //! adapter from raw C arguments to the safe [`Channel`] and [`Buffer`] types.
 
 use super::{callbacks::Callbacks, Channel};
-use crate::{bindings, buffer::Buffer, compat::cpu::CpuId};
+use crate::{
+    bindings,
+    buffer::Buffer,
+    compat::{self, cpu::CpuId},
+};
 use kernel::ffi::{c_char, c_int, c_void};
-use kernel::str::CStr;
 
 /// Creates a relay channel (`relay_open()`).
 ///
@@ -43,7 +46,7 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
         None
     } else {
         // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
-        Some(unsafe { CStr::from_char_ptr(base_filename) })
+        Some(unsafe { compat::str::from_char_ptr(base_filename) })
     };
     // SAFETY: `cb` is NULL or valid until close, and behaves as documented
     // (caller contract).
@@ -91,7 +94,7 @@ pub(crate) unsafe extern "C" fn relay_rs_late_setup_files(
         return kernel::error::code::EINVAL.to_errno();
     }
     // SAFETY: a non-NULL `base_filename` is a C string (caller contract).
-    let base = unsafe { CStr::from_char_ptr(base_filename) };
+    let base = unsafe { compat::str::from_char_ptr(base_filename) };
     // SAFETY: an open channel; `parent` is as `late_setup_files` requires
     // (caller contract).
     match unsafe { Channel::borrow(chan).late_setup_files(base, parent) } {
@@ -375,6 +378,25 @@ pub(crate) unsafe extern "C" fn relay_rs_buf_cpu(buf: *mut bindings::rchan_buf) 
     unsafe { Buffer::from_raw(buf) }.cpu()
 }
 
+/// The padding that ended the previous sub-buffer.
+///
+/// Arguments:
+/// - `buf`: relay channel buffer
+///
+/// What 6.12 passes `subbuf_start` as `prev_padding`, for 7.3's callbacks,
+/// which do not get it. Returns the bytes of padding at the end of the
+/// sub-buffer before the one starting, 0 for the first.
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel, and the caller its `subbuf_start`
+/// callback (else the value may be stale, but reading it is no race).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_buf_prev_padding(buf: *mut bindings::rchan_buf) -> usize {
+    // SAFETY: a live buffer (caller contract).
+    unsafe { Buffer::from_raw(buf) }.prev_padding()
+}
+
 /// The default `create_buf_file` callback.
 ///
 /// Arguments:
@@ -404,7 +426,7 @@ pub(crate) unsafe extern "C" fn relay_rs_create_buf_file_default(
     _is_global: *mut c_int,
 ) -> *mut bindings::dentry {
     // SAFETY: a non-NULL `filename` is a C string (caller contract).
-    let name = (!filename.is_null()).then(|| unsafe { CStr::from_char_ptr(filename) });
+    let name = (!filename.is_null()).then(|| unsafe { compat::str::from_char_ptr(filename) });
     // SAFETY: `parent` is NULL or a live debugfs directory; `buf` is live,
     // and relay_rs removes the file (with `remove_buf_file`) before it
     // frees `buf` (caller contract).

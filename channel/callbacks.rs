@@ -5,7 +5,7 @@
 use crate::{
     bindings,
     buffer::Buffer,
-    compat::{debugfs, fs::File, sync::AssertSync},
+    compat::{self, debugfs, fs::File, sync::AssertSync},
     fileops,
 };
 use core::ffi::{c_int, c_void};
@@ -85,7 +85,9 @@ impl Callbacks {
     ) -> bool {
         match self.table().subbuf_start {
             // SAFETY: a client callback, called with a live buffer as the API promises.
-            Some(f) => unsafe { f(buf.as_raw(), subbuf, prev, prev_padding) != 0 },
+            Some(f) => unsafe {
+                compat::relay::call_subbuf_start(f, buf.as_raw(), subbuf, prev, prev_padding)
+            },
             None => !buf.ring().is_full(),
         }
     }
@@ -120,7 +122,7 @@ impl Callbacks {
         let mode = bindings::S_IRUSR as u16;
         match self.table().create_buf_file {
             Some(f) => {
-                let name_ptr = name.map_or(core::ptr::null(), |n| n.as_char_ptr());
+                let name_ptr = name.map_or(core::ptr::null(), compat::str::as_char_ptr);
                 // `parent` is as the callback expects (caller contract).
                 // SAFETY: a valid, documented client callback (invariant);
                 // `name_ptr` is NULL or a live C string; `buf` is live.

@@ -12,6 +12,7 @@ use crate::{
     bindings,
     buffer::{ring::Geometry, Buffer},
     compat::{
+        self,
         cpu::{self, CpuId, CpusReadLocked},
         percpu::PerCpuBufPtrs,
         sync::AssertSync,
@@ -21,10 +22,9 @@ use callbacks::Callbacks;
 use core::{
     ffi::{c_int, c_void},
     ptr::addr_of_mut,
-    sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering},
+    sync::atomic::{AtomicI32, AtomicPtr, Ordering},
 };
 use kernel::{
-    fmt,
     page::PAGE_SIZE,
     prelude::*,
     str::{CStr, CString},
@@ -296,7 +296,7 @@ impl Channel {
             (*raw).has_base_filename = c_int::from(base.is_some());
             (*raw).parent = parent;
             if let Some(base) = base {
-                let bytes = base.as_bytes();
+                let bytes = compat::str::bytes(base);
                 let n = bytes.len().min((*raw).base_filename.len() - 1);
                 for (dst, src) in (*raw).base_filename.iter_mut().zip(&bytes[..n]) {
                     *dst = *src as _;
@@ -398,7 +398,8 @@ impl Channel {
             *this.client.lock() = false;
             stats::remove(&this);
             this.close_bufs(&lock);
-            let toobig = this.last_toobig().load(Ordering::Relaxed);
+            // SAFETY: the channel lives as long as `this`.
+            let toobig = unsafe { compat::relay::last_toobig(this.as_raw()) };
             if toobig != 0 {
                 pr_warn!(
                     "one or more items not logged [item size ({}) > sub-buffer size ({})]\n",
@@ -560,17 +561,6 @@ impl Channel {
     /// Does one buffer serve all CPUs?
     pub(crate) fn is_global(&self) -> bool {
         self.is_global_field().load(Ordering::Relaxed) != 0
-    }
-
-    fn last_toobig(&self) -> &AtomicUsize {
-        // SAFETY: an aligned `size_t` field of `raw`, live as long as `self`,
-        // accessed by relay_rs only atomically.
-        unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.raw.get()).last_toobig)) }
-    }
-
-    /// Remembers the size of a record too big for a sub-buffer.
-    pub(crate) fn note_too_big(&self, length: usize) {
-        self.last_toobig().store(length, Ordering::Relaxed);
     }
 
     fn has_base_filename(&self) -> bool {

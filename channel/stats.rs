@@ -115,7 +115,7 @@ pub(super) unsafe fn create(
     if !unsafe { debugfs::is_debugfs_dir(parent) } {
         return;
     }
-    let Ok(name) = kernel::str::CString::try_from_fmt(kernel::fmt!("{}.stats", base)) else {
+    let Ok(name) = kernel::str::CString::try_from_fmt(fmt!("{}.stats", base)) else {
         return;
     };
     // `remove` removes the file before `chan` is freed (caller contract);

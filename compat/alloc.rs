@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the 6.12 `kernel::alloc::KVec` lacks: `swap_remove`, which later
-//! kernels' `Vec` has (with `pop` and `remove`).
+//! What the `kernel::alloc::KVec` of both kernels lacks: `swap_remove` (7.3's
+//! has `pop`, which it is built on there).
 
 use kernel::alloc::KVec;
 
@@ -13,11 +13,16 @@ pub(crate) fn swap_remove<T>(v: &mut KVec<T>, i: usize) -> Option<T> {
         return None;
     }
     v.as_mut_slice().swap(i, last);
-    // SAFETY: element `last` is initialised; the length shrinks right
-    // after, so it is moved out exactly once and never dropped in place.
-    let item = unsafe { core::ptr::read(v.as_ptr().add(last)) };
-    // SAFETY: `last` is below the capacity and the elements before it are
-    // initialised.
-    unsafe { v.set_len(last) };
-    Some(item)
+    #[cfg(relay_rs_kernel = "6.12")]
+    {
+        // SAFETY: element `last` is initialised; the length shrinks right
+        // after, so it is moved out exactly once and never dropped in place.
+        let item = unsafe { core::ptr::read(v.as_ptr().add(last)) };
+        // SAFETY: `last` is below the capacity and the elements before it
+        // are initialised.
+        unsafe { v.set_len(last) };
+        Some(item)
+    }
+    #[cfg(relay_rs_kernel = "7.3")]
+    v.pop()
 }

@@ -114,7 +114,7 @@ pub(crate) fn run_on<F: FnMut() + Send>(cpu: CpuId, f: &mut F) -> Result {
             cpu.as_u32() as _,
             Some(trampoline::<F>),
             (f as *mut F).cast(),
-            1,
+            true.into(),
         )
     };
     to_result(ret)

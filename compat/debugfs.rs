@@ -31,7 +31,7 @@ pub(crate) unsafe fn create_file_unsafe(
     // or a live debugfs directory, and `fops` are sound with `data` on this
     // unproxied file (caller contract).
     let d = unsafe {
-        bindings::debugfs_create_file_unsafe(name.as_char_ptr(), mode, parent, data, fops)
+        bindings::debugfs_create_file_unsafe(super::str::as_char_ptr(name), mode, parent, data, fops)
     };
     from_err_ptr(d)
 }
@@ -57,7 +57,9 @@ pub(crate) unsafe fn create_file(
     // SAFETY: `name` is NUL-terminated and `fops` static; `parent` is NULL
     // or a live debugfs directory, and `fops` are sound with `data` behind
     // the proxy (caller contract).
-    let d = unsafe { bindings::debugfs_create_file(name.as_char_ptr(), mode, parent, data, fops) };
+    let d = unsafe {
+        bindings::relay_rs_glue_debugfs_create_file(super::str::as_char_ptr(name), mode, parent, data, fops)
+    };
     from_err_ptr(d)
 }
 

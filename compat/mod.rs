@@ -10,10 +10,15 @@
 pub(crate) mod alloc;
 pub(crate) mod cpu;
 pub(crate) mod debugfs;
+pub(crate) mod fmt;
 pub(crate) mod fs;
 pub(crate) mod irq_work;
 pub(crate) mod mm;
+pub(crate) mod module;
 pub(crate) mod percpu;
 pub(crate) mod poll;
+pub(crate) mod relay;
+pub(crate) mod str;
 pub(crate) mod sync;
+pub(crate) mod uaccess;
 pub(crate) mod vmap;

@@ -6,12 +6,14 @@
  * This header defines struct rchan_buf, struct rchan and struct
  * rchan_callbacks, the exported functions, the inline write paths
  * (relay_rs_write(), __relay_rs_write(), relay_rs_reserve()) and, unless
- * RELAY_RS_NO_COMPAT_NAMES is defined, 6.12's names for all of them.
+ * RELAY_RS_NO_COMPAT_NAMES is defined, the kernel's names for all of them.
  *
- * The structures have the layout of Linux 6.12's <linux/relay.h>, so code
- * that reads their fields keeps working. The exported functions carry a
- * relay_rs_ prefix so that they do not clash with a kernel built with
- * CONFIG_RELAY=y.
+ * It follows the <linux/relay.h> of the kernel it is built against, Linux
+ * 7.3 or 6.12 (RELAY_RS_RELAY_H_7_3 tells which): the structures have that
+ * header's layout, so code that reads their fields keeps working, and the
+ * callbacks its signatures. relay_rs' own extensions exist on both. The
+ * exported functions carry a relay_rs_ prefix so that they do not clash
+ * with a kernel built with CONFIG_RELAY=y.
  */
 #ifndef _RELAY_RS_H
 #define _RELAY_RS_H
@@ -31,9 +33,48 @@
 #include <linux/irqflags.h>
 #include <linux/string.h>
 #include <linux/overflow.h>
+#include <linux/version.h>
 #include <asm/barrier.h>
 
+/*
+ * The one version switch of this header: 1 where it follows 7.3's relay.h
+ * (rchan_buf.stats, three-argument subbuf_start, relay_stats()), 0 where
+ * 6.12's (rchan_buf.prev_padding, rchan.last_toobig,
+ * relay_late_setup_files()).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+#define RELAY_RS_RELAY_H_7_3	1
+#else
+#define RELAY_RS_RELAY_H_7_3	0
+#endif
+
 #define RELAYFS_CHANNEL_VERSION		7
+
+#if RELAY_RS_RELAY_H_7_3
+#ifndef RELAY_RS_LAYOUT_CHECK
+/* 7.3's relay_stats() flags; relay_rs_stats() takes them, and one more. */
+enum {
+	RELAY_STATS_BUF_FULL = (1 << 0),
+	RELAY_STATS_WRT_BIG = (1 << 1),
+
+	RELAY_STATS_LAST = RELAY_STATS_WRT_BIG,
+};
+#endif
+
+/**
+ * struct rchan_buf_stats - a buffer's loss counters, as 7.3 keeps them
+ * @full_count: sub-buffer switches that found the buffer full (whether the
+ *	subbuf_start() callback then accepted or refused them)
+ * @big_count: records bigger than what a sub-buffer had room for
+ *
+ * relay_rs keeps these as 7.3's relay does, for clients that read them;
+ * relay_rs_stats() counts records lost instead (see there).
+ */
+struct rchan_buf_stats {
+	unsigned int full_count;
+	unsigned int big_count;
+};
+#endif
 
 /**
  * struct rchan_buf - per-CPU (or global) channel buffer
@@ -48,11 +89,12 @@
  * @wakeup_work: reader wakeup, deferred out of the writer's context
  * @dentry: channel file dentry
  * @kref: unused by relay_rs (its Rust side counts the references)
+ * @stats: 7.3 only: the loss counters 7.3's relay keeps
  * @page_array: array of current buffer pages
  * @page_count: number of current buffer pages
  * @finalized: buffer has been finalized (the channel is closed)
  * @padding: padding counts per sub-buffer
- * @prev_padding: temporary variable
+ * @prev_padding: 6.12 only: unused by relay_rs
  * @bytes_consumed: bytes consumed in cur read subbuf
  * @early_bytes: bytes consumed before VFS inited
  * @cpu: this buf's cpu
@@ -60,8 +102,9 @@
  *	while a reservation may be unfilled, or %RELAY_RS_NO_RESERVATION
  * @records: relay_rs' own: records written since the last reset
  *
- * Layout of Linux 6.12, followed by relay_rs' two fields, which the inline
- * write paths update. Only relay_rs allocates these; clients read them.
+ * Layout of the kernel's own (7.3 or 6.12), followed by relay_rs' two
+ * fields, which the inline write paths update. Only relay_rs allocates
+ * these; clients read them.
  */
 struct rchan_buf {
 	void *start;
@@ -74,11 +117,16 @@ struct rchan_buf {
 	struct irq_work wakeup_work;
 	struct dentry *dentry;
 	struct kref kref;
+#if RELAY_RS_RELAY_H_7_3
+	struct rchan_buf_stats stats;
+#endif
 	struct page **page_array;
 	unsigned int page_count;
 	unsigned int finalized;
 	size_t *padding;
+#if !RELAY_RS_RELAY_H_7_3
 	size_t prev_padding;
+#endif
 	size_t bytes_consumed;
 	size_t early_bytes;
 	unsigned int cpu;
@@ -103,7 +151,8 @@ struct rchan_buf {
  * @cb: client callbacks
  * @kref: unused by relay_rs (its Rust side counts the references)
  * @private_data: for user-defined data
- * @last_toobig: tried to log event > subbuf size
+ * @last_toobig: 6.12 only: the size of the last record too big for a
+ *	sub-buffer
  * @buf: per-cpu channel buffers
  * @is_global: one global buffer?
  * @list: unused by relay_rs
@@ -111,7 +160,8 @@ struct rchan_buf {
  * @has_base_filename: has a filename associated?
  * @base_filename: saved base filename
  *
- * Layout of Linux 6.12. Made by relay_rs_open(); clients read it only.
+ * Layout of the kernel's own (7.3 or 6.12). Made by relay_rs_open();
+ * clients read it only.
  */
 struct rchan {
 	u32 version;
@@ -121,7 +171,9 @@ struct rchan {
 	const struct rchan_callbacks *cb;
 	struct kref kref;
 	void *private_data;
+#if !RELAY_RS_RELAY_H_7_3
 	size_t last_toobig;
+#endif
 	struct rchan_buf * __percpu *buf;
 	int is_global;
 	struct list_head list;
@@ -133,9 +185,10 @@ struct rchan {
 /**
  * struct rchan_callbacks - client callbacks
  * @subbuf_start: a new sub-buffer @subbuf is about to start after
- *	@prev_subbuf, which ended with @prev_padding bytes of padding; return
- *	1 to switch, 0 to refuse (the write is dropped and counted). Called
- *	in the producer's context: interrupts or preemption off.
+ *	@prev_subbuf (6.12 also passes @prev_padding, the padding that ended
+ *	it; on 7.3 relay_rs_buf_prev_padding() tells); return 1 to switch, 0
+ *	to refuse (the write is dropped and counted). Called in the
+ *	producer's context: interrupts or preemption off.
  * @create_buf_file: create the file @filename for @buf in @parent with
  *	@mode; may set *@is_global on the first call to make the channel
  *	global. Return the dentry, or NULL for none.
@@ -144,9 +197,9 @@ struct rchan {
  * @buf_mapped: a buffer file @filp was mmap()ed (or its mapping copied).
  * @buf_unmapped: a mapping of buffer file @filp went away.
  *
- * The three callbacks of 6.12, in 6.12's order, then @buf_mapped and
- * @buf_unmapped, the mapping callbacks of the original 2.6-era relay API
- * (dropped by 6.12, kept by relay_rs). Every callback may be NULL, in which
+ * The kernel's three callbacks, in its order and with its signatures, then
+ * @buf_mapped and @buf_unmapped, the mapping callbacks of the original
+ * 2.6-era relay API (dropped since, kept by relay_rs). Every callback may be NULL, in which
  * case relay_rs uses its default: @subbuf_start refuses to switch when the
  * buffer is full (no-overwrite mode), @create_buf_file makes a debugfs file
  * with relay_rs_file_operations, @remove_buf_file removes it with
@@ -167,8 +220,13 @@ struct rchan {
  * it faults on user memory (taking the mmap lock after it).
  */
 struct rchan_callbacks {
+#if RELAY_RS_RELAY_H_7_3
+	int (*subbuf_start)(struct rchan_buf *buf, void *subbuf,
+			    void *prev_subbuf);
+#else
 	int (*subbuf_start)(struct rchan_buf *buf, void *subbuf,
 			    void *prev_subbuf, size_t prev_padding);
+#endif
 	struct dentry *(*create_buf_file)(const char *filename,
 					  struct dentry *parent, umode_t mode,
 					  struct rchan_buf *buf, int *is_global);
@@ -209,7 +267,8 @@ struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
  *
  * For a channel opened before its filesystem was available. Each file is
  * sized with the bytes produced so far. On failure no file is left behind
- * and the channel stays buffer-only.
+ * and the channel stays buffer-only. 6.12 has this as
+ * relay_late_setup_files(); 7.3 dropped it, relay_rs keeps it on both.
  *
  * Context: process context; may sleep (takes the CPU hotplug and channels
  * locks).
@@ -370,6 +429,19 @@ void *relay_rs_buf_private_data(struct rchan_buf *buf);
 unsigned int relay_rs_buf_cpu(struct rchan_buf *buf);
 
 /**
+ * relay_rs_buf_prev_padding - the padding that ended the previous sub-buffer
+ * @buf: relay channel buffer
+ *
+ * What 6.12 passes subbuf_start() as prev_padding, for 7.3's callbacks,
+ * which do not get it.
+ *
+ * Context: from the subbuf_start() callback of @buf only.
+ * Return: the bytes of padding at the end of the sub-buffer before the one
+ * starting, 0 for the first.
+ */
+size_t relay_rs_buf_prev_padding(struct rchan_buf *buf);
+
+/**
  * relay_rs_create_buf_file_default - the default create_buf_file() callback
  * @filename: file name, or %NULL (no file)
  * @parent: debugfs directory, %NULL for the root
@@ -393,7 +465,7 @@ struct dentry *relay_rs_create_buf_file_default(const char *filename,
 						struct rchan_buf *buf,
 						int *is_global);
 
-/* Loss counters (relay_rs_stats() flags), like relay_stats() after 6.12. */
+/* Loss counters (relay_rs_stats() flags): 7.3's two, then relay_rs' own. */
 #define RELAY_RS_STATS_BUF_FULL	(1 << 0)	/* records refused: buffer full */
 #define RELAY_RS_STATS_WRT_BIG	(1 << 1)	/* records bigger than a sub-buffer */
 #define RELAY_RS_STATS_OVERWRITTEN (1 << 2)	/* unread records overwritten */
@@ -405,7 +477,13 @@ struct dentry *relay_rs_create_buf_file_default(const char *filename,
  *	%RELAY_RS_STATS_OVERWRITTEN
  *
  * Overwritten records are counted by consumers as they catch up; this adds
- * those not yet caught up.
+ * those not yet caught up. On 7.3 this is relay_stats() (which 7.3 itself
+ * does not export to modules), with three differences: it counts records
+ * lost, where 7.3's %RELAY_STATS_BUF_FULL counts sub-buffer switches that
+ * met a full buffer (an overwrite or a flush among them; the buffers'
+ * stats.full_count keep that count); it sums every buffer, where 7.3
+ * forgets the buffers of CPUs gone offline; and flags combine, where 7.3
+ * returns 0 for more than one.
  *
  * Context: any context; takes no lock.
  * Return: the number of records lost for the selected reasons, summed over
@@ -417,7 +495,7 @@ size_t relay_rs_stats(struct rchan *chan, int flags);
 extern const struct file_operations relay_rs_file_operations;
 
 /*
- * The write paths are inline, as in 6.12's <linux/relay.h>: a record that
+ * The write paths are inline, as in <linux/relay.h>: a record that
  * fits the current sub-buffer costs a copy and two stores. Anything else (a
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
  * in the out-of-line relay_rs_make_room(). They follow the producer
@@ -436,7 +514,7 @@ extern const struct file_operations relay_rs_file_operations;
  *
  * A record fits if @offset + @length <= @subbuf_size without overflow
  * (relay_rs' one rule, ring.rs' fits()). Lengths are object sizes, at most
- * SSIZE_MAX, as in 6.12 (a larger one is undefined): on 64-bit the sum of
+ * SSIZE_MAX, as in relay.h (a larger one is undefined): on 64-bit the sum of
  * such a length and an offset (at most subbuf_size + 1 <= 2^32) cannot
  * overflow, so the plain sum is exact and costs nothing; 32-bit kernels
  * check the overflow.
@@ -533,7 +611,7 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
  * Writes to the current CPU's buffer with local interrupts disabled. A
  * record that does not fit is dropped and counted (relay_rs_stats()). For
  * a global channel the caller serialises the writers of all CPUs (its own
- * lock, as in 6.12).
+ * lock, as in relay.h).
  *
  * Context: any context but NMI, including hard interrupts.
  */
@@ -576,7 +654,7 @@ static inline void __relay_rs_write(struct rchan *chan, const void *data,
  * Readers see the slot from the next reservation or sub-buffer switch on,
  * never before it is filled.
  *
- * Context: as in 6.12, the caller keeps the CPU (disables preemption or
+ * Context: as in relay.h, the caller keeps the CPU (disables preemption or
  * interrupts, or holds its lock for a global channel) until it has filled
  * the slot.
  * Return: pointer to reserved slot, %NULL if full or too big (counted).
@@ -607,13 +685,17 @@ out:
 }
 
 /*
- * Source compatibility: a client written for 6.12's <linux/relay.h> builds
- * unchanged against this header. Define RELAY_RS_NO_COMPAT_NAMES to get
- * only the relay_rs_ names.
+ * Source compatibility: a client written for the kernel's <linux/relay.h>
+ * (7.3's or 6.12's) builds unchanged against this header. Define
+ * RELAY_RS_NO_COMPAT_NAMES to get only the relay_rs_ names.
  */
 #ifndef RELAY_RS_NO_COMPAT_NAMES
 #define relay_open		relay_rs_open
+#if RELAY_RS_RELAY_H_7_3
+#define relay_stats		relay_rs_stats
+#else
 #define relay_late_setup_files	relay_rs_late_setup_files
+#endif
 #define relay_close		relay_rs_close
 #define relay_flush		relay_rs_flush
 #define relay_reset		relay_rs_reset

@@ -69,8 +69,12 @@ static void buf_unmapped(struct rchan_buf *buf, struct file *filp)
 }
 
 /* Overwrite mode: every switch succeeds, so the oldest data goes. */
+#if RELAY_RS_RELAY_H_7_3
+static int always_switch(struct rchan_buf *buf, void *subbuf, void *prev_subbuf)
+#else
 static int always_switch(struct rchan_buf *buf, void *subbuf, void *prev_subbuf,
 			 size_t prev_padding)
+#endif
 {
 	return 1;
 }

@@ -14,7 +14,6 @@ pub mod relay_rs;
 module! {
     type: RustRelaySample,
     name: "rust_relay_rs_sample",
-    author: "relay_rs developers",
     description: "relay_rs sample in Rust",
     license: "GPL",
 }
@@ -91,7 +90,7 @@ impl kernel::Module for RustRelaySample {
                     cpu as _,
                     Some(write_on_cpu),
                     (&job as *const Job<'_>).cast_mut().cast(),
-                    1,
+                    true.into(),
                 )
             };
             if ret == 0 {

@@ -2,8 +2,9 @@
 /*
  * KUnit suite relay_rs_c: relay_rs seen from another C module, through
  * nothing but the public header, as any client would use it. It is written
- * against 6.12's <linux/relay.h> names (relay_open(), relay_write(), ...):
- * switching a client to relay_rs changes its include line only.
+ * against the kernel's <linux/relay.h> names (relay_open(), relay_write(),
+ * ...), 7.3's or 6.12's: switching a client to relay_rs changes its include
+ * line only.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -37,14 +38,37 @@ static int remove_file(struct dentry *dentry)
 static atomic_t dropped = ATOMIC_INIT(0);
 
 /* blktrace style: count drops in subbuf_start, refuse when full. */
+#if RELAY_RS_RELAY_H_7_3
+static int count_drops(struct rchan_buf *buf, void *subbuf, void *prev_subbuf)
+#else
 static int count_drops(struct rchan_buf *buf, void *subbuf, void *prev_subbuf,
 		       size_t prev_padding)
+#endif
 {
 	if (!relay_buf_full(buf))
 		return 1;
 	atomic_inc(&dropped);
 	return 0;
 }
+
+#if RELAY_RS_RELAY_H_7_3
+/* 7.3's loss counters of every buffer, summed as a client would. */
+static struct rchan_buf_stats sum_stats(struct rchan *chan)
+{
+	struct rchan_buf_stats sum = {};
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct rchan_buf *buf = *per_cpu_ptr(chan->buf, cpu);
+
+		if (!buf)
+			continue;
+		sum.full_count += buf->stats.full_count;
+		sum.big_count += buf->stats.big_count;
+	}
+	return sum;
+}
+#endif
 
 static const struct rchan_callbacks global_cb = {
 	.create_buf_file = create_global,
@@ -146,7 +170,7 @@ static void null_channel_is_ignored(struct kunit *test)
 							      RELAY_RS_STATS_WRT_BIG |
 							      RELAY_RS_STATS_OVERWRITTEN), 0));
 	EXPECT_NO_EFFECT(test, chan,
-			 KUNIT_EXPECT_EQ(test, relay_late_setup_files(NULL, "x", NULL), -EINVAL));
+			 KUNIT_EXPECT_EQ(test, relay_rs_late_setup_files(NULL, "x", NULL), -EINVAL));
 	/* Last: a reset of the open channel would hide what the others did. */
 	EXPECT_NO_EFFECT(test, chan, relay_reset(NULL));
 	relay_close(chan);
@@ -228,18 +252,73 @@ static void percpu_drop_counting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 6);
 	relay_write(chan, rec, 129);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG), 1);
+#if RELAY_RS_RELAY_H_7_3
+	/* What 7.3's relay keeps in the buffers, and its relay_stats(). */
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).full_count, 6);
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).big_count, 1);
+	KUNIT_EXPECT_EQ(test, relay_stats(chan, RELAY_STATS_BUF_FULL), 6);
+	KUNIT_EXPECT_EQ(test, relay_stats(chan, RELAY_STATS_WRT_BIG), 1);
+#else
 	KUNIT_EXPECT_EQ(test, chan->last_toobig, 129);
+#endif
 	relay_reset(chan);
 	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL |
 					  RELAY_RS_STATS_WRT_BIG), 0);
+#if RELAY_RS_RELAY_H_7_3
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).full_count, 0);
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).big_count, 0);
+#endif
 	relay_close(chan);
 }
+
+#if RELAY_RS_RELAY_H_7_3
+static int overwrite(struct rchan_buf *buf, void *subbuf, void *prev_subbuf)
+{
+	return 1;
+}
+
+static const struct rchan_callbacks overwrite_cb = {
+	.subbuf_start = overwrite,
+};
+
+/*
+ * 7.3's stats.full_count counts switches that found the buffer full, an
+ * accepted overwrite or a flush among them; relay_rs_stats() counts
+ * records lost, and overwritten ones apart.
+ */
+static void stats_full_count_as_7_3(struct kunit *test)
+{
+	char rec[64];
+	struct rchan *chan;
+	int i;
+
+	chan = relay_open(NULL, NULL, 128, 2, &overwrite_cb, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, chan);
+	memset(rec, 0xcd, sizeof(rec));
+	preempt_disable();
+	/* Switches at records 3, 5, 7 and 9: the last three onto a full ring. */
+	for (i = 0; i < 10; i++)
+		__relay_write(chan, rec, sizeof(rec));
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).full_count, 3);
+	KUNIT_EXPECT_EQ(test, relay_rs_stats(chan, RELAY_RS_STATS_BUF_FULL), 0);
+	KUNIT_EXPECT_GT(test, relay_rs_stats(chan, RELAY_RS_STATS_OVERWRITTEN), 0);
+	/* A flush of the full buffer is one more; the empty ones are not full. */
+	relay_flush(chan);
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).full_count, 4);
+	KUNIT_EXPECT_EQ(test, sum_stats(chan).big_count, 0);
+	relay_close(chan);
+}
+#endif
 
 static struct kunit_case relay_rs_c_cases[] = {
 	KUNIT_CASE(open_validates_arguments),
 	KUNIT_CASE(null_channel_is_ignored),
 	KUNIT_CASE(global_reserve_under_spinlock),
 	KUNIT_CASE(percpu_drop_counting),
+#if RELAY_RS_RELAY_H_7_3
+	KUNIT_CASE(stats_full_count_as_7_3),
+#endif
 	{}
 };
 

@@ -13,11 +13,13 @@
 #define rchan rrs_rchan
 #define rchan_buf rrs_rchan_buf
 #define rchan_callbacks rrs_rchan_callbacks
+#define rchan_buf_stats rrs_rchan_buf_stats
 #undef RELAYFS_CHANNEL_VERSION
 #include "../include/relay_rs.h"
 #undef rchan
 #undef rchan_buf
 #undef rchan_callbacks
+#undef rchan_buf_stats
 
 #define SAME(type, field) \
 	static_assert(offsetof(struct type, field) == offsetof(struct rrs_##type, field) && \
@@ -39,11 +41,19 @@ SAME(rchan_buf, read_wait);
 SAME(rchan_buf, wakeup_work);
 SAME(rchan_buf, dentry);
 SAME(rchan_buf, kref);
+#if RELAY_RS_RELAY_H_7_3
+SAME(rchan_buf, stats);
+SAME(rchan_buf_stats, full_count);
+SAME(rchan_buf_stats, big_count);
+SAME_SHAPE(rchan_buf_stats);
+#endif
 SAME(rchan_buf, page_array);
 SAME(rchan_buf, page_count);
 SAME(rchan_buf, finalized);
 SAME(rchan_buf, padding);
+#if !RELAY_RS_RELAY_H_7_3
 SAME(rchan_buf, prev_padding);
+#endif
 SAME(rchan_buf, bytes_consumed);
 SAME(rchan_buf, early_bytes);
 SAME(rchan_buf, cpu);
@@ -56,7 +66,9 @@ SAME(rchan, alloc_size);
 SAME(rchan, cb);
 SAME(rchan, kref);
 SAME(rchan, private_data);
+#if !RELAY_RS_RELAY_H_7_3
 SAME(rchan, last_toobig);
+#endif
 SAME(rchan, buf);
 SAME(rchan, is_global);
 SAME(rchan, list);
@@ -65,10 +77,14 @@ SAME(rchan, has_base_filename);
 SAME(rchan, base_filename);
 
 /*
- * 6.12's callbacks are a prefix of ours; the two mapping callbacks of the
- * original 2.6-era relay API follow.
+ * The kernel's callbacks are a prefix of ours; the two mapping callbacks of
+ * the original 2.6-era relay API follow.
  */
 SAME(rchan_callbacks, subbuf_start);
 SAME(rchan_callbacks, create_buf_file);
 SAME(rchan_callbacks, remove_buf_file);
 static_assert(offsetof(struct rrs_rchan_callbacks, buf_mapped) == sizeof(struct rchan_callbacks));
+#if RELAY_RS_RELAY_H_7_3
+static_assert(RELAY_STATS_BUF_FULL == RELAY_RS_STATS_BUF_FULL &&
+	      RELAY_STATS_WRT_BIG == RELAY_RS_STATS_WRT_BIG);
+#endif

@@ -6,18 +6,16 @@
 //!
 //! The structures are the uapi header's own (through bindgen); the ioctl
 //! numbers are computed here and checked against the header's at build time.
+//! They cross to and from user space as arrays of their `__u64` fields,
+//! which every kernel's user-copy traits cover.
 
 use crate::{
     bindings::{self, relay_rs_buf_info as BufInfo, relay_rs_padding as Padding},
     buffer::Buffer,
 };
 use core::mem::size_of;
-use kernel::{
-    ioctl,
-    prelude::*,
-    types::{AsBytes, FromBytes},
-    uaccess::UserSlice,
-};
+use crate::compat::uaccess::user_slice;
+use kernel::{ioctl, prelude::*};
 
 const MAGIC: u32 = 0xb7;
 /// `RELAY_RS_IOC_INFO`: the buffer's counters.
@@ -36,14 +34,23 @@ const _: () = {
     assert!(size_of::<Padding>() == size_of::<[u64; 3]>());
 };
 
-// SAFETY: eight `u64` and no padding (checked above): no uninitialised bytes.
-unsafe impl AsBytes for BufInfo {}
-// SAFETY: three `u64`: any bytes are a valid value.
-unsafe impl FromBytes for Padding {}
+/// Reads `N` `__u64`s from the user pointer `arg`.
+fn read_user<const N: usize>(arg: usize) -> Result<[u64; N]> {
+    user_slice(arg, size_of::<[u64; N]>()).reader().read()
+}
 
-/// Reads a `T` from the user pointer `arg`.
-fn read_user<T: FromBytes>(arg: usize) -> Result<T> {
-    UserSlice::new(arg, size_of::<T>()).reader().read()
+/// `info` as the uapi header lays it out.
+fn info_words(info: &BufInfo) -> [u64; 8] {
+    [
+        info.subbuf_size,
+        info.n_subbufs,
+        info.alloc_size,
+        info.produced,
+        info.consumed,
+        info.bytes_consumed,
+        info.offset,
+        info.finalized,
+    ]
 }
 
 impl Buffer {
@@ -51,23 +58,19 @@ impl Buffer {
     pub(crate) fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             IOC_INFO => {
-                let info = self.consumer_info();
-                UserSlice::new(arg, size_of::<BufInfo>())
+                let info = info_words(&self.consumer_info());
+                user_slice(arg, size_of::<BufInfo>())
                     .writer()
                     .write(&info)?;
                 Ok(0)
             }
             IOC_PADDING => {
-                let Padding {
-                    first,
-                    count,
-                    padding,
-                } = read_user(arg)?;
+                let [first, count, padding] = read_user::<3>(arg)?;
                 let n = self.channel().geometry().n_subbufs();
                 if count as usize > n {
                     return Err(EINVAL);
                 }
-                let mut w = UserSlice::new(padding as _, count as usize * 8).writer();
+                let mut w = user_slice(padding as usize, count as usize * 8).writer();
                 for i in 0..count {
                     let pad = self.padding_of(first.wrapping_add(i) as usize) as u64;
                     w.write(&pad)?;
@@ -75,7 +78,7 @@ impl Buffer {
                 Ok(0)
             }
             IOC_CONSUMED => {
-                let n: u64 = read_user(arg)?;
+                let [n] = read_user::<1>(arg)?;
                 // A count past what a `usize` holds is past what is produced.
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
                 // How many of them the consumer must drop (overwritten): a

@@ -92,7 +92,36 @@ impl<'a, T: Callbacks> SubbufStart<'a, T> {
 /// # Safety
 ///
 /// Called by relay_rs with a live buffer of a `Channel<T>`.
+#[cfg(relay_rs_kernel = "6.12")]
 unsafe extern "C" fn subbuf_start_tramp<T: Callbacks>(
+    buf: *mut RawBuf,
+    subbuf: *mut c_void,
+    prev: *mut c_void,
+    prev_padding: usize,
+) -> c_int {
+    subbuf_start_with::<T>(buf, subbuf, prev, prev_padding)
+}
+
+/// The `subbuf_start` trampoline for `T` (7.3's passes no `prev_padding`:
+/// relay_rs tells it).
+///
+/// # Safety
+///
+/// Called by relay_rs with a live buffer of a `Channel<T>`.
+#[cfg(relay_rs_kernel = "7.3")]
+unsafe extern "C" fn subbuf_start_tramp<T: Callbacks>(
+    buf: *mut RawBuf,
+    subbuf: *mut c_void,
+    prev: *mut c_void,
+) -> c_int {
+    // SAFETY: a live buffer, from inside its `subbuf_start`.
+    let prev_padding = unsafe { super::raw::relay_rs_buf_prev_padding(buf) };
+    subbuf_start_with::<T>(buf, subbuf, prev, prev_padding)
+}
+
+/// Asks `T::subbuf_start`.
+#[inline(always)]
+fn subbuf_start_with<T: Callbacks>(
     buf: *mut RawBuf,
     subbuf: *mut c_void,
     prev: *mut c_void,

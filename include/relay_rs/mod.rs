@@ -7,6 +7,10 @@
 //! pub mod relay_rs;`: public, so that what a client does not use is not
 //! dead code in it); it declares the functions `relay_rs.ko` exports and wraps
 //! them in safe types. relay_rs' own KUnit suite uses the same files.
+//! The C structures' layout follows the kernel (7.3 or 6.12), which the
+//! client's Kbuild file tells these files by including `kernel.mk` from
+//! this folder (`include $(RELAY_RS_DIR)/include/relay_rs/kernel.mk`): it
+//! sets `cfg(relay_rs_kernel)`, and the build fails without it.
 //!
 //! # Files
 //!

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The C side as the Rust API sees it: the layout of `struct rchan`,
-//! `struct rchan_buf` and `struct rchan_callbacks` as far as the inline
-//! write paths use them (checked against `include/relay_rs.h` at build time
+//! `struct rchan_buf` and `struct rchan_callbacks` of the kernel it is
+//! built against (`cfg(relay_rs_kernel)`, from `kernel.mk`) as far as the
+//! inline write paths use them (checked against `include/relay_rs.h` at build time
 //! inside relay_rs), the protocol's constants and fit rule, and the
 //! functions `relay_rs.ko` exports.
 
@@ -26,6 +27,7 @@ pub struct RawChan {
     cb: *const RawCallbacks,
     kref: kernel::bindings::kref,
     private_data: *mut c_void,
+    #[cfg(relay_rs_kernel = "6.12")]
     last_toobig: usize,
     /// `struct rchan_buf * __percpu *`: this CPU's buffer pointer is at
     /// this address plus the CPU's per-CPU offset.
@@ -53,10 +55,14 @@ pub struct RawBuf {
     wakeup_work: [usize; 4],
     dentry: *mut c_void,
     kref: kernel::bindings::kref,
+    /// 7.3's `struct rchan_buf_stats`: `full_count`, `big_count`.
+    #[cfg(relay_rs_kernel = "7.3")]
+    stats: [u32; 2],
     page_array: *mut c_void,
     page_count: u32,
     finalized: u32,
     padding: *mut usize,
+    #[cfg(relay_rs_kernel = "6.12")]
     prev_padding: usize,
     bytes_consumed: usize,
     early_bytes: usize,
@@ -111,12 +117,19 @@ pub const OFFSETS: Offsets = Offsets {
     records: core::mem::offset_of!(RawBuf, records),
 };
 
-/// C `struct rchan_callbacks` (relay_rs' layout: 6.12's three, then the
-/// two mapping callbacks of the original 2.6-era relay API).
+/// C `subbuf_start`: 6.12's passes `prev_padding`.
+#[cfg(relay_rs_kernel = "6.12")]
+pub(super) type SubbufStartFn =
+    unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void, usize) -> c_int;
+/// C `subbuf_start`: 7.3's has three arguments.
+#[cfg(relay_rs_kernel = "7.3")]
+pub(super) type SubbufStartFn = unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void) -> c_int;
+
+/// C `struct rchan_callbacks` (relay_rs' layout: the kernel's three, then
+/// the two mapping callbacks of the original 2.6-era relay API).
 #[repr(C)]
 pub(super) struct RawCallbacks {
-    pub(super) subbuf_start:
-        Option<unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void, usize) -> c_int>,
+    pub(super) subbuf_start: Option<SubbufStartFn>,
     pub(super) create_buf_file: Option<
         unsafe extern "C" fn(
             *const c_char,
@@ -191,6 +204,8 @@ extern "C" {
     pub(super) fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
     pub(super) fn relay_rs_buf_private_data(buf: *mut RawBuf) -> *mut c_void;
     pub(super) fn relay_rs_buf_cpu(buf: *mut RawBuf) -> u32;
+    #[cfg_attr(relay_rs_kernel = "6.12", allow(dead_code))]
+    pub(super) fn relay_rs_buf_prev_padding(buf: *mut RawBuf) -> usize;
     pub(super) fn relay_rs_this_cpu() -> u32;
     pub(super) fn relay_rs_create_buf_file_default(
         filename: *const c_char,

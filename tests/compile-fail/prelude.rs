@@ -11,7 +11,6 @@ pub mod relay_rs;
 module! {
     type: Case,
     name: "relay_rs_compile_case",
-    author: "relay_rs developers",
     description: "relay_rs compile-fail case",
     license: "GPL",
 }

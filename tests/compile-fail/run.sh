@@ -26,7 +26,7 @@ for f in "$here"/*.rs; do
 	dir="$out/$name"
 	mkdir -p "$dir"
 	cat "$here/prelude.rs" "$f" >"$dir/case.rs"
-	echo "obj-m := case.o" >"$dir/Kbuild"
+	printf "include %s\nobj-m := case.o\n" "$out/include/relay_rs/kernel.mk" >"$dir/Kbuild"
 	# Only the object: modpost would want relay_rs' symbols.
 	make -s -C "$kdir" M="$dir" LLVM=1 case.o >"$dir/log" 2>&1
 	rc=$?

@@ -5,6 +5,10 @@
  * reads relay_rs_diff/c0 and relay_rs_diff/rs0 the same way and compares.
  *
  *   open SUBBUF_SIZE N_SUBBUFS OVERWRITE   write LEN SEED   flush   reset   close
+ *
+ * After each command but close, the loss counts the kernel's relay keeps
+ * in its structures (diff_counts) must be the same on both sides, or the
+ * command fails with -EILSEQ.
  */
 #include <linux/module.h>
 #include <linux/debugfs.h>
@@ -24,6 +28,19 @@ static void fill(u8 *p, size_t len, u32 seed)
 		seed = seed * 1103515245u + 12345u;
 		p[i] = seed >> 16;
 	}
+}
+
+static int same_counts(const char *cmd)
+{
+	struct diff_counts c = diff_c_counts(), rs = diff_rs_counts();
+
+	if (c.full_count == rs.full_count && c.big_count == rs.big_count &&
+	    c.last_toobig == rs.last_toobig)
+		return 0;
+	pr_err("relay_rs_diff: after '%s': full_count %zu/%zu, big_count %zu/%zu, last_toobig %zu/%zu (relay/relay_rs)\n",
+	       cmd, c.full_count, rs.full_count, c.big_count, rs.big_count,
+	       c.last_toobig, rs.last_toobig);
+	return -EILSEQ;
 }
 
 static int run(const char *cmd)
@@ -69,10 +86,11 @@ static int run(const char *cmd)
 		diff_c_close();
 		diff_rs_close();
 		open_now = false;
+		return 0;
 	} else {
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-	return ret;
+	return same_counts(cmd);
 }
 
 static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t count, loff_t *ppos)

@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One side of the differential test, written once with 6.12's relay names:
+ * One side of the differential test, written once with the kernel's relay
+ * names (7.3's or 6.12's, which LINUX_VERSION_CODE tells apart):
  * diff_c.c includes it after <linux/relay.h>, diff_rs.c after relay_rs.h
  * (which maps those names onto relay_rs). Each defines DIFF(name) (its
  * function prefix) and the file callbacks DIFF_CREATE and DIFF_REMOVE.
  */
+#include <linux/version.h>
 #include "diff.h"
+
+#define DIFF_RELAY_7_3 (LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0))
 
 static struct rchan *chan;
 static bool overwrite_mode;
 
+#if DIFF_RELAY_7_3
+static int diff_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev)
+#else
 static int diff_subbuf_start(struct rchan_buf *buf, void *subbuf, void *prev, size_t pad)
+#endif
 {
 	return overwrite_mode || !relay_buf_full(buf);
 }
@@ -41,6 +49,26 @@ void DIFF(flush)(void)
 void DIFF(reset)(void)
 {
 	relay_reset(chan);
+}
+
+struct diff_counts DIFF(counts)(void)
+{
+	struct diff_counts c = {};
+#if DIFF_RELAY_7_3
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct rchan_buf *buf = *per_cpu_ptr(chan->buf, cpu);
+
+		if (buf) {
+			c.full_count += buf->stats.full_count;
+			c.big_count += buf->stats.big_count;
+		}
+	}
+#else
+	c.last_toobig = chan->last_toobig;
+#endif
+	return c;
 }
 
 void DIFF(close)(void)

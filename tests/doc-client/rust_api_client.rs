@@ -32,7 +32,6 @@ pub mod relay_rs;
 module! {
     type: RustApiClient,
     name: "rust_api_client",
-    author: "relay_rs doc client",
     description: "relay_rs Rust API client written from the documentation",
     license: "GPL",
 }
@@ -243,7 +242,7 @@ impl State {
                             target as i32,
                             Some(ipi_handler),
                             self as *const State as *mut c_void,
-                            1,
+                            true.into(),
                         )
                     };
                     if r == 0 {

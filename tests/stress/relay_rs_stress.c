@@ -120,7 +120,7 @@ static enum hrtimer_restart hrt_fn(struct hrtimer *t)
 
 static void timer_fn(struct timer_list *t)
 {
-	struct percpu_writer *pw = from_timer(pw, t, timer);
+	struct percpu_writer *pw = container_of(t, struct percpu_writer, timer);
 	u8 *s = this_cpu_ptr(irq_scratch);
 	unsigned long flags;
 	int ch;
@@ -301,8 +301,13 @@ static int __init relay_rs_stress_init(void)
 		struct percpu_writer *pw = &writers[cpu];
 
 		pw->cpu = cpu;
+		/* hrtimer_setup() replaced hrtimer_init() after 6.12. */
+#if RELAY_RS_RELAY_H_7_3
+		hrtimer_setup(&pw->hrt, hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+#else
 		hrtimer_init(&pw->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
 		pw->hrt.function = hrt_fn;
+#endif
 		timer_setup(&pw->timer, timer_fn, TIMER_PINNED);
 		pw->task = kthread_create_on_cpu(writer_fn, pw, cpu, "relay_rs_st/%u");
 		if (IS_ERR(pw->task))

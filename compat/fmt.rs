@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The trait `fmt!` (and so `pr_*!`) formats `{}` with: `core::fmt::Display`
+//! on 6.12, the kernel's own `kernel::fmt::Display` on 7.3.
+
+#[cfg(relay_rs_kernel = "6.12")]
+pub(crate) use core::fmt::Display;
+#[cfg(relay_rs_kernel = "7.3")]
+pub(crate) use kernel::fmt::Display;

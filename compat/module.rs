@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `module!` as the kernel spells it: 6.12 takes `author: "..."`, 7.3
+//! `authors: ["..."]`. Stands in for nothing upstream: it only picks the
+//! spelling.
+
+/// `kernel::prelude::module!` with one author, spelled for this kernel.
+macro_rules! module_for_kernel {
+    (
+        type: $type:ident,
+        name: $name:literal,
+        author: $author:literal,
+        description: $description:literal,
+        license: $license:literal,
+    ) => {
+        #[cfg(relay_rs_kernel = "6.12")]
+        kernel::prelude::module! {
+            type: $type,
+            name: $name,
+            author: $author,
+            description: $description,
+            license: $license,
+        }
+        #[cfg(relay_rs_kernel = "7.3")]
+        kernel::prelude::module! {
+            type: $type,
+            name: $name,
+            authors: [$author],
+            description: $description,
+            license: $license,
+        }
+    };
+}
+pub(crate) use module_for_kernel;
