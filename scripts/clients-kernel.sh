@@ -53,6 +53,8 @@ if [ -n "${RELAY_RS_CLIENTS_SRC:-}" ]; then
 	[ -f "$src/Makefile" ] || { echo "clients-kernel.sh: $src is no kernel source" >&2; exit 1; }
 elif [ -f "$cache/src-$srcver/.unpacked" ]; then
 	src="$cache/src-$srcver"
+	# Our own copy, if one was unpacked before kernel.sh's, is dead weight.
+	rm -rf "$cache/clients-src-$srcver" "$cache/clients-src-$srcver.tmp"
 else
 	# kernel.sh's tree is made under its own lock: unpack a copy of ours.
 	src="$cache/clients-src-$srcver"
