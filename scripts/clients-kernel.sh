@@ -45,8 +45,12 @@ esac
 
 mkdir -p "$cache"
 # Not kernel.sh's .lock, which a kernel build holds for many minutes.
-exec 9>"$cache/.clients-lock"
-flock 9
+# upstream-clients.sh takes it before calling this and keeps it while it
+# compiles in the tree (RELAY_RS_CLIENTS_LOCKED).
+if [ -z "${RELAY_RS_CLIENTS_LOCKED:-}" ]; then
+	exec 9>"$cache/.clients-lock"
+	flock 9
+fi
 
 if [ -n "${RELAY_RS_CLIENTS_SRC:-}" ]; then
 	src=$(cd "$RELAY_RS_CLIENTS_SRC" && pwd)

@@ -66,7 +66,12 @@ case $version in
 *) echo "upstream-clients.sh: unsupported kernel version '$version' (7.3 or 6.12)" >&2; exit 2 ;;
 esac
 
-if ! build=$("$top/scripts/clients-kernel.sh" "$version"); then
+# The tree (its shim and objects) is shared by every checkout, and
+# clients-kernel.sh replaces it when the fragment changes: one at a time.
+mkdir -p "$cache"
+exec 9>"$cache/.clients-lock"
+flock 9
+if ! build=$(RELAY_RS_CLIENTS_LOCKED=1 "$top/scripts/clients-kernel.sh" "$version"); then
 	echo "test upstream_clients::$version::prepare ... FAILED"
 	exit 1
 fi
@@ -74,10 +79,6 @@ src=$(readlink -f "$build/source")
 logs="$top/build/upstream-clients-$version"
 rm -rf "$logs"
 mkdir -p "$logs"
-
-# The tree (its shim and objects) is shared by every checkout: one at a time.
-exec 9>"$cache/.clients-lock"
-flock 9
 
 shim="$build/relay_rs-shim"
 mkdir -p "$shim/linux"
