@@ -103,6 +103,15 @@ rustdoc: setup
 	@kdir=$(call kdir,base) && $(call rustdoc_cmd,$$kdir) && \
 	echo "rustdoc: $(TOP)/build/rustdoc/relay_rs_client/index.html"
 
+# The kernel's own relay clients (blktrace, ath9k/10k/11k, mt76, t7xx, iosm,
+# i915), compiled unchanged from each version's source against relay_rs'
+# header: scripts/upstream-clients.sh. Part of check.
+CLIENTS_KERNELS ?= 7.3 6.12
+.PHONY: upstream-clients
+upstream-clients: setup
+	@rc=0; for v in $(CLIENTS_KERNELS); do $(TOP)/scripts/upstream-clients.sh $$v || rc=1; done; exit $$rc
+check: upstream-clients
+
 # rustfmt, clippy, checkpatch, kernel-doc and the client API's rustdoc,
 # all of which must stay clean. (The compile-fail prelude is left out of
 # rustfmt: its mount of the API resolves only in run.sh's build copy.)
