@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What the `kernel::alloc::KVec` of both kernels lacks: `swap_remove` (7.3's
-//! has `pop`, which it is built on there).
+//! has `pop`, which it is built on there; 7.3's `remove` shifts the tail,
+//! which the channels list does not need).
 
 use kernel::alloc::KVec;
 

@@ -2,6 +2,14 @@
 
 //! CPU identifiers, CPU masks and the contexts that pin a task to its CPU.
 //!
+//! [`CpuId`] and [`nr_cpu_ids`] stand in on 6.12 for upstream's
+//! `kernel::cpu`; on 7.3 they are built on it: [`nr_cpu_ids`]
+//! is upstream's, and [`CpuId`] a thin newtype of upstream's `CpuId`
+//! (convertible into it) that adds what 7.3 still lacks, `is_online` and
+//! `is_possible`. 7.3 has no safe `cpus_read_lock` guard or
+//! `smp_call_function_single` either ([`CpusReadLocked`], [`run_on`]), nor
+//! cpuhp states (`hotplug/` registers its own).
+//!
 //! C headers: [`include/linux/cpumask.h`](srctree/include/linux/cpumask.h),
 //! [`include/linux/irqflags.h`](srctree/include/linux/irqflags.h).
 
@@ -14,15 +22,66 @@ use kernel::error::{to_result, Result};
 /// # Invariants
 ///
 /// The id lies within `[0, nr_cpu_ids())`.
+#[cfg(relay_rs_kernel = "6.12")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CpuId(u32);
 
+/// A CPU number: upstream's, with the queries relay_rs needs.
+///
+/// # Invariants
+///
+/// The id lies within `[0, nr_cpu_ids())` (upstream `CpuId`'s own).
+#[cfg(relay_rs_kernel = "7.3")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct CpuId(kernel::cpu::CpuId);
+
 /// Number of CPU ids the system can have (`nr_cpu_ids`).
+#[cfg(relay_rs_kernel = "6.12")]
 pub(crate) fn nr_cpu_ids() -> u32 {
     // SAFETY: reads a variable fixed at boot.
     unsafe { bindings::relay_rs_glue_nr_cpu_ids() }
 }
 
+/// Number of CPU ids the system can have (`nr_cpu_ids`).
+#[cfg(relay_rs_kernel = "7.3")]
+pub(crate) use kernel::cpu::nr_cpu_ids;
+
+#[cfg(relay_rs_kernel = "7.3")]
+impl CpuId {
+    /// Checks `id` against `nr_cpu_ids`.
+    pub(crate) fn from_u32(id: u32) -> Option<Self> {
+        // INVARIANT: upstream's `from_u32` checks the same bound.
+        kernel::cpu::CpuId::from_u32(id).map(Self)
+    }
+
+    /// The id as a number.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0.as_u32()
+    }
+
+    /// Is this CPU online now?
+    pub(crate) fn is_online(self) -> bool {
+        // SAFETY: `self.as_u32() < nr_cpu_ids` by the type invariant.
+        unsafe { bindings::relay_rs_glue_cpu_online(self.as_u32()) }
+    }
+
+    /// Can this CPU ever be brought online?
+    pub(crate) fn is_possible(self) -> bool {
+        // SAFETY: `self.as_u32() < nr_cpu_ids` by the type invariant.
+        unsafe { bindings::relay_rs_glue_cpu_possible(self.as_u32()) }
+    }
+}
+
+/// For upstream APIs that take a CPU (`Cpumask`, `cpu::from_cpu`).
+#[cfg(relay_rs_kernel = "7.3")]
+impl From<CpuId> for kernel::cpu::CpuId {
+    fn from(cpu: CpuId) -> Self {
+        cpu.0
+    }
+}
+
+#[cfg(relay_rs_kernel = "6.12")]
 impl CpuId {
     /// Checks `id` against `nr_cpu_ids`.
     pub(crate) fn from_u32(id: u32) -> Option<Self> {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The parts of debugfs relay files need: files with arbitrary file
-//! operations (upstream's `kernel::debugfs` does not allow those).
+//! operations. Relay_rs' own on both kernels: 7.3's `kernel::debugfs`
+//! makes files whose `file_operations` it generates itself (`seq_file`
+//! reads, writes, callbacks of a Rust value), so it has no way to give
+//! relay files their own (`mmap`, `splice_read`, `poll`), nor to create
+//! one in a directory made by C (a client's parent).
 //!
 //! C header: [`include/linux/debugfs.h`](srctree/include/linux/debugfs.h).
 

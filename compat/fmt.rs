@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The trait `fmt!` (and so `pr_*!`) formats `{}` with: `core::fmt::Display`
-//! on 6.12, the kernel's own `kernel::fmt::Display` on 7.3.
+//! on 6.12, the kernel's own `kernel::fmt::Display` on 7.3. Stands in for
+//! nothing: it names upstream's trait of each kernel.
 
 #[cfg(relay_rs_kernel = "6.12")]
 pub(crate) use core::fmt::Display;

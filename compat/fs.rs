@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Files and inodes, shaped like upstream `kernel::fs::File`.
+//! Files and inodes.
+//!
+//! [`File`] stands in on 6.12 for upstream's `kernel::fs::File` and
+//! `LocalFile`; on 7.3 it is a thin wrapper of upstream's `LocalFile` (a
+//! file operation's file may be inside its own task's `fdget_pos` region,
+//! which is what `LocalFile`, not `File`, allows), keeping relay_rs'
+//! accessors: 7.3 still lacks `private_data` and `f_mode`. What 7.3 lacks
+//! altogether stays relay_rs' own on both: a file being opened
+//! ([`OpeningFile`], which may set the mode and private data),
+//! `THIS_MODULE` usable in a `static` `file_operations`, module references,
+//! inode sizes.
 //!
 //! C header: [`include/linux/fs.h`](srctree/include/linux/fs.h).
 
@@ -58,9 +68,28 @@ const FMODE_PWRITE: u32 = 1 << 4;
 /// # Invariants
 ///
 /// The wrapped `struct file` is valid for the lifetime of the reference.
+#[cfg(relay_rs_kernel = "6.12")]
 #[repr(transparent)]
 pub(crate) struct File(Opaque<bindings::file>);
 
+/// An open file, borrowed for the duration of a file operation: upstream's
+/// `LocalFile`, with relay_rs' accessors.
+///
+/// Deliberately not `Deref<Target = LocalFile>`: `release` borrows its file
+/// too, once the file's count has dropped to zero, and a `&LocalFile` lets
+/// anyone take a new reference (`ARef::from`), which must not happen then.
+///
+/// # Invariants
+///
+/// The wrapped `struct file` is valid for the lifetime of the reference.
+/// Upstream `LocalFile`'s invariants hold as far as what they guard goes:
+/// no reference is taken through it while the count may be zero, and its
+/// `f_pos` is not raced through it (see [`File::from_raw`]).
+#[cfg(relay_rs_kernel = "7.3")]
+#[repr(transparent)]
+pub(crate) struct File(kernel::fs::LocalFile);
+
+#[cfg(relay_rs_kernel = "6.12")]
 impl File {
     /// Borrows a `struct file`.
     ///
@@ -77,7 +106,42 @@ impl File {
     pub(crate) fn as_ptr(&self) -> *mut bindings::file {
         self.0.get()
     }
+}
 
+#[cfg(relay_rs_kernel = "7.3")]
+impl File {
+    /// Borrows a `struct file`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct file` for the lifetime `'a`, as
+    /// it does for the `file` argument of a file operation.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a File {
+        // SAFETY: the file is valid for 'a (caller contract). Its count is
+        // positive for 'a, as upstream asks, in every file operation but
+        // `release`, which runs once it has dropped to zero (upstream's
+        // `miscdevice` borrows it there too): the count only matters to
+        // references taken through the `&LocalFile`, and none is (it is
+        // never handed out, see `File`). An `fdget_pos` region that skipped
+        // `f_pos_lock` (the file had one reference then) is that of the
+        // syscall running this operation, on this task, unless another
+        // task took the file meanwhile (`pidfd_getfd`); what the rule
+        // guards is `f_pos`, which relay files never touch (`read` ignores
+        // the position, `llseek` refuses) and the wrapper cannot reach.
+        let file = unsafe { kernel::fs::LocalFile::from_raw_file(ptr) };
+        // INVARIANT: valid for 'a (caller contract), and upstream's
+        // invariants kept as far as they matter, as argued above.
+        // SAFETY: `File` is a transparent wrapper of `LocalFile`.
+        unsafe { &*core::ptr::from_ref(file).cast::<File>() }
+    }
+
+    /// The raw pointer.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.as_ptr()
+    }
+}
+
+impl File {
     /// The file's `private_data`.
     pub(crate) fn private_data(&self) -> *mut c_void {
         // SAFETY: the file is valid; `private_data` is owned by the file's fops.
@@ -113,7 +177,9 @@ impl OpeningFile {
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a OpeningFile {
         // INVARIANT: the file is being opened for 'a (caller contract); the
         // reference cannot leave this task (`OpeningFile` is neither `Send`
-        // nor `Sync`, as `Opaque` is not).
+        // nor `Sync`, as `Opaque` is not). On 7.3 `File` wraps upstream's
+        // `LocalFile`, whose invariants hold too: the file's count is one
+        // during open, and no other task, so no `fdget_pos`, can reach it.
         // SAFETY: `OpeningFile` and `File` are transparent wrappers of
         // `struct file`, valid for 'a.
         unsafe { &*ptr.cast() }

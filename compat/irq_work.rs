@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Deferred work run from a self-IPI (`irq_work`): lets a producer in any
-//! context, even under a scheduler lock, arrange a wake-up.
+//! context, even under a scheduler lock, arrange a wake-up. Relay_rs' own
+//! on both kernels: 7.3's `kernel` crate has no `irq_work` either.
 //!
 //! C header: [`include/linux/irq_work.h`](srctree/include/linux/irq_work.h).
 

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Memory mappings, shaped like upstream `kernel::mm::virt`.
+//! Memory mappings.
+//!
+//! [`Vma`] and [`VmaNew`] stand in on 6.12 for upstream's
+//! `kernel::mm::virt::{VmaRef, VmaNew}`; on 7.3 they are thin wrappers of
+//! those, whose bounds, flags and flag operations (`set_dontexpand`,
+//! `set_dontdump`, `try_clear_maywrite`) they use. What 7.3 still lacks
+//! stays relay_rs' own on both: a VMA's offset, file and private data,
+//! installing `vm_operations_struct` ([`VmaNew::set_ops`]), the fault of a
+//! `fault` hook ([`VmFault`]; upstream maps pages with `vm_insert_page` in
+//! `mmap` instead), and a page's `private` word.
 //!
 //! C header: [`include/linux/mm.h`](srctree/include/linux/mm.h).
 
@@ -10,6 +19,7 @@ use core::ops::Deref;
 use kernel::{ffi::c_void, prelude::*, types::Opaque};
 
 /// VMA flags used by relay files (`include/linux/mm.h`).
+#[cfg(relay_rs_kernel = "6.12")]
 pub(crate) mod flags {
     use crate::bindings;
     /// Mapped writable.
@@ -29,9 +39,23 @@ pub(crate) mod flags {
 /// The VMA is valid and its mm's mmap lock is held (for writing in
 /// `f_op->mmap`), or in a `fault` hook its own VMA lock instead, for the
 /// lifetime of the reference.
+#[cfg(relay_rs_kernel = "6.12")]
 #[repr(transparent)]
 pub(crate) struct Vma(Opaque<bindings::vm_area_struct>);
 
+/// A VMA, borrowed inside `f_op->mmap` or a `vm_operations_struct` hook:
+/// upstream's `VmaRef`, with relay_rs' accessors.
+///
+/// # Invariants
+///
+/// As for upstream's `VmaRef`: the VMA is valid and its mm's mmap lock
+/// (for writing in `f_op->mmap`) or, in a `fault` hook, its own VMA lock
+/// is held for the lifetime of the reference.
+#[cfg(relay_rs_kernel = "7.3")]
+#[repr(transparent)]
+pub(crate) struct Vma(kernel::mm::virt::VmaRef);
+
+#[cfg(relay_rs_kernel = "6.12")]
 impl Vma {
     /// Borrows a VMA.
     ///
@@ -54,16 +78,53 @@ impl Vma {
         unsafe { bindings::relay_rs_glue_vma_len(self.raw()) as usize }
     }
 
-    /// Offset of the mapping in the file, in pages.
-    pub(crate) fn pgoff(&self) -> usize {
-        // SAFETY: as for `len`.
-        unsafe { (*self.raw()).vm_pgoff }
-    }
-
     /// The VMA's flags.
     pub(crate) fn flags(&self) -> usize {
         // SAFETY: the VMA is valid.
         unsafe { bindings::relay_rs_glue_vma_flags(self.raw()) as usize }
+    }
+}
+
+#[cfg(relay_rs_kernel = "7.3")]
+impl Vma {
+    /// Borrows a VMA.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid VMA whose mmap lock (or VMA lock, in a fault)
+    /// is held for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::vm_area_struct) -> &'a Vma {
+        // SAFETY: valid, with its mmap or VMA lock held for 'a (caller
+        // contract), which is what upstream asks.
+        let vma = unsafe { kernel::mm::virt::VmaRef::from_raw(ptr) };
+        // INVARIANT: upstream's `VmaRef` invariant, just established.
+        // SAFETY: `Vma` is a transparent wrapper of `VmaRef`.
+        unsafe { &*core::ptr::from_ref(vma).cast::<Vma>() }
+    }
+
+    fn raw(&self) -> *mut bindings::vm_area_struct {
+        self.0.as_ptr()
+    }
+
+    /// Length of the mapping in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.0.end() - self.0.start()
+    }
+
+    /// The VMA's flags.
+    // Kept for the same items on both kernels; on 7.3 only upstream's
+    // flag operations read the flags.
+    #[allow(dead_code)]
+    pub(crate) fn flags(&self) -> usize {
+        self.0.flags()
+    }
+}
+
+impl Vma {
+    /// Offset of the mapping in the file, in pages.
+    pub(crate) fn pgoff(&self) -> usize {
+        // SAFETY: the VMA is valid and its offset fixed while the lock is held.
+        unsafe { (*self.raw()).vm_pgoff }
     }
 
     /// The file mapped, `None` for an anonymous mapping.
@@ -93,9 +154,23 @@ impl Vma {
 ///
 /// For the lifetime of the reference, the VMA is being set up by an
 /// `f_op->mmap` call on this task, with the mmap lock held for writing.
+#[cfg(relay_rs_kernel = "6.12")]
 #[repr(transparent)]
 pub(crate) struct VmaNew(Vma);
 
+/// A VMA being set up by `f_op->mmap`: upstream's `VmaNew`, whose named
+/// flag operations keep the flags consistent, with relay_rs' `set_ops`.
+///
+/// # Invariants
+///
+/// As for upstream's `VmaNew`: for the lifetime of the reference, the VMA
+/// is being set up by an `f_op->mmap` call (on this task, with the mmap
+/// lock held for writing).
+#[cfg(relay_rs_kernel = "7.3")]
+#[repr(transparent)]
+pub(crate) struct VmaNew(kernel::mm::virt::VmaNew);
+
+#[cfg(relay_rs_kernel = "6.12")]
 impl VmaNew {
     /// Borrows the VMA argument of `f_op->mmap`.
     ///
@@ -171,10 +246,86 @@ impl VmaNew {
     }
 }
 
+#[cfg(relay_rs_kernel = "6.12")]
 impl Deref for VmaNew {
     type Target = Vma;
     fn deref(&self) -> &Vma {
         &self.0
+    }
+}
+
+#[cfg(relay_rs_kernel = "7.3")]
+impl VmaNew {
+    /// Borrows the VMA argument of `f_op->mmap`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the VMA passed to an `f_op->mmap` call that lasts for `'a`
+    /// on this task (which holds the mmap lock for writing).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::vm_area_struct) -> &'a VmaNew {
+        // SAFETY: the VMA is undergoing its initial setup in `f_op->mmap`
+        // for 'a (caller contract), which is what upstream asks.
+        let vma = unsafe { kernel::mm::virt::VmaNew::from_raw(ptr) };
+        // INVARIANT: upstream's `VmaNew` invariant, just established; the
+        // reference cannot leave this task (`VmaNew` is neither `Send` nor
+        // `Sync`, as upstream's is not).
+        // SAFETY: `VmaNew` is a transparent wrapper of upstream's.
+        unsafe { &*core::ptr::from_ref(vma).cast::<VmaNew>() }
+    }
+
+    /// Sets `VM_DONTEXPAND`: `mremap` cannot grow the mapping.
+    pub(crate) fn set_dontexpand(&self) {
+        self.0.set_dontexpand();
+    }
+
+    /// Sets `VM_DONTDUMP`: the mapping is left out of core dumps.
+    pub(crate) fn set_dontdump(&self) {
+        self.0.set_dontdump();
+    }
+
+    /// Is the mapping writable (`VM_WRITE`)?
+    // Kept for the same items on both kernels; upstream's
+    // `try_clear_maywrite` checks it itself.
+    #[allow(dead_code)]
+    pub(crate) fn writable(&self) -> bool {
+        self.0.writable()
+    }
+
+    /// Clears `VM_MAYWRITE`, so that `mprotect` can never make the mapping
+    /// writable; fails with `EINVAL` if it is writable already.
+    pub(crate) fn try_clear_maywrite(&self) -> Result {
+        self.0.try_clear_maywrite()
+    }
+
+    /// Installs the mapping's operations and private data.
+    ///
+    /// # Safety
+    ///
+    /// `ops` must be sound to call on this VMA and its copies with `private`
+    /// as their `vm_private_data`: `private` must stay valid for them until
+    /// the `close` of the last of them.
+    pub(crate) unsafe fn set_ops(
+        &self,
+        ops: &'static bindings::vm_operations_struct,
+        private: *mut c_void,
+    ) {
+        let vma = self.0.as_ptr();
+        // SAFETY: the VMA is valid and being set up under the mmap write
+        // lock (type invariant): nothing else reads these fields yet.
+        unsafe {
+            (*vma).vm_ops = ops;
+            (*vma).vm_private_data = private;
+        }
+    }
+}
+
+#[cfg(relay_rs_kernel = "7.3")]
+impl Deref for VmaNew {
+    type Target = Vma;
+    fn deref(&self) -> &Vma {
+        // SAFETY: the VMA is valid and its mmap lock held for writing for
+        // as long as `self` is borrowed (type invariant).
+        unsafe { Vma::from_raw(self.0.as_ptr()) }
     }
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A per-CPU array of buffer pointers (`struct rchan_buf * __percpu *`).
+//! Relay_rs' own on both kernels: 7.3's `kernel` crate has no per-CPU
+//! allocations either.
 //!
 //! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h).
 

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Wait queues and poll tables, shaped like upstream `sync::poll`.
+//! Wait queues and poll tables.
+//!
+//! [`PollTable`] stands in on 6.12 for upstream's
+//! `kernel::sync::poll::PollTable`, and stays relay_rs' own on 7.3 too:
+//! 7.3's `PollTable` registers only a `PollCondVar`, a pinned condition
+//! variable owned by Rust (its drop clears its pollers), and does not give
+//! its raw table back; relay_rs' wait queue is the `wait_queue_head_t`
+//! inside the C `struct rchan_buf` (`read_wait`, at the offset C clients
+//! see), which no `PollCondVar` can be. 7.3 lacks a wrapper of such a bare
+//! wait queue head as well ([`WaitQueue`]).
 //!
 //! C headers: [`include/linux/wait.h`](srctree/include/linux/wait.h),
 //! [`include/linux/poll.h`](srctree/include/linux/poll.h).

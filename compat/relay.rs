@@ -3,7 +3,8 @@
 //! What differs between the `<linux/relay.h>` of the two kernels relay_rs
 //! builds against, 7.3 and 6.12 (`include/relay_rs.h` follows the one of
 //! the kernel it is built against): the rest of relay_rs calls these and
-//! never names a kernel version.
+//! never names a kernel version. Stands in for nothing: neither kernel's
+//! `kernel` crate has relay abstractions.
 //!
 //! - 7.3 keeps loss counters in each buffer (`rchan_buf.stats`), which
 //!   clients read directly; 6.12 keeps the size of the last record too big

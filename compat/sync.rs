@@ -2,6 +2,13 @@
 
 //! Sharing values whose thread safety the compiler cannot see, and locks
 //! in `static`s.
+//!
+//! [`AssertSync`] has no upstream counterpart. [`GlobalLock`] stands in on
+//! 6.12 for upstream's `kernel::sync::lock::global` and stays relay_rs' own
+//! on 7.3 too: 7.3's `GlobalLock<B>` is typed by a marker that
+//! `global_lock!` declares for each lock, with the name fixed there, so it
+//! cannot take the place of `GlobalLock<T, B>` without changing its users
+//! (`channel/registry.rs`).
 
 use core::{
     cell::UnsafeCell,

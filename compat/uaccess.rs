@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! User pointers across the two kernels: 6.12's `UserSlice::new` takes the
-//! address, 7.3's a `UserPtr`.
+//! address, 7.3's a `UserPtr`. Stands in for nothing: both kernels'
+//! `kernel::uaccess` is used, this only picks the argument.
 
 use kernel::uaccess::UserSlice;
 

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Order-0 pages mapped into one virtually contiguous kernel range.
+//! Order-0 pages mapped into one virtually contiguous kernel range, built
+//! on upstream's `kernel::page::Page` on both kernels. The mapping is
+//! relay_rs' own: neither kernel's crate maps pages it is given (`vmap`).
+//! 7.3's `VVec` lists the pages of its `vmalloc` memory (`page_iter`), but
+//! only borrowed, while relay_rs owns its pages, gives C their array
+//! (`rchan_buf.page_array`) and uses each page's `private` word (splice).
 //!
 //! C header: [`include/linux/vmalloc.h`](srctree/include/linux/vmalloc.h).
 
