@@ -299,7 +299,7 @@ impl Channel {
                 let bytes = compat::str::bytes(base);
                 let n = bytes.len().min((*raw).base_filename.len() - 1);
                 for (dst, src) in (*raw).base_filename.iter_mut().zip(&bytes[..n]) {
-                    *dst = *src as _;
+                    *dst = *src;
                 }
             }
         }

@@ -165,15 +165,20 @@ pub(crate) fn run_on<F: FnMut() + Send>(cpu: CpuId, f: &mut F) -> Result {
         let f = unsafe { &mut *info.cast::<F>() };
         f();
     }
+    // `smp_call_function_single`'s `wait`: an `int` on 6.12, a `bool` on 7.3.
+    #[cfg(relay_rs_kernel = "6.12")]
+    let wait = true.into();
+    #[cfg(relay_rs_kernel = "7.3")]
+    let wait = true;
     // SAFETY: `cpu` is a valid id (type invariant); `f` stays borrowed until
     // `smp_call_function_single` returns, which with `wait = 1` is after
     // `trampoline` has returned, and no one else uses it meanwhile.
     let ret = unsafe {
         bindings::smp_call_function_single(
-            cpu.as_u32() as _,
+            cpu.as_u32() as i32,
             Some(trampoline::<F>),
-            (f as *mut F).cast(),
-            true.into(),
+            core::ptr::from_mut(f).cast(),
+            wait,
         )
     };
     to_result(ret)

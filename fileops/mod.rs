@@ -149,7 +149,7 @@ unsafe extern "C" fn relay_file_read(
         let dst = (ubuf as usize).wrapping_add(at);
         // SAFETY: `src` is readable for `len` bytes (`Buffer::read`); the
         // destination is user memory, checked by `copy_to_user`.
-        let left = unsafe { bindings::copy_to_user(dst as *mut _, src.cast(), len as _) };
+        let left = unsafe { bindings::copy_to_user(dst as *mut _, src.cast(), len) };
         if left != 0 {
             return Err(EFAULT);
         }
@@ -267,8 +267,8 @@ unsafe extern "C" fn relay_file_ioctl(
     let file = unsafe { File::from_raw(file) };
     // SAFETY: `file` is an open relay file.
     match unsafe { file_buffer(file) }.ioctl(cmd, arg) {
-        Ok(v) => v as _,
-        Err(e) => e.to_errno() as _,
+        Ok(v) => v,
+        Err(e) => e.to_errno() as isize,
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) fn init() -> Result {
     let ret = unsafe {
         bindings::__cpuhp_setup_state(
             bindings::cpuhp_state_CPUHP_BP_PREPARE_DYN,
-            c"relay_rs:prepare".as_ptr().cast(),
+            c"relay_rs:prepare".to_bytes_with_nul().as_ptr(),
             false,
             Some(prepare_cpu),
             None,
@@ -69,6 +69,6 @@ pub(crate) fn exit() {
     let state = STATE.swap(-1, Ordering::AcqRel);
     if state >= 0 {
         // SAFETY: the state registered by `init`, removed once.
-        unsafe { bindings::__cpuhp_remove_state(state as _, false) };
+        unsafe { bindings::__cpuhp_remove_state(state, false) };
     }
 }

@@ -83,14 +83,17 @@ impl kernel::Module for RustRelaySample {
         let nr = unsafe { bindings::nr_cpu_ids };
         for cpu in 0..nr {
             let job = Job { chan: &chan, cpu };
+            // `wait` is an `int` on 6.12, a `bool` on 7.3: `into` fits both.
+            #[allow(clippy::useless_conversion)]
+            let wait = true.into();
             // SAFETY: `write_on_cpu` only borrows `job`, which outlives the
             // synchronous (`wait = 1`) call; offline CPUs return an error.
             let ret = unsafe {
                 bindings::smp_call_function_single(
-                    cpu as _,
+                    cpu as i32,
                     Some(write_on_cpu),
-                    (&job as *const Job<'_>).cast_mut().cast(),
-                    true.into(),
+                    core::ptr::from_ref(&job).cast_mut().cast(),
+                    wait,
                 )
             };
             if ret == 0 {

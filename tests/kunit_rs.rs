@@ -42,12 +42,12 @@ fn expect(cond: bool, what: &CoreCStr) -> bool {
         return false;
     }
     let loc = bindings::kunit_loc {
-        file: c"relay_rs/tests/kunit_rs.rs".as_ptr().cast(),
+        file: c"relay_rs/tests/kunit_rs.rs".to_bytes_with_nul().as_ptr(),
         line,
     };
     let assert = bindings::kunit_unary_assert {
         assert: bindings::kunit_assert {},
-        condition: what.as_ptr().cast(),
+        condition: what.to_bytes_with_nul().as_ptr(),
         expected_true: true,
     };
     // SAFETY: `test` is the running test; `loc` and `assert` outlive the
@@ -473,7 +473,7 @@ extern "C" fn late_setup_files_sizes_and_refuses_twice(_t: *mut bindings::kunit)
     // SAFETY: an open channel.
     unsafe { relay_rs_flush(chan) };
     let late = |chan: *mut bindings::rchan, name: Option<&CoreCStr>| {
-        let name = name.map_or(null(), |n| n.as_ptr().cast());
+        let name = name.map_or(null(), |n| n.to_bytes_with_nul().as_ptr());
         // SAFETY: `chan` is NULL or the open channel; `name` is NULL or a C string.
         unsafe { relay_rs_late_setup_files(chan, name, null_mut()) }
     };
@@ -2134,7 +2134,7 @@ const fn case(
 ) -> bindings::kunit_case {
     bindings::kunit_case {
         run_case: Some(run),
-        name: name.as_ptr().cast(),
+        name: name.to_bytes_with_nul().as_ptr(),
         // SAFETY: all-zero is valid for the remaining plain-data fields.
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     }

@@ -79,7 +79,7 @@ impl Buffer {
                     bindings::partial_page {
                         offset: off as u32,
                         len: this as u32,
-                        private: this as _,
+                        private: this,
                     },
                     GFP_KERNEL,
                 )?;

@@ -117,7 +117,7 @@ struct State {
 fn fnv1a(h: u32, bytes: &[u8]) -> u32 {
     bytes
         .iter()
-        .fold(h, |h, b| (h ^ *b as u32).wrapping_mul(0x0100_0193))
+        .fold(h, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
 fn rec_len(stream: usize, seq: u64) -> usize {
@@ -235,14 +235,17 @@ impl State {
                 if i % 32 == 3 {
                     let n = online_cpus();
                     let target = next_online(cpu, n);
+                    // `wait` is an `int` on 6.12, a `bool` on 7.3.
+                    #[allow(clippy::useless_conversion)]
+                    let wait = true.into();
                     // SAFETY: `self` outlives the call (wait = 1) and the
                     // handler only takes a shared reference.
                     let r = unsafe {
                         bindings::smp_call_function_single(
                             target as i32,
                             Some(ipi_handler),
-                            self as *const State as *mut c_void,
-                            true.into(),
+                            core::ptr::from_ref(self).cast_mut().cast::<c_void>(),
+                            wait,
                         )
                     };
                     if r == 0 {
