@@ -35,7 +35,13 @@ pub(crate) unsafe fn create_file_unsafe(
     // or a live debugfs directory, and `fops` are sound with `data` on this
     // unproxied file (caller contract).
     let d = unsafe {
-        bindings::debugfs_create_file_unsafe(super::str::as_char_ptr(name), mode, parent, data, fops)
+        bindings::debugfs_create_file_unsafe(
+            super::str::as_char_ptr(name),
+            mode,
+            parent,
+            data,
+            fops,
+        )
     };
     from_err_ptr(d)
 }
@@ -62,7 +68,13 @@ pub(crate) unsafe fn create_file(
     // or a live debugfs directory, and `fops` are sound with `data` behind
     // the proxy (caller contract).
     let d = unsafe {
-        bindings::relay_rs_glue_debugfs_create_file(super::str::as_char_ptr(name), mode, parent, data, fops)
+        bindings::relay_rs_glue_debugfs_create_file(
+            super::str::as_char_ptr(name),
+            mode,
+            parent,
+            data,
+            fops,
+        )
     };
     from_err_ptr(d)
 }

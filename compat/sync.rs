@@ -110,7 +110,13 @@ impl<T, B: Backend> GlobalLock<T, B> {
         // (caller contract); `data` is used only through guards from now on.
         // SAFETY: `state` is valid for writes and used by no one yet (caller
         // contract); `name` and the static `key` live forever.
-        unsafe { B::init(self.state.get(), super::str::as_char_ptr(name), self.key.get()) };
+        unsafe {
+            B::init(
+                self.state.get(),
+                super::str::as_char_ptr(name),
+                self.key.get(),
+            )
+        };
     }
 
     /// Takes the lock.

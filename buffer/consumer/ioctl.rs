@@ -12,9 +12,9 @@
 use crate::{
     bindings::{self, relay_rs_buf_info as BufInfo, relay_rs_padding as Padding},
     buffer::Buffer,
+    compat::uaccess::user_slice,
 };
 use core::mem::size_of;
-use crate::compat::uaccess::user_slice;
 use kernel::{ioctl, prelude::*};
 
 const MAGIC: u32 = 0xb7;

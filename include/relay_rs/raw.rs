@@ -123,7 +123,8 @@ pub(super) type SubbufStartFn =
     unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void, usize) -> c_int;
 /// C `subbuf_start`: 7.3's has three arguments.
 #[cfg(relay_rs_kernel = "7.3")]
-pub(super) type SubbufStartFn = unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void) -> c_int;
+pub(super) type SubbufStartFn =
+    unsafe extern "C" fn(*mut RawBuf, *mut c_void, *mut c_void) -> c_int;
 
 /// C `struct rchan_callbacks` (relay_rs' layout: the kernel's three, then
 /// the two mapping callbacks of the original 2.6-era relay API).
