@@ -53,6 +53,29 @@ unsigned int relay_rs_this_cpu(void)
 }
 EXPORT_SYMBOL_GPL(relay_rs_this_cpu);
 
+/*
+ * The Rust API's lock for the writers of a global channel: a raw spinlock,
+ * which any context may take (a write may come from an IPI), and which the
+ * kernel crate does not wrap. One lockdep class for all.
+ */
+void relay_rs_raw_spin_lock_init(raw_spinlock_t *lock)
+{
+	raw_spin_lock_init(lock);
+}
+EXPORT_SYMBOL_GPL(relay_rs_raw_spin_lock_init);
+
+void relay_rs_raw_spin_lock(raw_spinlock_t *lock)
+{
+	raw_spin_lock(lock);
+}
+EXPORT_SYMBOL_GPL(relay_rs_raw_spin_lock);
+
+void relay_rs_raw_spin_unlock(raw_spinlock_t *lock)
+{
+	raw_spin_unlock(lock);
+}
+EXPORT_SYMBOL_GPL(relay_rs_raw_spin_unlock);
+
 #if !defined(CONFIG_X86_64) || defined(CONFIG_XEN_PV)
 /*
  * The Rust API (include/relay_rs/) inlines these on native x86-64; other

@@ -7,6 +7,7 @@
 #define _RELAY_RS_GLUE_H
 
 #include <linux/types.h>
+#include <linux/spinlock_types.h>
 
 struct rchan;
 struct rchan_buf;
@@ -60,6 +61,9 @@ bool relay_rs_glue_kunit_lockdep_irqs_on(void);
 
 /* For the Rust API's clients. */
 unsigned int relay_rs_this_cpu(void);
+void relay_rs_raw_spin_lock_init(raw_spinlock_t *lock);
+void relay_rs_raw_spin_lock(raw_spinlock_t *lock);
+void relay_rs_raw_spin_unlock(raw_spinlock_t *lock);
 
 #ifdef CONFIG_KUNIT
 /* Testing only: the header's inline write paths, for the Rust KUnit suite. */

@@ -14,6 +14,7 @@ use crate::{
     compat::{
         self,
         cpu::{self, CpuId, CpusReadLocked},
+        fmt::fmt,
         percpu::PerCpuBufPtrs,
         sync::AssertSync,
     },

@@ -7,7 +7,7 @@
 use super::Channel;
 use crate::{
     bindings,
-    compat::{debugfs, fs, sync::AssertSync},
+    compat::{debugfs, fmt::fmt, fs, sync::AssertSync},
 };
 use core::{fmt::Write, sync::atomic::Ordering};
 use kernel::{ffi::c_char, prelude::*};

@@ -7,11 +7,11 @@
 /// `kernel::prelude::module!` with one author, spelled for this kernel.
 macro_rules! module_for_kernel {
     (
-        type: $type:ident,
-        name: $name:literal,
-        author: $author:literal,
-        description: $description:literal,
-        license: $license:literal,
+        type: $type:tt,
+        name: $name:tt,
+        author: $author:tt,
+        description: $description:tt,
+        license: $license:tt,
     ) => {
         #[cfg(relay_rs_kernel = "6.12")]
         kernel::prelude::module! {

@@ -13,10 +13,12 @@
 //!   7.3 has neither, so relay_rs keeps the value itself there.
 
 use crate::bindings;
+#[cfg(relay_rs_kernel = "7.3")]
+use core::sync::atomic::AtomicU32;
 use core::{
     ffi::{c_int, c_void},
     ptr::addr_of_mut,
-    sync::atomic::{AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicUsize, Ordering},
 };
 
 /// The kernel's `subbuf_start` callback type: 6.12's passes `prev_padding`.

@@ -7,7 +7,7 @@
 use super::{
     arch,
     callbacks::{Callbacks, VTable},
-    guard::{GlobalLocked, IrqsDisabled, Shared},
+    guard::{GlobalLocked, IrqsDisabled, RawSpinLock, Shared},
     raw::*,
 };
 use core::{
@@ -52,7 +52,7 @@ impl<T: Callbacks> Channel<T> {
     ) -> Result<Self> {
         let shared = KBox::pin_init(
             pin_init!(Shared::<T> {
-                global <- kernel::new_spinlock!(()),
+                global <- RawSpinLock::new(),
                 owner: AtomicU32::new(0),
                 data,
             }),
@@ -90,7 +90,7 @@ impl<T: Callbacks> Channel<T> {
     /// already (see [`GlobalLocked`]); nothing for a per-CPU channel. The
     /// caller has interrupts off (`_irqs`).
     #[inline(always)]
-    fn lock_global(&self, _irqs: &IrqsDisabled) -> GlobalLocked<'_> {
+    fn lock_global(&self, irqs: &IrqsDisabled) -> GlobalLocked<'_> {
         let owner = &self.shared.owner;
         if !T::GLOBAL {
             return GlobalLocked { guard: None, owner };
@@ -103,7 +103,7 @@ impl<T: Callbacks> Channel<T> {
             // its.
             return GlobalLocked { guard: None, owner };
         }
-        let guard = self.shared.global.lock();
+        let guard = self.shared.global.lock(irqs);
         owner.store(me, Ordering::Relaxed);
         GlobalLocked {
             guard: Some(guard),

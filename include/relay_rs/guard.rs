@@ -4,18 +4,16 @@
 //! task to its CPU, and, for a global channel, the writers' lock that
 //! [`Shared`] holds and [`GlobalLocked`] proves held.
 
-use super::{arch, callbacks::Callbacks};
+use super::{
+    arch,
+    callbacks::Callbacks,
+    raw::{relay_rs_raw_spin_lock, relay_rs_raw_spin_lock_init, relay_rs_raw_spin_unlock},
+};
 use core::{
     marker::PhantomData,
     sync::atomic::{AtomicU32, Ordering},
 };
-use kernel::{
-    prelude::*,
-    sync::{
-        lock::{spinlock::SpinLockBackend, Guard},
-        SpinLock,
-    },
-};
+use kernel::{prelude::*, types::Opaque};
 
 /// Local interrupts disabled on this CPU until drop (`local_irq_save()`),
 /// which also pins the task to the CPU. On kernels that trace IRQ flags
@@ -57,6 +55,63 @@ impl Drop for IrqsDisabled {
     }
 }
 
+/// A `raw_spinlock_t`: unlike [`kernel::sync::SpinLock`]'s `spinlock_t`,
+/// which sleeps on PREEMPT_RT and so may not be taken in an IPI or a hard
+/// interrupt that is never threaded (lockdep's raw-lock nesting check,
+/// on wherever PREEMPT_RT is possible, reports it), any context may take
+/// it, as any context may write. The kernel crate has none; relay_rs.ko
+/// exports its three operations.
+#[pin_data]
+pub(super) struct RawSpinLock {
+    #[pin]
+    raw: Opaque<kernel::bindings::raw_spinlock>,
+}
+
+// SAFETY: a lock is meant to be shared and handed between CPUs; its state
+// is only touched by the C lock operations.
+unsafe impl Send for RawSpinLock {}
+// SAFETY: as above.
+unsafe impl Sync for RawSpinLock {}
+
+impl RawSpinLock {
+    /// An unlocked lock.
+    pub(super) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `p` is the lock's storage, valid and pinned for the
+            // lock's life; initialising it is what the function does.
+            raw <- Opaque::ffi_init(|p| unsafe { relay_rs_raw_spin_lock_init(p) }),
+        })
+    }
+
+    /// Takes the lock (spins); the caller has interrupts off, else an
+    /// interrupt handler that writes could spin on it forever.
+    #[inline(always)]
+    pub(super) fn lock(&self, _irqs: &IrqsDisabled) -> RawSpinLockGuard<'_> {
+        // SAFETY: an initialised lock (`new`), pinned while `self` lives.
+        unsafe { relay_rs_raw_spin_lock(self.raw.get()) };
+        RawSpinLockGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// [`RawSpinLock`] held until drop, on this CPU.
+#[must_use = "the lock is released when the guard drops"]
+pub(super) struct RawSpinLockGuard<'a> {
+    lock: &'a RawSpinLock,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl Drop for RawSpinLockGuard<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: taken by `lock` on this CPU (the guard is not `Send`)
+        // and not released since.
+        unsafe { relay_rs_raw_spin_unlock(self.lock.raw.get()) };
+    }
+}
+
 /// What a [`Channel`] owns beside the C channel: the client's data, and
 /// the lock that serialises the writers of a global channel.
 #[pin_data]
@@ -64,7 +119,7 @@ pub(super) struct Shared<T: Callbacks> {
     /// Taken with interrupts off by every writer of a global channel (not
     /// used by per-CPU channels).
     #[pin]
-    pub(super) global: SpinLock<()>,
+    pub(super) global: RawSpinLock,
     /// The CPU that holds `global`, plus one (0: none). Written only by
     /// the holder, while it holds it, with interrupts off: a CPU that reads
     /// its own number here is inside its own holder, which called it.
@@ -77,7 +132,7 @@ pub(super) struct Shared<T: Callbacks> {
 /// from inside this CPU's own [`Producer`], or from a `subbuf_start` that
 /// a write of this CPU reached), or nothing for a per-CPU channel.
 pub(super) struct GlobalLocked<'a> {
-    pub(super) guard: Option<Guard<'a, (), SpinLockBackend>>,
+    pub(super) guard: Option<RawSpinLockGuard<'a>>,
     pub(super) owner: &'a AtomicU32,
 }
 

@@ -208,6 +208,9 @@ extern "C" {
     #[cfg_attr(relay_rs_kernel = "6.12", allow(dead_code))]
     pub(super) fn relay_rs_buf_prev_padding(buf: *mut RawBuf) -> usize;
     pub(super) fn relay_rs_this_cpu() -> u32;
+    pub(super) fn relay_rs_raw_spin_lock_init(lock: *mut kernel::bindings::raw_spinlock);
+    pub(super) fn relay_rs_raw_spin_lock(lock: *mut kernel::bindings::raw_spinlock);
+    pub(super) fn relay_rs_raw_spin_unlock(lock: *mut kernel::bindings::raw_spinlock);
     pub(super) fn relay_rs_create_buf_file_default(
         filename: *const c_char,
         parent: *mut c_void,
