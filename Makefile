@@ -132,8 +132,9 @@ test: setup host-test
 
 # Benchmark against the kernel's relay, on KERNEL's plain kernel: one boot
 # per QEMU mode, wall time (TCG) and instruction counts (-icount), each
-# printing its tables; CSVs and plots go to bench/results/, the summary
-# tables into docs/performance.md. BENCH_MODES selects.
+# printing its tables; CSVs and plots go to bench/results/KERNEL/, the
+# summary tables into KERNEL's section of docs/performance.md. BENCH_MODES
+# selects.
 BENCH_MODES ?= walltime icount
 bench: setup
 	@$(TOP)/scripts/setup.sh --bench
@@ -147,9 +148,10 @@ bench: setup
 		QEMU_MEM=1G QEMU_EXTRA="$$extra" RUN_LOG=bench-$$mode \
 			$(call qemu,$$kdir,$(KERNEL),bench) && \
 		python3 $(TOP)/bench/report.py $(TOP)/build/$(KERNEL)/bench-$$mode.log \
-			$(TOP)/bench/results $$mode || exit 1; \
+			$(TOP)/bench/results/$(KERNEL) $$mode || exit 1; \
 	done; \
-	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
+	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md \
+		$(TOP)/bench/results/$(KERNEL) $(KERNEL)
 
 # The Rust client API's documentation (include/relay_rs/, through its doc
 # root doc.rs), built by Kbuild in KERNEL's copy with the flags the tree
