@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # relay_rs. `make demo` and `make test` set up everything they need.
-# Build against your own kernel: make KDIR=/path/to/configured/6.12/tree
+# KERNEL=7.3 (the default) or KERNEL=6.12 picks the cached kernel; make test
+# without KERNEL runs both. Build against your own kernel instead:
+# make KDIR=/path/to/configured/tree (7.3 or 6.12)
 #
 # make test runs on the debug kernel (KASAN, lockdep, kmemleak, ...:
 # kernel-config/debug.config); make demo on the plain one.
@@ -10,6 +12,34 @@ TOP := $(CURDIR)
 , := ,
 export PATH := /usr/lib/llvm-19/bin:$(HOME)/.cargo/bin:$(PATH)
 
+ALL_KERNELS := 7.3 6.12
+# KDIR's version is the tree's own: its Makefile's VERSION and PATCHLEVEL (a
+# build directory made with O= has them in source/Makefile), else what the
+# tree's kernelversion target says.
+ifneq ($(KDIR),)
+KDIR_KERNEL := $(shell for f in '$(KDIR)/Makefile' '$(KDIR)/source/Makefile'; do \
+	v=$$(sed -n 's/^VERSION = //p; s/^PATCHLEVEL = //p' "$$f" 2>/dev/null | paste -sd.); \
+	[ -n "$$v" ] && { echo "$$v"; exit; }; done; \
+	$(MAKE) -s --no-print-directory -C '$(KDIR)' kernelversion 2>/dev/null | cut -d. -f1,2)
+ifeq ($(KDIR_KERNEL),)
+$(error cannot tell the kernel version of KDIR=$(KDIR))
+endif
+ifneq ($(filter-out $(KDIR_KERNEL),$(KERNEL)),)
+$(error KERNEL=$(KERNEL) but KDIR=$(KDIR) is Linux $(KDIR_KERNEL))
+endif
+ifeq ($(filter $(ALL_KERNELS),$(KDIR_KERNEL)),)
+$(error KDIR=$(KDIR) is Linux $(KDIR_KERNEL): relay_rs supports 7.3 and 6.12)
+endif
+override KERNEL := $(KDIR_KERNEL)
+endif
+# The kernels make test (and check's upstream clients) run on: the one
+# asked for, else all.
+KERNELS := $(or $(KERNEL),$(ALL_KERNELS))
+override KERNEL := $(or $(KERNEL),7.3)
+ifneq ($(words $(KERNEL)) $(filter $(ALL_KERNELS),$(KERNEL)),1 $(KERNEL))
+$(error relay_rs supports KERNEL=7.3 and KERNEL=6.12, not KERNEL=$(KERNEL))
+endif
+
 .PHONY: all setup modules demo test host-test bench check rustdoc clean
 
 all: modules
@@ -17,13 +47,28 @@ all: modules
 setup:
 	@$(TOP)/scripts/setup.sh
 
-# $(call kdir,VARIANT): the kernel build directory to use.
-kdir = $(if $(KDIR),$(KDIR),$$($(TOP)/scripts/kernel.sh $(1)))
-# $(call build,KDIR): the modules, against that kernel.
-build = $(MAKE) -C $(1) M=$(TOP) LLVM=1 modules
+# $(call kdir,KERNEL,VARIANT): the kernel build directory to use.
+kdir = $(if $(KDIR),$(KDIR),$$($(TOP)/scripts/kernel.sh $(1) $(2)))
+# $(call src,KERNEL): the copy of the source tree that KERNEL's modules are
+# built in. Kbuild writes an external module's objects beside its sources,
+# so one tree holds one kernel's objects; a copy per kernel lets both stay
+# built. rsync copies what git would track (not .gitignore's build outputs,
+# not build/ or the cargo targets) and keeps the mtimes, so Kbuild rebuilds
+# only what changed; the copy's own objects are excluded, so --delete
+# leaves them alone. Compiler messages name the copy's files: edit the
+# tree's, as the next build overwrites the copy.
+src = $(TOP)/build/$(1)/src
+sync = mkdir -p $(call src,$(1)) && \
+	rsync -a --delete --filter=':- .gitignore' --exclude=/.git --exclude=/build/ \
+		--exclude=/host/target/ --exclude='/tools/*/target/' $(TOP)/ $(call src,$(1))/
+# $(call build,KDIR,KERNEL): the modules, against that kernel.
+build = $(call sync,$(2)) && $(MAKE) -C $(1) M=$(call src,$(2)) LLVM=1 modules
+# $(call qemu,KDIR,KERNEL,MODE): boot that kernel with its modules; the
+# console log goes to build/KERNEL/MODE.log (RUN_LOG replaces MODE).
+qemu = KDIR=$(1) MODDIR=$(call src,$(2)) OUTDIR=$(TOP)/build/$(2) $(TOP)/tests/run-qemu.sh $(3)
 
 modules: setup
-	@kdir=$(call kdir,base) && $(call build,$$kdir)
+	@kdir=$(call kdir,$(KERNEL),base) && $(call build,$$kdir,$(KERNEL))
 
 # Host tests of the pure ring logic, then a bounded fuzzing run of it;
 # output kept for the report.
@@ -64,59 +109,76 @@ host-test: setup
 		sed 's/^test /test relay_consumer::/'; } | tee -a $(TOP)/build/host-test.log
 
 demo: setup
-	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
-	KDIR=$$kdir QEMU_MEM=512M $(TOP)/tests/run-qemu.sh demo
-	@python3 $(TOP)/tests/report.py demo $(TOP)/build/demo.log
+	@kdir=$(call kdir,$(KERNEL),base) && $(call build,$$kdir,$(KERNEL)) && \
+	QEMU_MEM=512M $(call qemu,$$kdir,$(KERNEL),demo)
+	@python3 $(TOP)/tests/report.py demo $(TOP)/build/$(KERNEL)/demo.log
 
+# Each kernel in turn: its modules, the compile-fail cases against it
+# (their lines go to the host log, tagged with the kernel) and one boot of
+# the suite. A kernel that fails to build does not stop the next one: its
+# log is removed first, so the report counts it as failed rather than
+# reading an old run's.
 test: setup host-test
-	@kdir=$(call kdir,debug) && $(call build,$$kdir) && \
-	$(TOP)/tests/compile-fail/run.sh $$kdir $(TOP)/build/compile-fail | tee -a $(TOP)/build/host-test.log && \
-	KDIR=$$kdir QEMU_MEM=2G $(TOP)/tests/run-qemu.sh test
-	@python3 $(TOP)/tests/report.py test $(TOP)/build/test.log $(TOP)/build/host-test.log
+	@for k in $(KERNELS); do \
+		echo "test: Linux $$k"; \
+		rm -f $(TOP)/build/$$k/test.log; \
+		kdir=$(call kdir,$$k,debug) && $(call build,$$kdir,$$k) && \
+		$(TOP)/tests/compile-fail/run.sh $$kdir $(TOP)/build/$$k/compile-fail $$k | \
+			tee -a $(TOP)/build/host-test.log && \
+		QEMU_MEM=2G $(call qemu,$$kdir,$$k,test); \
+	done; true
+	@python3 $(TOP)/tests/report.py test $(TOP)/build/host-test.log \
+		$(foreach k,$(KERNELS),$(k)=$(TOP)/build/$(k)/test.log)
 
-# Benchmark against the kernel's relay, on the plain kernel: one boot per
-# QEMU mode, wall time (TCG) and instruction counts (-icount), each printing
-# its tables; CSVs and plots go to bench/results/, the summary tables into
-# docs/performance.md. BENCH_MODES selects.
+# Benchmark against the kernel's relay, on KERNEL's plain kernel: one boot
+# per QEMU mode, wall time (TCG) and instruction counts (-icount), each
+# printing its tables; CSVs and plots go to bench/results/KERNEL/, the
+# summary tables into KERNEL's section of docs/performance.md. BENCH_MODES
+# selects.
 BENCH_MODES ?= walltime icount
 bench: setup
 	@$(TOP)/scripts/setup.sh --bench
-	@kdir=$(call kdir,base) && $(call build,$$kdir) && \
+	@kdir=$(call kdir,$(KERNEL),base) && $(call build,$$kdir,$(KERNEL)) && \
 	for mode in $(BENCH_MODES); do \
 		case $$mode in \
 		walltime) extra= ;; \
 		icount) extra="-icount shift=0,sleep=off" ;; \
 		*) echo "bench: unknown mode $$mode" >&2; exit 2 ;; \
 		esac; \
-		KDIR=$$kdir QEMU_MEM=1G QEMU_EXTRA="$$extra" RUN_LOG=bench-$$mode \
-			$(TOP)/tests/run-qemu.sh bench && \
-		python3 $(TOP)/bench/report.py $(TOP)/build/bench-$$mode.log \
-			$(TOP)/bench/results $$mode || exit 1; \
+		QEMU_MEM=1G QEMU_EXTRA="$$extra" RUN_LOG=bench-$$mode \
+			$(call qemu,$$kdir,$(KERNEL),bench) && \
+		python3 $(TOP)/bench/report.py $(TOP)/build/$(KERNEL)/bench-$$mode.log \
+			$(TOP)/bench/results/$(KERNEL) $$mode || exit 1; \
 	done; \
-	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md $(TOP)/bench/results
+	python3 $(TOP)/bench/report.py --tables $(TOP)/docs/performance.md \
+		$(TOP)/bench/results/$(KERNEL) $(KERNEL)
 
 # The Rust client API's documentation (include/relay_rs/, through its doc
-# root doc.rs), built by Kbuild with the flags the tree gives a module's
-# rustc, warnings as errors: build/rustdoc/relay_rs_client/index.html.
-rustdoc_cmd = $(MAKE) -s -C $(1) M=$(TOP) LLVM=1 build/rustdoc/
+# root doc.rs), built by Kbuild in KERNEL's copy with the flags the tree
+# gives a module's rustc, warnings as errors, then copied out of it:
+# build/KERNEL/rustdoc/relay_rs_client/index.html.
+rustdoc_cmd = $(call sync,$(2)) && $(MAKE) -s -C $(1) M=$(call src,$(2)) LLVM=1 build/rustdoc/ && \
+	rm -rf $(TOP)/build/$(2)/rustdoc && cp -r $(call src,$(2))/build/rustdoc $(TOP)/build/$(2)/rustdoc
 rustdoc: setup
-	@kdir=$(call kdir,base) && $(call rustdoc_cmd,$$kdir) && \
-	echo "rustdoc: $(TOP)/build/rustdoc/relay_rs_client/index.html"
+	@kdir=$(call kdir,$(KERNEL),base) && $(call rustdoc_cmd,$$kdir,$(KERNEL)) && \
+	echo "rustdoc: $(TOP)/build/$(KERNEL)/rustdoc/relay_rs_client/index.html"
 
 # The kernel's own relay clients (blktrace, ath9k/10k/11k, mt76, t7xx, iosm,
 # i915), compiled unchanged from each version's source against relay_rs'
-# header: scripts/upstream-clients.sh. Part of check.
-CLIENTS_KERNELS ?= 7.3 6.12
+# header: scripts/upstream-clients.sh. Part of check; on KERNEL if given,
+# else on both.
+CLIENTS_KERNELS ?= $(KERNELS)
 .PHONY: upstream-clients
 upstream-clients: setup
 	@rc=0; for v in $(CLIENTS_KERNELS); do $(TOP)/scripts/upstream-clients.sh $$v || rc=1; done; exit $$rc
 check: upstream-clients
 
 # rustfmt, clippy, checkpatch, kernel-doc and the client API's rustdoc,
-# all of which must stay clean. (The compile-fail prelude is left out of
-# rustfmt: its mount of the API resolves only in run.sh's build copy.)
+# all of which must stay clean; clippy and rustdoc against KERNEL. (The
+# compile-fail prelude is left out of rustfmt: its mount of the API
+# resolves only in run.sh's build copy.)
 check: setup
-	@kdir=$(call kdir,base) && \
+	@kdir=$(call kdir,$(KERNEL),base) && \
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
 		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs \
 		$(TOP)/tests/doc-client/rust_api_client.rs $(TOP)/include/relay_rs/doc.rs \
@@ -126,9 +188,10 @@ check: setup
 	(cd $(TOP)/tools/relay-read && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-harness && cargo fmt --check) || \
 		{ echo "check: rustfmt found unformatted code" >&2; exit 1; }; \
-	touch $(TOP)/relay_rs.rs $(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs \
-		$(TOP)/tests/doc-client/rust_api_client.rs && \
-	$(MAKE) -s -C $$kdir M=$(TOP) LLVM=1 CLIPPY=1 modules 2>&1 | \
+	$(call sync,$(KERNEL)) && \
+	(cd $(call src,$(KERNEL)) && touch relay_rs.rs samples/rust_relay_rs_sample.rs \
+		bench/bench_rust.rs tests/doc-client/rust_api_client.rs) && \
+	$(MAKE) -s -C $$kdir M=$(call src,$(KERNEL)) LLVM=1 CLIPPY=1 modules 2>&1 | \
 		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
 	for f in $(TOP)/include/*.h $(TOP)/include/uapi/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] \
 		$(TOP)/tests/*.c $(TOP)/tests/*/*.[ch] $(TOP)/bench/*.[ch] $(TOP)/tools/*/*.c; do \
@@ -138,9 +201,11 @@ check: setup
 	out=$$($$kdir/source/scripts/kernel-doc -none -Wall -Werror $(TOP)/include/relay_rs.h \
 		$(TOP)/include/uapi/relay_rs.h 2>&1) && [ -z "$$out" ] || \
 		{ printf '%s\n' "$$out" >&2; echo "check: kernel-doc found problems" >&2; exit 1; }; \
-	$(call rustdoc_cmd,$$kdir) || { echo "check: rustdoc found problems" >&2; exit 1; }; \
+	$(call rustdoc_cmd,$$kdir,$(KERNEL)) || { echo "check: rustdoc found problems" >&2; exit 1; }; \
 	echo "check: rustfmt, clippy, checkpatch, kernel-doc and rustdoc clean"
 
+# The Kbuild clean of the tree itself is for objects of builds made in it
+# directly (make -C KDIR M=$PWD); the targets above build in build/KERNEL/src.
 clean:
-	@kdir=$(call kdir,base) && $(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true
+	@kdir=$(call kdir,$(KERNEL),base) && $(MAKE) -C $$kdir M=$(TOP) LLVM=1 clean || true
 	rm -rf $(TOP)/build $(TOP)/host/target $(TOP)/tools/*/target

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Summarises a relay_rs benchmark console log (build/bench.log).
+"""Summarises a relay_rs benchmark console log (build/KERNEL/bench-MODE.log).
 
 Writers: each case (CPUs, write path, record size, geometry) was timed in
 interleaved rounds, one block per implementation per round; the ratio to the
 C relay is taken per round and reported as median and spread. Readers: MB/s
 per consumer, its ratio to the C relay's read() with the same buffer size,
 and conservation (records read + lost = attempted). Writes CSVs and a plot
-under bench/results/ (MODE: walltime or icount).
+under OUTDIR, bench/results/KERNEL/ (MODE: walltime or icount).
 
-bench/report.py LOG OUTDIR MODE       one mode's log: tables, CSVs, plot
-bench/report.py --tables PAGE OUTDIR    PAGE's tables (docs/performance.md) from the CSVs
+bench/report.py LOG OUTDIR MODE              one mode's log: tables, CSVs, plot
+bench/report.py --tables PAGE OUTDIR KERNEL  KERNEL's tables in PAGE (docs/performance.md)
+                                             from OUTDIR's CSVs
 """
 import csv
 import os
@@ -229,9 +230,10 @@ def plot(medians, outdir, mode):
     print('bench: plot in %s' % path)
 
 
-def tables(outdir):
-    """Markdown tables of the latest summaries (both modes), for
-    docs/performance.md."""
+def tables(outdir, page):
+    """Markdown tables of the latest summaries (both modes), and the wall
+    time plot, for docs/performance.md (PAGE: the plot's link is relative
+    to it)."""
     def load(name):
         path = os.path.join(outdir, name)
         if not os.path.exists(path):
@@ -275,6 +277,10 @@ def tables(outdir):
                          cpus, m, ', '.join('%s %.2f-%.2f' % x for x in spread), cpus,
                          ', '.join('%s %.2f' % x for x in relative), cpus,
                          ', '.join('%s %.2f' % x for x in absolute)))
+    png = os.path.join(outdir, 'writers-walltime.png')
+    if os.path.exists(png):
+        lines += ['', '![ns per record by size](%s)' % os.path.relpath(
+            png, os.path.dirname(os.path.abspath(page)))]
     rd = {m: load('readers-%s.csv' % m) for m in modes}
     rl = ['| consumer | phase | buffer | ' + ' | '.join(
         '%s MB/s | ratio | lost | conserved' % m for m in modes) + ' |',
@@ -295,25 +301,31 @@ def tables(outdir):
     return '\n'.join(lines), '\n'.join(rl)
 
 
-def update_tables(page, outdir):
-    """Rewrites what lies between PAGE's <!-- bench:writers --> and
-    <!-- bench:readers --> markers and their closing ones."""
-    writers, readers = tables(outdir)
+def update_tables(page, outdir, kernel):
+    """Rewrites what lies between PAGE's <!-- bench:KERNEL:writers --> and
+    <!-- bench:KERNEL:readers --> markers and their closing ones: one
+    section per kernel, each from its own results."""
+    writers, readers = tables(outdir, page)
     with open(page) as f:
         text = f.read()
     for tag, body in (('writers', writers), ('readers', readers)):
-        begin, end = '<!-- bench:%s -->' % tag, '<!-- /bench:%s -->' % tag
+        begin = '<!-- bench:%s:%s -->' % (kernel, tag)
+        end = '<!-- /bench:%s:%s -->' % (kernel, tag)
+        if begin not in text or end not in text:
+            print('bench: %s has no %s ... %s: give %s a section there' % (
+                page, begin, end, kernel))
+            return 1
         a, b = text.index(begin) + len(begin), text.index(end)
         text = text[:a] + '\n' + body + '\n' + text[b:]
     with open(page, 'w') as f:
         f.write(text)
-    print('bench: tables updated in %s' % page)
+    print('bench: %s tables updated in %s' % (kernel, page))
     return 0
 
 
 def main():
     if sys.argv[1] == '--tables':
-        return update_tables(sys.argv[2], sys.argv[3])
+        return update_tables(sys.argv[2], sys.argv[3], sys.argv[4])
     log, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     writes, reads = parse(log)
     if not writes:

@@ -54,6 +54,12 @@ key=$( {
 
 src="$cache/src-$srcver"
 build="$cache/kernel-$version-$variant-$key"
+# A kernel already built needs no lock: waiting for it would hold up a
+# build against it behind another checkout's build of some other kernel.
+if [ -f "$build/.relay_rs_built" ] && [ -f "$src/.unpacked" ]; then
+	echo "$build"
+	exit 0
+fi
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9

@@ -8,7 +8,7 @@ set -euo pipefail
 BINDGEN_VERSION=0.73.2
 CARGO_FUZZ_VERSION=0.13.2
 APT_PACKAGES="linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
-	libelf-dev libssl-dev cpio busybox-static qemu-system-x86 python3 libc6-dev"
+	libelf-dev libssl-dev cpio busybox-static qemu-system-x86 python3 libc6-dev rsync"
 
 die() { echo "setup: $*" >&2; exit 1; }
 

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Reads a relay_rs QEMU console log (and host test output) and reports.
+"""Reads relay_rs QEMU console logs (and host test output) and reports.
 
-test mode: every KUnit case (KTAP) and guest check is a result; an Oops,
-BUG, WARN, KASAN/UBSAN/lockdep/kmemleak report, panic, timeout, missing
-suite or missing end marker is a failure. Ends with `N passed, N failed`.
-demo mode: prints what the guest printed; fails unless the demo succeeded.
+tests/report.py test HOST_LOG KERNEL=LOG...
+  One console log per kernel (7.3=build/7.3/test.log ...): every KUnit case
+  (KTAP) and guest check is a result, named with its kernel (`[7.3] kunit
+  relay_rs.foo`); an Oops, BUG, WARN, KASAN/UBSAN/lockdep/kmemleak report,
+  panic, timeout, missing suite, missing end marker or missing log is a
+  failure of that kernel. The host log's `test NAME ... ok` lines are
+  results once (`host NAME`); one whose name starts with a kernel between
+  brackets (`test [7.3] compile_fail::foo`, tests/compile-fail/run.sh) is
+  that kernel's. Ends with one line, `N passed, N failed`, over everything.
+tests/report.py demo LOG
+  Prints what the guest printed; fails unless the demo succeeded.
 """
 import re
 import sys
@@ -61,8 +68,9 @@ def demo(lines, raw):
     return 0 if ok else 1
 
 
-def test(lines, host_lines):
-    results = []  # (ok, name)
+def guest_results(lines):
+    """[(ok, name)] of one kernel's console log."""
+    results = []
     suite = None
     suites_seen = set()
     for line in lines:
@@ -91,10 +99,31 @@ def test(lines, host_lines):
         results.append((False, 'guest did not finish (hang, crash or timeout)'))
     for what, i, line in kernel_problems(lines):
         results.append((False, f'{what}: {line.strip()}'))
-    for line in host_lines:
-        m = re.match(r'^test (\S+) \.\.\. (ok|FAILED|ignored)', line)
-        if m and m.group(2) != 'ignored':
-            results.append((m.group(2) == 'ok', f'host {m.group(1)}'))
+    return results
+
+
+def test(kernel_logs, host_lines):
+    """kernel_logs: [(kernel, console lines, or None if the log is missing)]."""
+    groups = {k: [] for k, _, _ in kernel_logs}  # kernel -> [(ok, name)]
+    for kernel, lines, path in kernel_logs:
+        if lines is None:
+            groups[kernel].append((False, f'no console log {path} (kernel or module build '
+                                          'failed, or the guest never started: see above)'))
+        else:
+            groups[kernel] += guest_results(lines)
+    host = []
+    if host_lines is None:
+        host.append((False, 'no host log'))
+    for line in host_lines or []:
+        m = re.match(r'^test (?:\[([^\]\s]+)\] )?(\S+) \.\.\. (ok|FAILED|ignored)', line)
+        if m and m.group(3) != 'ignored':
+            result = (m.group(3) == 'ok', m.group(2))
+            if m.group(1):
+                groups.setdefault(m.group(1), []).append(result)
+            else:
+                host.append(result)
+    results = [(ok, f'[{k}] {name}') for k, g in groups.items() for ok, name in g]
+    results += [(ok, f'host {name}') for ok, name in host]
     # A suite that runs again (relay_rs reloaded) counts once per test; a
     # test fails if any of its runs failed.
     merged = {}
@@ -109,16 +138,35 @@ def test(lines, host_lines):
     return 0 if failed == 0 and passed > 0 else 1
 
 
+def read_lines(path):
+    """The log's lines without line ends, or None if it does not exist."""
+    try:
+        with open(path, errors='replace') as f:
+            return [l.rstrip('\r\n') for l in f]
+    except FileNotFoundError:
+        return None
+
+
+def usage():
+    sys.exit(__doc__.strip())
+
+
 def main():
-    mode, log = sys.argv[1], sys.argv[2]
-    with open(log, errors='replace') as f:
-        raw = [l.rstrip('\r\n') for l in f]
-    lines = [clean(l) for l in raw]
-    host = []
-    if len(sys.argv) > 3:
-        with open(sys.argv[3], errors='replace') as f:
-            host = [l.rstrip('\n') for l in f]
-    sys.exit(demo(lines, raw) if mode == 'demo' else test(lines, host))
+    if len(sys.argv) == 3 and sys.argv[1] == 'demo':
+        raw = read_lines(sys.argv[2])
+        if raw is None:
+            print(f'demo: no console log {sys.argv[2]}')
+            print('demo: FAILED')
+            sys.exit(1)
+        sys.exit(demo([clean(l) for l in raw], raw))
+    if len(sys.argv) < 4 or sys.argv[1] != 'test' or not all('=' in a for a in sys.argv[3:]):
+        usage()
+    kernel_logs = []
+    for arg in sys.argv[3:]:
+        kernel, path = arg.split('=', 1)
+        raw = read_lines(path)
+        kernel_logs.append((kernel, None if raw is None else [clean(l) for l in raw], path))
+    sys.exit(test(kernel_logs, read_lines(sys.argv[2])))
 
 
 if __name__ == '__main__':

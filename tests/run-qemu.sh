@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boots the cached kernel in QEMU (TCG, 4 CPUs) with a busybox initramfs
-# holding relay_rs, its client modules, the guest tools and the guest
-# script for MODE, and saves the serial console to build/MODE.log (or
-# build/$RUN_LOG.log).
+# Boots a kernel in QEMU (TCG, 4 CPUs) with a busybox initramfs holding
+# relay_rs, its client modules, the guest tools and the guest script for
+# MODE, and saves the serial console to OUTDIR/MODE.log (or
+# OUTDIR/$RUN_LOG.log).
 #
-# Usage: tests/run-qemu.sh demo|test|bench   Environment: KDIR, QEMU_TIMEOUT,
+# Usage: tests/run-qemu.sh demo|test|bench
+# Environment: KDIR (default: the cached plain kernel of KERNEL, 7.3 unless
+# set), MODDIR (the tree whose *.ko files are taken, as Kbuild left them:
+# default the repository's top), OUTDIR (default build/), QEMU_TIMEOUT,
 # QEMU_MEM, QEMU_EXTRA, RUN_LOG, STRESS_SECONDS.
 set -euo pipefail
 
 mode=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=${KDIR:-$("$top/scripts/kernel.sh" base)}
-out="$top/build"
+kdir=${KDIR:-$("$top/scripts/kernel.sh" "${KERNEL:-7.3}" base)}
+moddir=${MODDIR:-$top}
+out=${OUTDIR:-$top/build}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 root="$out/initramfs-$mode"
 timeout=${QEMU_TIMEOUT:-900}
 
@@ -28,7 +34,8 @@ dcc="$top/tests/doc-client/consumer"
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
-for m in "$top"/*.ko "$top"/samples/*.ko "$top"/tests/*.ko "$top"/tests/*/*.ko "$top"/bench/*.ko; do
+for m in "$moddir"/*.ko "$moddir"/samples/*.ko "$moddir"/tests/*.ko "$moddir"/tests/*/*.ko \
+	"$moddir"/bench/*.ko; do
 	[ -f "$m" ] && cp "$m" "$root/modules/"
 done
 for t in relay-check relay-read relay-harness; do

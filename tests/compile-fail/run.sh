@@ -4,14 +4,17 @@
 # Builds each case of tests/compile-fail/ as a Rust client module of the
 # safe API (include/relay_rs/) against KDIR and checks that rustc refuses
 # it with the error code its first line names (`// expect: E0499`), or
-# accepts it (`// expect: ok`). Prints one `test compile_fail::NAME ... ok`
-# (or FAILED) line per case, as cargo test does, for tests/report.py.
+# accepts it (`// expect: ok`). Prints one `test [KERNEL] compile_fail::NAME
+# ... ok` (or FAILED) line per case, as cargo test does with the kernel
+# between brackets, for tests/report.py.
 #
-# Usage: tests/compile-fail/run.sh KDIR OUTDIR
+# Usage: tests/compile-fail/run.sh KDIR OUTDIR [KERNEL]
+#   KERNEL: the name the lines give KDIR (default: its version, as 7.3).
 set -uo pipefail
 
 kdir=$1
 out=$2
+kernel=${3:-$(make -s --no-print-directory -C "$kdir" kernelversion | cut -d. -f1,2)}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 rm -rf "$out"
@@ -35,6 +38,6 @@ for f in "$here"/*.rs; do
 	else
 		[ $rc != 0 ] && grep -q "error\[$want\]" "$dir/log" && res=ok || res=FAILED
 	fi
-	echo "test compile_fail::$name ... $res (expected: $want)"
+	echo "test [$kernel] compile_fail::$name ... $res (expected: $want)"
 	[ "$res" = ok ] || sed -n '1,40p' "$dir/log"
 done
