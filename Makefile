@@ -75,8 +75,12 @@ modules: setup
 FUZZ_SECONDS ?= 30
 # The host test files run under Miri (the race tests are too slow there).
 MIRI_TESTS ?= --test commit --test ring
-# How long the guest stress run lasts.
-export STRESS_SECONDS ?= 120
+# How long the guest stress run lasts: 120 s in all, split between the
+# kernels when make test runs both (which keeps a warm run of both near 12
+# minutes on 2 cores).
+export STRESS_SECONDS ?= $(if $(filter 1,$(words $(KERNELS))),120,60)
+# A boot of the suite takes 6-8 minutes; more on a loaded machine.
+export QEMU_TIMEOUT ?= 1500
 host-test: setup
 	@mkdir -p $(TOP)/build
 	@cd $(TOP)/host && cargo test --release 2>&1 | tee $(TOP)/build/host-test.log | \
