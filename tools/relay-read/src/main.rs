@@ -181,11 +181,10 @@ impl Source for Alternate {
     }
 }
 
-/// Consumes `path` into `sink` until the channel closes, idles or Ctrl-C,
+/// Consumes `source` into `sink` until the channel closes, idles or Ctrl-C,
 /// adding the bytes to `bytes`.
 fn consume(
-    path: &Path,
-    mode: ModeArg,
+    source: Opened,
     mut sink: Sink,
     opts: Options,
     bytes: &AtomicU64,
@@ -197,6 +196,22 @@ fn consume(
         FIRST_DATA_NS.fetch_min(ns(p.began), Ordering::Relaxed);
         LAST_DATA_NS.fetch_max(ns(p.ended), Ordering::Relaxed);
     };
+    match source {
+        Opened::One(mut c) => c.copy_to(&mut sink, on_pass).map(|_| ()),
+        Opened::Alternate(mut alt) => follow(&mut alt, &mut sink, &opts, on_pass).map(|_| ()),
+    }
+}
+
+/// A CPU file opened for consumption.
+enum Opened {
+    One(Consumer),
+    Alternate(Alternate),
+}
+
+/// Opens the file at `path` for `mode`, before any consumer thread starts:
+/// a file held open stays readable after the channel closes, so a thread
+/// that starts late (its CPU busy with the writers) still gets the data.
+fn open(path: &Path, mode: ModeArg, opts: &Options) -> io::Result<Opened> {
     let lib_mode = match mode {
         ModeArg::Read => Mode::Read,
         ModeArg::Mmap => Mode::Mmap,
@@ -207,16 +222,13 @@ fn consume(
                 bufsize: n,
                 ..opts.clone()
             };
-            let mut alt = Alternate(
+            return Ok(Opened::Alternate(Alternate(
                 Consumer::open(path, Mode::Read, small(100))?,
                 Consumer::open(path, Mode::Read, small(37))?,
-            );
-            return follow(&mut alt, &mut sink, &opts, on_pass).map(|_| ());
+            )));
         }
     };
-    Consumer::open(path, lib_mode, opts)?
-        .copy_to(&mut sink, on_pass)
-        .map(|_| ())
+    Consumer::open(path, lib_mode, opts.clone()).map(Opened::One)
 }
 
 /// Where CPU `cpu`'s data go.
@@ -291,13 +303,23 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let mut handles = Vec::new();
     let mut counters = Vec::new();
+    let mut opened = Vec::new();
     for (cpu, path) in files {
+        match open(&path, mode, &opts) {
+            Ok(o) => opened.push((cpu, o)),
+            Err(e) => {
+                eprintln!("relay-read: cpu {cpu}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    for (cpu, source) in opened {
         let bytes = Arc::new(AtomicU64::new(0));
         counters.push((cpu, bytes.clone()));
         let sink = sink_for(&args, cpu, &merged).expect("output file");
         let opts = opts.clone();
         handles.push(thread::spawn(move || {
-            if let Err(e) = consume(&path, mode, sink, opts, &bytes, start) {
+            if let Err(e) = consume(source, sink, opts, &bytes, start) {
                 eprintln!("relay-read: cpu {cpu}: {e}");
                 return false;
             }
