@@ -12,7 +12,7 @@
 #include <linux/version.h>
 
 /* The kernel's subbuf_start() parameters: 6.12's pass prev_padding too. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+#if KERNEL_VERSION(7, 3, 0) <= LINUX_VERSION_CODE
 #define BENCH_SUBBUF_START_PARAMS struct rchan_buf *buf, void *subbuf, void *prev
 #else
 #define BENCH_SUBBUF_START_PARAMS struct rchan_buf *buf, void *subbuf, void *prev, size_t pad

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include <linux/spinlock_types.h>
+#include <linux/fs.h>
 
 struct rchan;
 struct rchan_buf;
@@ -34,7 +35,6 @@ void relay_rs_glue_poll_wait(struct file *file, struct wait_queue_head *wq,
 void relay_rs_glue_init_irq_work(struct irq_work *work,
 				 void (*func)(struct irq_work *));
 
-struct file_operations;
 struct dentry *relay_rs_glue_debugfs_create_file(const char *name, umode_t mode,
 						 struct dentry *parent, void *data,
 						 const struct file_operations *fops);

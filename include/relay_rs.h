@@ -42,7 +42,7 @@
  * 6.12's (rchan_buf.prev_padding, rchan.last_toobig,
  * relay_late_setup_files()).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0)
+#if KERNEL_VERSION(7, 3, 0) <= LINUX_VERSION_CODE
 #define RELAY_RS_RELAY_H_7_3	1
 #else
 #define RELAY_RS_RELAY_H_7_3	0

@@ -85,6 +85,7 @@ SAME(rchan_callbacks, create_buf_file);
 SAME(rchan_callbacks, remove_buf_file);
 static_assert(offsetof(struct rrs_rchan_callbacks, buf_mapped) == sizeof(struct rchan_callbacks));
 #if RELAY_RS_RELAY_H_7_3
-static_assert(RELAY_STATS_BUF_FULL == RELAY_RS_STATS_BUF_FULL &&
-	      RELAY_STATS_WRT_BIG == RELAY_RS_STATS_WRT_BIG);
+/* 7.3's relay_stats() flags are relay_rs_stats()'s. */
+static_assert(RELAY_RS_STATS_BUF_FULL == RELAY_STATS_BUF_FULL);
+static_assert(RELAY_RS_STATS_WRT_BIG == RELAY_STATS_WRT_BIG);
 #endif

@@ -9,7 +9,7 @@
 #include <linux/version.h>
 #include "diff.h"
 
-#define DIFF_RELAY_7_3 (LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0))
+#define DIFF_RELAY_7_3 (KERNEL_VERSION(7, 3, 0) <= LINUX_VERSION_CODE)
 
 static struct rchan *chan;
 static bool overwrite_mode;
