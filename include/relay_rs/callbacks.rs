@@ -39,6 +39,8 @@ pub struct SubbufStart<'a, T: Callbacks> {
     buf: *mut RawBuf,
     subbuf: *mut u8,
     first: bool,
+    /// 6.12 passes it; on 7.3 relay_rs tells it, asked only if wanted.
+    #[cfg(relay_rs_kernel = "6.12")]
     prev_padding: usize,
     _p: PhantomData<&'a T::Data>,
 }
@@ -70,7 +72,12 @@ impl<'a, T: Callbacks> SubbufStart<'a, T> {
 
     /// Unused bytes at the end of the previous sub-buffer.
     pub fn prev_padding(&self) -> usize {
-        self.prev_padding
+        #[cfg(relay_rs_kernel = "6.12")]
+        let p = self.prev_padding;
+        // SAFETY: a live buffer, from inside its `subbuf_start`.
+        #[cfg(relay_rs_kernel = "7.3")]
+        let p = unsafe { super::raw::relay_rs_buf_prev_padding(self.buf) };
+        p
     }
 
     /// Reserves a header of `len` bytes at the start of the new sub-buffer
@@ -99,11 +106,19 @@ unsafe extern "C" fn subbuf_start_tramp<T: Callbacks>(
     prev: *mut c_void,
     prev_padding: usize,
 ) -> c_int {
-    subbuf_start_with::<T>(buf, subbuf, prev, prev_padding)
+    let mut s = SubbufStart::<T> {
+        buf,
+        subbuf: subbuf.cast(),
+        first: prev.is_null(),
+        prev_padding,
+        _p: PhantomData,
+    };
+    c_int::from(T::subbuf_start(&mut s))
 }
 
 /// The `subbuf_start` trampoline for `T` (7.3's passes no `prev_padding`:
-/// relay_rs tells it).
+/// [`SubbufStart::prev_padding`] asks relay_rs, when called, which keeps
+/// the call off the switches of callbacks that do not ask).
 ///
 /// # Safety
 ///
@@ -114,24 +129,10 @@ unsafe extern "C" fn subbuf_start_tramp<T: Callbacks>(
     subbuf: *mut c_void,
     prev: *mut c_void,
 ) -> c_int {
-    // SAFETY: a live buffer, from inside its `subbuf_start`.
-    let prev_padding = unsafe { super::raw::relay_rs_buf_prev_padding(buf) };
-    subbuf_start_with::<T>(buf, subbuf, prev, prev_padding)
-}
-
-/// Asks `T::subbuf_start`.
-#[inline(always)]
-fn subbuf_start_with<T: Callbacks>(
-    buf: *mut RawBuf,
-    subbuf: *mut c_void,
-    prev: *mut c_void,
-    prev_padding: usize,
-) -> c_int {
     let mut s = SubbufStart::<T> {
         buf,
         subbuf: subbuf.cast(),
         first: prev.is_null(),
-        prev_padding,
         _p: PhantomData,
     };
     c_int::from(T::subbuf_start(&mut s))
