@@ -328,7 +328,7 @@ rust_doc_client() {
 	check "Rust doc client: per-CPU + global channel, task and IPI writers, checksums, attempted = read + lost" rust_doc_client
 
 # The 7.3 C client written from the documentation alone
-# (tests/doc-client/kernel/relay73_client.c): subbuf_start() with three arguments
+# (tests/doc-client73/relay73_client.c): subbuf_start() with three arguments
 # and relay_rs_buf_prev_padding(), relay_stats() and rchan_buf.stats in
 # no-overwrite and overwrite channels, relay_reset(); one line per check
 # when insmod runs it, then a summary.
