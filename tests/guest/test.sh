@@ -327,6 +327,28 @@ rust_doc_client() {
 [ -x /bin/rs_client_check ] && [ -f /modules/rust_api_client.ko ] &&
 	check "Rust doc client: per-CPU + global channel, task and IPI writers, checksums, attempted = read + lost" rust_doc_client
 
+# The 7.3 C client written from the documentation alone
+# (tests/doc-client73/relay73_client.c): subbuf_start() with three arguments
+# and relay_rs_buf_prev_padding(), relay_stats() and rchan_buf.stats in
+# no-overwrite and overwrite channels, relay_reset(); one line per check
+# when insmod runs it, then a summary.
+relay73_doc_client() {
+	dmesg -c >/dev/null
+	insmod /modules/relay73_client.ko || return 1
+	dmesg >/tmp/r73-dmesg
+	sed -n 's/.*relay73_client: //p' /tmp/r73-dmesg
+	rc=0
+	rmmod relay73_client || rc=1
+	grep -q 'relay73_client: FAIL' /tmp/r73-dmesg && rc=1
+	grep -q 'relay73_client: summary: [0-9]* ok, 0 failed, [0-9]* gaps: all ok$' /tmp/r73-dmesg ||
+		{ echo "no all-ok summary"; rc=1; }
+	grep -E 'WARNING|BUG:|lockdep|possible .* deadlock' /tmp/r73-dmesg && rc=1
+	return $rc
+}
+case $(uname -r) in
+7.3*) check "7.3 C doc client: subbuf_start, relay_stats, stats.full_count/big_count, prev_padding, reset" relay73_doc_client ;;
+esac
+
 [ -f /modules/relay_rs_kunit_c.ko ] && rmmod relay_rs_kunit_c
 
 # The module cannot go away while a relay file is open (now that no other
