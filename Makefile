@@ -95,7 +95,7 @@ host-test: setup
 	@# to its preemption bounds, and the host tests under Miri, bounded.
 	@cd $(TOP)/host && \
 	{ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=$(TOP)/host/target/loom \
-		cargo test --release --test loom >$(TOP)/build/loom.log 2>&1 || \
+		cargo test --release --test loom --test loom_lockless >$(TOP)/build/loom.log 2>&1 || \
 		{ echo "test loom::build_or_run ... FAILED"; tail -30 $(TOP)/build/loom.log; }; \
 	  grep -E '^test .* \.\.\. (ok|FAILED)' $(TOP)/build/loom.log | sed 's/^test /test loom::/'; } | \
 		tee -a $(TOP)/build/host-test.log

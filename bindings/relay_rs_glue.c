@@ -36,6 +36,9 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_reset);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbufs_consumed);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_full);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_switch_subbuf);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_open_flags);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_write_slow);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve_slow);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room_checked);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);
@@ -116,6 +119,16 @@ module_param_named(fault_fail_after, relay_rs_fault_fail_after, int, 0600);
 MODULE_PARM_DESC(fault_fail_after, "testing: fail a buffer allocation after this many (-1: never)");
 
 /* Testing only: does lockdep (or, without it, the CPU) see interrupts on? */
+unsigned int relay_rs_glue_this_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+
+unsigned int relay_rs_glue_context_level(void)
+{
+	return interrupt_context_level();
+}
+
 bool relay_rs_glue_kunit_lockdep_irqs_on(void)
 {
 #ifdef CONFIG_TRACE_IRQFLAGS

@@ -58,6 +58,8 @@ size_t relay_rs_glue_iov_iter_count(const struct iov_iter *iter);
 size_t relay_rs_glue_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *iter);
 
 bool relay_rs_glue_kunit_lockdep_irqs_on(void);
+unsigned int relay_rs_glue_context_level(void);
+unsigned int relay_rs_glue_this_cpu(void);
 
 /* For the Rust API's clients. */
 unsigned int relay_rs_this_cpu(void);

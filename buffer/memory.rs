@@ -4,16 +4,16 @@
 //! padding and start-count arrays and the C `struct rchan_buf`; tagging
 //! the pages for splice; freeing it all with the last reference.
 
-use super::{wakeup::wakeup_readers, Accounting, Buffer, ProducerWords};
+use super::{wakeup::wakeup_readers, zeroed, Accounting, Buffer, LocklessWords, ProducerWords};
 use crate::{
     bindings,
     channel::Channel,
-    compat::{irq_work::IrqWork, mm, poll::WaitQueue, vmap::VmappedPages},
+    compat::{cpu, irq_work::IrqWork, mm, poll::WaitQueue, vmap::VmappedPages},
 };
+use core::ptr::addr_of_mut;
 #[cfg(CONFIG_KUNIT)]
 use core::sync::atomic::Ordering;
-use core::{ptr::addr_of_mut, sync::atomic::AtomicUsize};
-use kernel::{alloc::KVVec, page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque};
+use kernel::{page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque};
 
 impl Buffer {
     /// Allocates a buffer for `chan`, not yet reset and without a file.
@@ -22,15 +22,16 @@ impl Buffer {
         crate::kunit_support::should_fail()?;
         let geo = chan.geometry();
         let mem = VmappedPages::new(geo.alloc_size(PAGE_SIZE) / PAGE_SIZE)?;
-        let counters = |n| -> Result<KVVec<AtomicUsize>> {
-            let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
-            for _ in 0..n {
-                v.push(AtomicUsize::new(0), GFP_KERNEL)?;
-            }
-            Ok(v)
+        let padding = zeroed(geo.n_subbufs())?;
+        let starts = zeroed(geo.n_subbufs())?;
+        let lockless = if chan.is_lockless() {
+            Some(LocklessWords::new(
+                geo.n_subbufs(),
+                cpu::nr_cpu_ids() as usize,
+            )?)
+        } else {
+            None
         };
-        let padding = counters(geo.n_subbufs())?;
-        let starts = counters(geo.n_subbufs())?;
         let buf = Arc::pin_init(
             pin_init!(Self {
                 raw: Opaque::new(bindings::rchan_buf::default()),
@@ -40,6 +41,7 @@ impl Buffer {
                 padding,
                 starts,
                 producer: ProducerWords::default(),
+                lockless,
                 read_lock <- kernel::new_mutex!(0),
                 accounting: Accounting::default(),
             }),

@@ -8,6 +8,8 @@
 //!
 //! - [`ring`]: the producer/consumer protocol, pure and also built on the
 //!   host, that every other part follows;
+//! - [`lockless`]: the producer of lockless channels, pure and host-built
+//!   too, which delivers to `ring`'s consumers;
 //! - `memory`: allocation and freeing of the ring and its arrays;
 //! - `producer`: sub-buffer switches and the out-of-line write paths;
 //! - `consumer`: the consumers' lock and accounting, `read()`, and under
@@ -18,6 +20,9 @@
 mod consumer;
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
+// Shared with the host crate, where its items must be `pub`.
+#[allow(unreachable_pub)]
+pub(crate) mod lockless;
 mod memory;
 mod producer;
 // Shared with the host crate, where its items must be `pub`.
@@ -40,6 +45,7 @@ use kernel::{
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
 };
+use lockless::{Lockless, Words};
 use producer::Hooks;
 use ring::{Counters, Geometry, Ring};
 
@@ -67,6 +73,46 @@ struct ProducerWords {
     /// no word for it ([`relay::prev_padding`]).
     prev_padding: AtomicUsize,
     lost: LossStats,
+}
+
+/// A lockless buffer's producer words (see [`lockless`]), on cache lines
+/// of their own, as [`ProducerWords`].
+#[repr(C, align(64))]
+pub(crate) struct LocklessWords {
+    head: AtomicUsize,
+    token: AtomicUsize,
+    commit: KVVec<AtomicUsize>,
+    tail: KVVec<AtomicUsize>,
+    /// Reservations of `relay_rs_reserve()` not committed yet, as packed
+    /// [`lockless::Slot`]s (0: none): one per CPU (a global buffer's
+    /// writers run on all of them) and context level (task, softirq,
+    /// hardirq, NMI), each written only by its CPU's writers of that level,
+    /// which do not nest, and taken by swaps.
+    pending: KVVec<AtomicUsize>,
+}
+
+/// Context levels of `interrupt_context_level()`.
+pub(crate) const LEVELS: usize = 4;
+
+impl LocklessWords {
+    fn new(n_subbufs: usize, cpus: usize) -> Result<Self> {
+        Ok(Self {
+            head: AtomicUsize::new(0),
+            token: AtomicUsize::new(0),
+            commit: zeroed(n_subbufs)?,
+            tail: zeroed(n_subbufs)?,
+            pending: zeroed(cpus * LEVELS)?,
+        })
+    }
+}
+
+/// `n` atomics, all 0.
+fn zeroed(n: usize) -> Result<KVVec<AtomicUsize>> {
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(AtomicUsize::new(0), GFP_KERNEL)?;
+    }
+    Ok(v)
 }
 
 /// The consumers' overwrite accounting, written under the readers' lock.
@@ -112,6 +158,8 @@ pub(crate) struct Buffer {
     /// Per sub-buffer, for overwrite loss accounting (see [`Counters::starts`]).
     starts: KVVec<AtomicUsize>,
     producer: ProducerWords,
+    /// The producer words of a lockless channel's buffer, `None` for others.
+    lockless: Option<LocklessWords>,
     /// Serialises consumers: consumption is per buffer, shared by every
     /// reader. Holds the bytes spliced into pipes and not yet released.
     #[pin]
@@ -213,6 +261,33 @@ impl Buffer {
         Ring::new(self.geo, counters)
     }
 
+    /// The lockless producer of this buffer, if its channel is lockless.
+    #[inline(always)]
+    pub(crate) fn lockless(&self) -> Option<Lockless<'_>> {
+        let w = self.lockless.as_ref()?;
+        Some(Lockless::new(
+            self.ring(),
+            Words {
+                head: &w.head,
+                commit: &w.commit,
+                tail: &w.tail,
+                token: &w.token,
+            },
+        ))
+    }
+
+    /// The pending `relay_rs_reserve()` slot of context level `level` on
+    /// CPU `cpu` (`None` for a buffer that is not lockless).
+    pub(crate) fn pending(&self, cpu: u32, level: usize) -> Option<&AtomicUsize> {
+        let w = self.lockless.as_ref()?;
+        w.pending.get(cpu as usize * LEVELS + level.min(LEVELS - 1))
+    }
+
+    /// Every pending `relay_rs_reserve()` slot of the buffer.
+    pub(crate) fn all_pending(&self) -> &[AtomicUsize] {
+        self.lockless.as_ref().map_or(&[], |w| &w.pending)
+    }
+
     fn finalized(&self) -> &AtomicU32 {
         // SAFETY: `finalized` is a `u32` field of `raw`, aligned and live as
         // long as `self`; relay_rs accesses it only atomically.
@@ -288,12 +363,24 @@ impl Buffer {
         self.producer.lost.full.store(0, Ordering::Relaxed);
         self.producer.lost.too_big.store(0, Ordering::Relaxed);
         self.kernel_stats().reset();
+        if let Some(l) = self.lockless() {
+            for p in self.all_pending() {
+                p.store(0, Ordering::Relaxed);
+            }
+            l.reset();
+            return;
+        }
         self.ring().reset(&mut Hooks(self));
     }
 
     /// Marks the buffer closed, waits for pending wake-ups and removes its
     /// file; readers that hold the file keep their reference.
     pub(crate) fn close(&self) {
+        // No writer runs any more (the relay API's rule): what they
+        // reserved is filled, and becomes readable.
+        if let Some(l) = self.lockless() {
+            self.commit_all_pending(&l);
+        }
         self.finalized().store(1, Ordering::Release);
         self.wakeup_work().sync();
         self.read_wait().wake_up_interruptible();

@@ -4,17 +4,141 @@
 //! `subbuf_start`), the out-of-line part of the inline write paths, and the
 //! [`SwitchHooks`] that connect the ring's protocol to the buffer's file
 //! size, wake-ups and loss counters. The caller of each is the buffer's
-//! only producer.
+//! only producer, unless the buffer is lockless: then any writer in any
+//! context, and each path here takes the lockless producer's.
 
+use super::lockless::{Lockless, Slot};
 use super::ring::SwitchHooks;
 use super::Buffer;
-use crate::compat::fs;
+use crate::compat::{self, fs};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 impl Buffer {
-    /// Completes the current sub-buffer (`relay_switch_subbuf`).
+    /// Completes the current sub-buffer (`relay_switch_subbuf`). On a
+    /// lockless buffer, a flush: a record of `length > 0` bytes is dropped
+    /// and counted (its caller would write it at `offset`, which a lockless
+    /// buffer does not have).
     pub(crate) fn switch_subbuf(&self, length: usize) -> usize {
+        if let Some(l) = self.lockless() {
+            self.commit_all_pending(&l);
+            l.flush(&mut Hooks(self));
+            if length > 0 {
+                Hooks(self).lost_full(length);
+            }
+            return 0;
+        }
         self.ring().switch_subbuf(length, &mut Hooks(self))
+    }
+
+    /// Writes a record that does not fit at the write offset, or any record
+    /// of a lockless buffer: the out-of-line part of the inline
+    /// `relay_rs_write()` and `__relay_rs_write()`, with the stores they
+    /// make for a record that fits ([`Ring::room`], the copy,
+    /// [`Ring::wrote`]).
+    ///
+    /// # Safety
+    ///
+    /// `data` is valid for reads of `length` bytes. Unless the buffer is
+    /// lockless, the caller is its producer.
+    ///
+    /// [`Ring::room`]: super::ring::Ring::room
+    /// [`Ring::wrote`]: super::ring::Ring::wrote
+    pub(crate) unsafe fn write_slow(&self, data: *const u8, length: usize) {
+        let Some(l) = self.lockless() else {
+            let ring = self.ring();
+            let Some(pos) = ring.room(length, &mut Hooks(self)) else {
+                return;
+            };
+            // SAFETY: `room` found `length` bytes at `pos` in the ring,
+            // which only this producer writes; `data` is readable (caller
+            // contract).
+            unsafe { core::ptr::copy_nonoverlapping(data, self.ring_ptr(pos), length) };
+            ring.wrote(length);
+            return;
+        };
+        self.commit_pending(&l);
+        if let Some(slot) = l.reserve(length, &mut Hooks(self)) {
+            // SAFETY: the slot is `length` bytes of the ring reserved for us
+            // alone until we commit it; `data` is readable (caller contract).
+            unsafe { core::ptr::copy_nonoverlapping(data, self.ring_ptr(slot.pos), length) };
+            l.commit(slot, &mut Hooks(self));
+        }
+    }
+
+    /// Reserves `length` bytes for a record that does not fit at the write
+    /// offset, or for any record of a lockless buffer: the out-of-line part
+    /// of the inline `relay_rs_reserve()`, with its stores
+    /// ([`Ring::room`], [`Ring::reserved`]). Returns the slot, or NULL if
+    /// the record was dropped (counted). A lockless buffer's slot is
+    /// committed by the next write or reservation of the same context
+    /// level on the same CPU, or by a flush or close, as the relay API lets
+    /// readers see a slot from the next reservation or switch on.
+    ///
+    /// # Safety
+    ///
+    /// Unless the buffer is lockless, the caller is its producer.
+    ///
+    /// [`Ring::room`]: super::ring::Ring::room
+    /// [`Ring::reserved`]: super::ring::Ring::reserved
+    pub(crate) unsafe fn reserve_slow(&self, length: usize) -> *mut u8 {
+        let Some(l) = self.lockless() else {
+            let ring = self.ring();
+            let Some(pos) = ring.room(length, &mut Hooks(self)) else {
+                return core::ptr::null_mut();
+            };
+            ring.reserved(length);
+            return self.ring_ptr(pos);
+        };
+        let Some(pending) = self.my_pending() else {
+            return core::ptr::null_mut();
+        };
+        if let Some(slot) = Slot::unpack(pending.swap(0, Ordering::Relaxed)) {
+            l.commit(slot, &mut Hooks(self));
+        }
+        match l.reserve(length, &mut Hooks(self)) {
+            Some(slot) => {
+                pending.store(slot.pack(), Ordering::Relaxed);
+                self.ring_ptr(slot.pos)
+            }
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// The pending reservation of this CPU's current context level.
+    fn my_pending(&self) -> Option<&AtomicUsize> {
+        let cpu = if self.channel().is_global() {
+            compat::cpu::this_cpu()
+        } else {
+            self.cpu()
+        };
+        self.pending(cpu, compat::cpu::context_level())
+    }
+
+    /// Commits the pending reservation of this CPU's context level: its
+    /// writer writes again, so it filled it (the relay API's rule).
+    fn commit_pending(&self, l: &Lockless<'_>) {
+        if let Some(p) = self.my_pending() {
+            if p.load(Ordering::Relaxed) != 0 {
+                if let Some(slot) = Slot::unpack(p.swap(0, Ordering::Relaxed)) {
+                    l.commit(slot, &mut Hooks(self));
+                }
+            }
+        }
+    }
+
+    /// Commits every pending reservation, for a flush or close: the relay
+    /// API requires a slot filled by the next switch.
+    pub(crate) fn commit_all_pending(&self, l: &Lockless<'_>) {
+        for p in self.all_pending() {
+            if let Some(slot) = Slot::unpack(p.swap(0, Ordering::Relaxed)) {
+                l.commit(slot, &mut Hooks(self));
+            }
+        }
+    }
+
+    /// The address of ring offset `pos` (below the ring size).
+    fn ring_ptr(&self, pos: usize) -> *mut u8 {
+        self.mem.addr().cast::<u8>().wrapping_add(pos)
     }
 
     /// Makes room for a record of `length` bytes that does not fit at the
@@ -24,6 +148,11 @@ impl Buffer {
     /// slot) and move the offset themselves.
     #[inline(always)]
     pub(crate) fn make_room(&self, length: usize, checked: bool) -> bool {
+        if self.lockless.is_some() {
+            // Its caller would write at `offset`: the record is dropped.
+            Hooks(self).lost_full(length);
+            return false;
+        }
         let finished = if checked {
             self.ring().finish_checked(length, &mut Hooks(self))
         } else {
@@ -86,6 +215,10 @@ impl SwitchHooks for Hooks<'_> {
 
     fn lost_full(&mut self, _length: usize) {
         count_loss(&self.0.producer.lost.full);
+        if self.0.lockless.is_some() {
+            // No `subbuf_start` to count it before (7.3's `full_count`).
+            self.0.kernel_stats().switch_found_full();
+        }
     }
 
     fn lost_too_big(&mut self, length: usize) {
@@ -94,8 +227,8 @@ impl SwitchHooks for Hooks<'_> {
     }
 }
 
-/// One more dropped record: only the buffer's producer counts them, so no
-/// read-modify-write is needed.
+/// One more dropped record: a read-modify-write, as the writers of a
+/// lockless buffer interrupt each other (one instruction either way).
 fn count_loss(c: &AtomicUsize) {
-    c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    c.fetch_add(1, Ordering::Relaxed);
 }

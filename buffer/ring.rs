@@ -158,6 +158,14 @@ impl Geometry {
         self.subbuf_size.get().wrapping_add(2)
     }
 
+    /// The `offset` value of a lockless buffer, for good: past the end of
+    /// any sub-buffer, so that the inline fast paths, which test a record
+    /// against it, always take the out-of-line path, which is lockless.
+    pub fn lockless_offset(&self) -> usize {
+        // No overflow on 64-bit: at most `u32::MAX + 3` (type invariant).
+        self.subbuf_size.get().wrapping_add(3)
+    }
+
     /// The sub-buffer that the `count`-th sub-buffer occupies.
     pub fn index(&self, count: usize) -> usize {
         let n = self.n_subbufs.get();
@@ -422,6 +430,15 @@ impl<'a> Ring<'a> {
     ///
     /// The caller guarantees that no producer or consumer runs concurrently.
     pub fn reset(&self, hooks: &mut impl SwitchHooks) {
+        self.reset_counters();
+        // As in 6.12 the result is ignored: a client that refuses here simply
+        // gets asked again at the first write.
+        hooks.subbuf_start(self.counters.start, 0, 0);
+        self.counters.offset.store(self.take_header(), Relaxed);
+    }
+
+    /// The part of a reset that every buffer shares.
+    fn reset_counters(&self) {
         self.counters.produced.store(0, Relaxed);
         self.counters.consumed.store(0, Relaxed);
         self.counters.bytes_consumed.store(0, Relaxed);
@@ -442,10 +459,17 @@ impl<'a> Ring<'a> {
         for p in self.counters.padding.iter().chain(self.counters.starts) {
             p.store(0, Relaxed);
         }
-        // As in 6.12 the result is ignored: a client that refuses here simply
-        // gets asked again at the first write.
-        hooks.subbuf_start(self.counters.start, 0, 0);
-        self.counters.offset.store(self.take_header(), Relaxed);
+    }
+
+    /// [`Ring::reset`] for a lockless buffer (`lockless.rs`), which asks no
+    /// client callback and whose `offset` is [`Geometry::lockless_offset`]
+    /// for good.
+    pub fn reset_lockless(&self) {
+        self.reset_counters();
+        self.counters
+            .offset
+            .store(self.geo.lockless_offset(), Relaxed);
+        self.counters.committed.store(0, Relaxed);
     }
 
     /// The header `subbuf_start` reserved (0 if none), cleared for the next
@@ -764,6 +788,106 @@ impl<'a> Ring<'a> {
         self.counters
             .written
             .store(w.wrapping_add(1), Ordering::Release);
+    }
+
+    // ---- a lockless buffer's deliverer (`lockless.rs`) ----
+    //
+    // One deliverer at a time (its token), which is thus the only writer
+    // of the consumers' producer fields, as the default producer is: it
+    // does a switch's stores (`finish`, then `begin` but for the offset)
+    // for each sub-buffer every byte of which is committed, and publishes
+    // the committed extent of the current one in `committed`, which only
+    // it writes, in plain offsets (`offset` is the lockless marker, so the
+    // consumers' readable extent is `committed`).
+
+    /// The deliverer's sub-buffer count (its own field: a relaxed load).
+    #[inline(always)]
+    pub fn produced_by_producer(&self) -> usize {
+        self.counters.produced.load(Relaxed)
+    }
+
+    /// The consumers' sub-buffer count, for a producer about to reuse a
+    /// slot: Acquire, as in [`Ring::is_full`].
+    #[inline(always)]
+    pub fn consumed(&self) -> usize {
+        self.counters.consumed.load(Ordering::Acquire)
+    }
+
+    /// The extent of the current sub-buffer published to consumers.
+    #[inline(always)]
+    pub fn published(&self) -> usize {
+        self.counters.committed.load(Relaxed)
+    }
+
+    /// Counts a record of a producer that may be interrupted by another of
+    /// the same buffer (read-modify-write). Release, as [`Ring::wrote`]'s.
+    #[inline(always)]
+    pub fn count_record_shared(&self) {
+        self.counters.written.fetch_add(1, Ordering::Release);
+    }
+
+    /// Publishes `extent` bytes of the current sub-buffer, every one of
+    /// them committed, to consumers (Release: the bytes are seen with it).
+    #[inline(always)]
+    pub fn publish(&self, extent: usize) {
+        if extent > self.counters.committed.load(Relaxed) {
+            self.begin_delivered();
+            self.counters.committed.store(extent, Ordering::Release);
+        }
+    }
+
+    /// Delivers the current sub-buffer, complete with `pad` bytes of
+    /// padding: [`Ring::finish`]'s stores, in its order, but for the
+    /// offset. The next one is begun when something of it is published or
+    /// delivered ([`Ring::begin_delivered`]): its slot may still hold a
+    /// sub-buffer consumers have not consumed.
+    pub fn deliver(&self, pad: usize, hooks: &mut impl SwitchHooks) {
+        let ss = self.geo.subbuf_size();
+        let pad = pad.min(ss);
+        self.begin_delivered();
+        let index = self.counters.index.load(Relaxed);
+        self.counters.prev_padding.store(pad, Relaxed);
+        self.set_pad(index, pad);
+        // Nothing of the next sub-buffer is readable yet.
+        self.counters.committed.store(0, Ordering::Release);
+        let k = self.counters.produced.load(Relaxed).wrapping_add(1);
+        self.counters.produced.store(k, Ordering::Release);
+        let mut next = index.wrapping_add(1);
+        if next == self.geo.n_subbufs() {
+            next = 0;
+        }
+        self.counters.index.store(next, Relaxed);
+        hooks.produced(ss - pad);
+        // Order the count against the waitqueue check (as in `finish`).
+        fence(Ordering::SeqCst);
+        hooks.wake_readers();
+    }
+
+    /// [`Ring::begin`]'s stores for the deliverer's current sub-buffer,
+    /// unless its start count is stored already: a writer entered it, so
+    /// its slot was consumed (`lockless.rs`).
+    #[inline(always)]
+    fn begin_delivered(&self) {
+        let index = self.counters.index.load(Relaxed);
+        let Some(s) = self.counters.starts.get(index) else {
+            return;
+        };
+        let k = self.counters.produced.load(Relaxed);
+        // The slot holds `k - n` or `k`, whose tags differ (`MAX_SUBBUFS`).
+        if (s.load(Relaxed) ^ k) & TAG_MASK == 0 {
+            return;
+        }
+        s.store(
+            tagged(self.counters.written.load(Relaxed), k),
+            Ordering::Release,
+        );
+        fence(Ordering::Release);
+        self.counters.data.store(
+            self.counters
+                .start
+                .wrapping_add(index.wrapping_mul(self.geo.subbuf_size())),
+            Relaxed,
+        );
     }
 
     /// Reserves a header of `length` bytes at the start of the sub-buffer

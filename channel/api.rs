@@ -42,6 +42,41 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
     cb: *const bindings::rchan_callbacks,
     private_data: *mut c_void,
 ) -> *mut bindings::rchan {
+    // SAFETY: the caller's contract is ours.
+    unsafe {
+        relay_rs_open_flags(
+            base_filename,
+            parent,
+            subbuf_size,
+            n_subbufs,
+            cb,
+            private_data,
+            0,
+        )
+    }
+}
+
+/// Creates a relay channel with options (`relay_rs_open_flags()`).
+///
+/// As [`relay_rs_open`], with `flags`: 0, or `RELAY_RS_LOCKLESS` for a
+/// channel whose writers may run in any context, NMI included, nested on
+/// one CPU, and, for a global channel, on all CPUs without a lock. A
+/// lockless channel never overwrites and takes no `subbuf_start` callback
+/// (-EINVAL: NULL with a warning).
+///
+/// # Safety
+///
+/// As for [`relay_rs_open`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_open_flags(
+    base_filename: *const c_char,
+    parent: *mut bindings::dentry,
+    subbuf_size: usize,
+    n_subbufs: usize,
+    cb: *const bindings::rchan_callbacks,
+    private_data: *mut c_void,
+    flags: u32,
+) -> *mut bindings::rchan {
     let base = if base_filename.is_null() {
         None
     } else {
@@ -53,7 +88,17 @@ pub(crate) unsafe extern "C" fn relay_rs_open(
     let cb = unsafe { Callbacks::new(cb) };
     // SAFETY: `parent` is NULL or a live directory dentry of the callbacks'
     // filesystem, valid until close (caller contract).
-    match unsafe { Channel::open(base, parent, subbuf_size, n_subbufs, cb, private_data) } {
+    match unsafe {
+        Channel::open(
+            base,
+            parent,
+            subbuf_size,
+            n_subbufs,
+            cb,
+            private_data,
+            flags,
+        )
+    } {
         Ok(chan) => Channel::into_raw(chan),
         Err(e) => {
             if e != kernel::error::code::EINVAL {
@@ -264,6 +309,58 @@ pub(crate) unsafe extern "C" fn relay_rs_make_room(
     c_int::from(unsafe { Buffer::from_raw(buf) }.make_room(length, false))
 }
 
+/// Writes a record the inline write paths do not (`relay_rs_write_slow()`).
+///
+/// Arguments:
+/// - `buf`: the current CPU's buffer (the global one for a global channel)
+/// - `data`: the record
+/// - `length`: its size
+///
+/// The out-of-line part of the inline `relay_rs_write()` and
+/// `__relay_rs_write()`: a record that does not fit at `buf->offset`
+/// (switches sub-buffers first), or any record of a lockless channel. A
+/// record that cannot be written is dropped and counted.
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel; `data` is valid for reads of
+/// `length` bytes; unless the channel is lockless the caller is the
+/// buffer's producer (as for [`relay_rs_make_room`]).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_write_slow(
+    buf: *mut bindings::rchan_buf,
+    data: *const c_void,
+    length: usize,
+) {
+    // SAFETY: a live buffer; `data` readable; the producer unless lockless
+    // (caller contract).
+    unsafe { Buffer::from_raw(buf).write_slow(data.cast(), length) }
+}
+
+/// Reserves a slot the inline `relay_rs_reserve()` does not
+/// (`relay_rs_reserve_slow()`).
+///
+/// Arguments:
+/// - `buf`: the current CPU's buffer (the global one for a global channel)
+/// - `length`: size of the slot
+///
+/// For a record that does not fit at `buf->offset`, or any record of a
+/// lockless channel. Returns the slot, or NULL if the record was dropped
+/// (counted).
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel; unless the channel is lockless
+/// the caller is the buffer's producer (as for [`relay_rs_make_room`]).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_reserve_slow(
+    buf: *mut bindings::rchan_buf,
+    length: usize,
+) -> *mut c_void {
+    // SAFETY: a live buffer; the producer unless lockless (caller contract).
+    unsafe { Buffer::from_raw(buf).reserve_slow(length) }.cast()
+}
+
 /// [`relay_rs_make_room`] that may meet a reservation.
 ///
 /// Arguments:
@@ -332,6 +429,11 @@ pub(crate) unsafe extern "C" fn relay_rs_subbuf_start_reserve(
 ) -> c_int {
     // SAFETY: a live buffer, from inside its producer's callback (caller contract).
     let buf = unsafe { Buffer::from_raw(buf) };
+    if buf.channel().is_lockless() {
+        // It has no `subbuf_start`, so this is no call from one.
+        kernel::pr_warn!("subbuf_start_reserve: lockless channels have no headers\n");
+        return kernel::error::code::EINVAL.to_errno();
+    }
     if buf.start_reserve(length) {
         return 0;
     }

@@ -58,6 +58,9 @@ pub(crate) struct Channel {
     geo: Geometry,
     cb: Callbacks,
     bufs: PerCpuBufPtrs,
+    /// Opened with `RELAY_RS_LOCKLESS`: its buffers' producer is
+    /// `buffer/lockless.rs`.
+    lockless: bool,
     /// The `<base>.stats` debugfs file, or NULL.
     stats_dentry: AtomicPtr<bindings::dentry>,
     /// Whether the client's callbacks may still be called: the client (its
@@ -97,11 +100,23 @@ impl Channel {
         n_subbufs: usize,
         cb: Callbacks,
         private_data: *mut c_void,
+        flags: u32,
     ) -> Result<Arc<Self>> {
         let geo = Geometry::new(subbuf_size, n_subbufs).map_err(|e| {
             pr_warn!("open: invalid geometry {subbuf_size} x {n_subbufs}: {e:?}\n");
             EINVAL
         })?;
+        if flags & !bindings::RELAY_RS_LOCKLESS != 0 {
+            pr_warn!("open: unknown flags {flags:#x}\n");
+            return Err(EINVAL);
+        }
+        let lockless = flags & bindings::RELAY_RS_LOCKLESS != 0;
+        if lockless && cb.may_overwrite() {
+            // Writers in any context cannot wait for a client's decision,
+            // and lockless buffers do not overwrite.
+            pr_warn!("open: a lockless channel takes no subbuf_start callback\n");
+            return Err(EINVAL);
+        }
         // The allocation that CVE-2019-19462 was about: it may fail too.
         #[cfg(CONFIG_KUNIT)]
         crate::kunit_support::should_fail()?;
@@ -123,6 +138,7 @@ impl Channel {
                 geo,
                 cb,
                 bufs,
+                lockless,
                 stats_dentry: AtomicPtr::new(core::ptr::null_mut()),
                 client <- kernel::new_mutex!(true),
             }),
@@ -557,6 +573,11 @@ impl Channel {
         // SAFETY: an aligned `int` field of `raw`, live as long as `self`,
         // accessed by relay_rs only atomically.
         unsafe { AtomicI32::from_ptr(addr_of_mut!((*self.raw.get()).is_global)) }
+    }
+
+    /// Was the channel opened lockless (`RELAY_RS_LOCKLESS`)?
+    pub(crate) fn is_lockless(&self) -> bool {
+        self.lockless
     }
 
     /// Does one buffer serve all CPUs?

@@ -183,3 +183,19 @@ pub(crate) fn run_on<F: FnMut() + Send>(cpu: CpuId, f: &mut F) -> Result {
     };
     to_result(ret)
 }
+
+/// The CPU this runs on, which may change right after unless the caller
+/// keeps it (`raw_smp_processor_id()`): a hint for per-CPU data that is
+/// correct either way.
+pub(crate) fn this_cpu() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { bindings::relay_rs_glue_this_cpu() }
+}
+
+/// The interrupt context level of the caller (`interrupt_context_level()`):
+/// 0 task, 1 softirq, 2 hardirq, 3 NMI. Writers of one level on one CPU do
+/// not interrupt each other.
+pub(crate) fn context_level() -> usize {
+    // SAFETY: no preconditions; reads the caller's preempt count.
+    unsafe { bindings::relay_rs_glue_context_level() as usize }
+}

@@ -81,9 +81,8 @@ pub(crate) unsafe fn prev_padding<'a>(
 /// The loss counters the kernel's relay keeps in its own structures, kept
 /// as it keeps them (relay_rs' own, `relay_rs_stats()`, count records).
 ///
-/// Every access is atomic: the buffer's producer is their one writer (and a
-/// reset, which no producer races), but a caller that is not would only
-/// lose a count.
+/// Every access is atomic, and counts are read-modify-writes: the writers
+/// of a lockless buffer interrupt each other.
 ///
 /// # Invariants
 ///
@@ -115,8 +114,8 @@ impl KernelStats<'_> {
     fn bump(c: *mut u32) {
         // SAFETY: an aligned `unsigned int` field of the live buffer (type
         // invariant), accessed by relay_rs only atomically; clients read it.
-        let c = unsafe { AtomicU32::from_ptr(c) };
-        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        // A read-modify-write: writers of a lockless buffer nest.
+        unsafe { AtomicU32::from_ptr(c) }.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A sub-buffer switch found the buffer full (7.3's `stats.full_count`,

@@ -63,8 +63,11 @@ enum {
 
 /**
  * struct rchan_buf_stats - a buffer's loss counters, as 7.3 keeps them
- * @full_count: sub-buffer switches that found the buffer full (whether the
- *	subbuf_start() callback then accepted or refused them)
+ * @full_count: sub-buffer switch attempts that found the buffer full,
+ *	whether subbuf_start() then accepted or refused them: each record
+ *	refused for a full buffer, each flush of a full buffer, each switch an
+ *	overwrite channel made onto unread data (on a lockless channel, each
+ *	record refused for a full buffer)
  * @big_count: records bigger than what a sub-buffer had room for
  *
  * relay_rs keeps these as 7.3's relay does, for clients that read them;
@@ -187,8 +190,12 @@ struct rchan {
  * @subbuf_start: a new sub-buffer @subbuf is about to start after
  *	@prev_subbuf (6.12 also passes @prev_padding, the padding that ended
  *	it; on 7.3 relay_rs_buf_prev_padding() tells); return 1 to switch, 0
- *	to refuse (the write is dropped and counted). Called in the
- *	producer's context: interrupts or preemption off.
+ *	to refuse (the write is dropped and counted as
+ *	%RELAY_RS_STATS_BUF_FULL, full or not). Always returning 1 makes an
+ *	overwrite ("flight recorder") channel. Also called when a buffer is
+ *	made and on relay_rs_reset(), with @prev_subbuf %NULL (the answer is
+ *	then ignored: a refusing client is asked again at the first write).
+ *	Called in the producer's context: interrupts or preemption off.
  * @create_buf_file: create the file @filename for @buf in @parent with
  *	@mode; may set *@is_global on the first call to make the channel
  *	global. Return the dentry, or NULL for none.
@@ -258,6 +265,43 @@ struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
 			    size_t subbuf_size, size_t n_subbufs,
 			    const struct rchan_callbacks *cb,
 			    void *private_data);
+
+/* relay_rs_open_flags() options. */
+#define RELAY_RS_LOCKLESS	0x1u	/* writers in any context, NMI included */
+
+/**
+ * relay_rs_open_flags - create a new relay channel with options
+ * @base_filename: as for relay_rs_open()
+ * @parent: as for relay_rs_open()
+ * @subbuf_size: as for relay_rs_open()
+ * @n_subbufs: as for relay_rs_open()
+ * @cb: as for relay_rs_open()
+ * @private_data: as for relay_rs_open()
+ * @flags: 0 (relay_rs_open()), or %RELAY_RS_LOCKLESS
+ *
+ * A %RELAY_RS_LOCKLESS channel may be written from any context, NMI
+ * included, with writers of one CPU interrupting each other (task,
+ * softirq, hardirq, NMI), and a global one from all CPUs at once without a
+ * lock of the client's. Every call of this header works on it unchanged;
+ * each record costs an out-of-line call (a compare-and-exchange to
+ * reserve, an atomic add to commit). A sub-buffer reaches readers when
+ * every byte reserved in it is committed: a write commits its record, a
+ * relay_rs_reserve() slot is committed by the next write or reservation of
+ * the same context level on the same CPU, or by relay_rs_flush() or
+ * relay_rs_close(). A lockless channel never overwrites: a record that
+ * finds the buffer full is dropped and counted (%RELAY_RS_STATS_BUF_FULL),
+ * and it takes no @cb->subbuf_start (-EINVAL), nor headers
+ * (relay_rs_subbuf_start_reserve()).
+ *
+ * Context: process context; may sleep.
+ * Return: the channel, or %NULL (with one warning) as for relay_rs_open(),
+ * for unknown @flags, or for a lockless channel with a subbuf_start.
+ */
+struct rchan *relay_rs_open_flags(const char *base_filename,
+				  struct dentry *parent, size_t subbuf_size,
+				  size_t n_subbufs,
+				  const struct rchan_callbacks *cb,
+				  void *private_data, unsigned int flags);
 
 /**
  * relay_rs_late_setup_files - create the files of a buffer-only channel
@@ -376,6 +420,35 @@ size_t relay_rs_switch_subbuf(struct rchan_buf *buf, size_t length);
  * dropped (counted: buffer full, or too big).
  */
 int relay_rs_make_room(struct rchan_buf *buf, size_t length);
+
+/**
+ * relay_rs_write_slow - write a record the inline paths do not
+ * @buf: the current CPU's buffer (the global one for a global channel)
+ * @data: the record
+ * @length: its size
+ *
+ * The out-of-line part of relay_rs_write() and __relay_rs_write(): a
+ * record that does not fit at @buf->offset (relay_rs switches sub-buffers
+ * first), or any record of a lockless channel. A record that cannot be
+ * written is dropped and counted.
+ *
+ * Context: as the inline path that calls it.
+ */
+void relay_rs_write_slow(struct rchan_buf *buf, const void *data,
+			 size_t length);
+
+/**
+ * relay_rs_reserve_slow - reserve a slot the inline path does not
+ * @buf: the current CPU's buffer (the global one for a global channel)
+ * @length: size of the slot
+ *
+ * The out-of-line part of relay_rs_reserve(): a record that does not fit
+ * at @buf->offset, or any record of a lockless channel.
+ *
+ * Context: as relay_rs_reserve().
+ * Return: the slot, or %NULL if the record was dropped (counted).
+ */
+void *relay_rs_reserve_slow(struct rchan_buf *buf, size_t length);
 
 /**
  * relay_rs_make_room_checked - relay_rs_make_room() that may meet a reservation
@@ -498,7 +571,9 @@ extern const struct file_operations relay_rs_file_operations;
  * The write paths are inline, as in <linux/relay.h>: a record that
  * fits the current sub-buffer costs a copy and two stores. Anything else (a
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
- * in the out-of-line relay_rs_make_room(). They follow the producer
+ * in the out-of-line relay_rs_write_slow() and relay_rs_reserve_slow(),
+ * which are also every record's path on a lockless channel (whose
+ * @buf->offset never fits a record). They follow the producer
  * protocol written down at the top of relay_rs' buffer/ring.rs store for
  * store; relay_rs' KUnit suite checks them against it.
  *
@@ -533,34 +608,6 @@ static __always_inline bool relay_rs_fits(size_t offset, size_t length,
 }
 
 /**
- * relay_rs_room - find where a record goes
- * @chan: relay channel
- * @buf: the current CPU's buffer of @chan
- * @length: the record's length
- * @offset: set to where the record goes in the current sub-buffer
- *
- * At @buf->offset if the record fits there, else wherever
- * relay_rs_make_room() made room.
- *
- * Context: the buffer's producer: on the buffer's CPU with preemption or
- * interrupts off, or holding the client's lock for a global buffer.
- * Return: true with *@offset set, false if the record was dropped (and
- * counted).
- */
-static __always_inline bool relay_rs_room(struct rchan *chan,
-					  struct rchan_buf *buf, size_t length,
-					  size_t *offset)
-{
-	*offset = buf->offset;
-	if (likely(relay_rs_fits(*offset, length, chan->subbuf_size)))
-		return true;
-	if (!relay_rs_make_room(buf, length))
-		return false;
-	*offset = buf->offset;
-	return true;
-}
-
-/**
  * relay_rs_count_record - count one more record in a buffer
  * @buf: the buffer written to
  *
@@ -592,10 +639,12 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       struct rchan_buf *buf,
 					       const void *data, size_t length)
 {
-	size_t offset;
+	size_t offset = buf->offset;
 
-	if (!relay_rs_room(chan, buf, length, &offset))
+	if (unlikely(!relay_rs_fits(offset, length, chan->subbuf_size))) {
+		relay_rs_write_slow(buf, data, length);
 		return;
+	}
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
 	smp_store_release(&buf->offset, offset + length);
@@ -613,7 +662,8 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
  * a global channel the caller serialises the writers of all CPUs (its own
  * lock, as in relay.h).
  *
- * Context: any context but NMI, including hard interrupts.
+ * Context: any context but NMI, including hard interrupts; any context on
+ * a lockless channel (relay_rs_open_flags()).
  */
 static inline void relay_rs_write(struct rchan *chan, const void *data,
 				  size_t length)
@@ -667,9 +717,11 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 
 	preempt_disable();
 	buf = this_cpu_read(*chan->buf);
-	slot = NULL;
-	if (!relay_rs_room(chan, buf, length, &offset))
+	offset = buf->offset;
+	if (unlikely(!relay_rs_fits(offset, length, chan->subbuf_size))) {
+		slot = relay_rs_reserve_slow(buf, length);
 		goto out;
+	}
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
 	/* Readers that see the new offset see that extent too. */

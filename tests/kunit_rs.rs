@@ -78,6 +78,9 @@ macro_rules! expect {
     };
 }
 
+#[path = "kunit_lockless.rs"]
+mod lockless;
+
 // ---- helpers ----
 
 /// `create_buf_file` of a buffer-only global channel: no file, one buffer.
@@ -2150,7 +2153,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 29] = [
+static mut CASES: [bindings::kunit_case; 34] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -2230,6 +2233,20 @@ static mut CASES: [bindings::kunit_case; 29] = [
         lockstep::huge_reserve_is_too_big,
     ),
     case(c"rust_api_matches_ring", lockstep::rust_api_matches_ring),
+    case(c"lockless_round_trip", lockless::lockless_round_trip),
+    case(
+        c"lockless_reserve_commits_on_next",
+        lockless::lockless_reserve_commits_on_next,
+    ),
+    case(
+        c"lockless_full_and_too_big_counted",
+        lockless::lockless_full_and_too_big_counted,
+    ),
+    case(
+        c"lockless_refuses_what_it_cannot_do",
+        lockless::lockless_refuses_what_it_cannot_do,
+    ),
+    case(c"lockless_rust_api", lockless::lockless_rust_api),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },
 ];

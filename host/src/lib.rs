@@ -10,6 +10,9 @@
 #[path = "../../buffer/ring.rs"]
 pub mod ring;
 
+#[path = "../../buffer/lockless.rs"]
+pub mod lockless;
+
 use ring::{Counters, Geometry, Ring, SwitchHooks};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -434,4 +437,170 @@ pub fn check_ops(ss: usize, n: usize, overwrite: bool, ops: &[Op]) -> Result<(),
         return Err("a switch was refused while the ring was not full".into());
     }
     Ok(())
+}
+
+/// The words of a lockless buffer (`lockless.rs`), as atomics.
+pub struct LocklessWords {
+    head: AtomicUsize,
+    commit: Vec<AtomicUsize>,
+    tail: Vec<AtomicUsize>,
+    token: AtomicUsize,
+}
+
+impl LocklessWords {
+    pub fn new(n_subbufs: usize) -> Self {
+        let z = || (0..n_subbufs).map(|_| AtomicUsize::new(0)).collect();
+        Self {
+            head: AtomicUsize::new(0),
+            commit: z(),
+            tail: z(),
+            token: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn words(&self) -> lockless::Words<'_> {
+        lockless::Words {
+            head: &self.head,
+            commit: &self.commit,
+            tail: &self.tail,
+            token: &self.token,
+        }
+    }
+
+    /// Is the delivery token held?
+    pub fn token_held(&self) -> bool {
+        self.token.load(Ordering::Relaxed) != 0
+    }
+}
+
+/// Loss counts of a lockless buffer, kept with read-modify-writes as the
+/// kernel's are (writers of a lockless buffer interrupt each other).
+#[derive(Default)]
+pub struct LocklessTally {
+    pub lost_full: AtomicUsize,
+    pub lost_big: AtomicUsize,
+    pub produced_bytes: AtomicUsize,
+    pub wakeups: AtomicUsize,
+}
+
+/// Hooks of a lockless buffer: no `subbuf_start` (never asked).
+pub struct LocklessHooks<'a>(pub &'a LocklessTally);
+
+impl SwitchHooks for LocklessHooks<'_> {
+    fn subbuf_start(&mut self, _subbuf: usize, _prev: usize, _pad: usize) -> bool {
+        unreachable!("a lockless buffer asks no subbuf_start")
+    }
+    fn produced(&mut self, bytes: usize) {
+        self.0.produced_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+    fn wake_readers(&mut self) {
+        self.0.wakeups.fetch_add(1, Ordering::Relaxed);
+    }
+    fn lost_full(&mut self, _length: usize) {
+        self.0.lost_full.fetch_add(1, Ordering::Relaxed);
+    }
+    fn lost_too_big(&mut self, _length: usize) {
+        self.0.lost_big.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A lockless relay buffer in user memory, for single-threaded models of
+/// nested writers (a writer "interrupted" between its reservation and its
+/// commit is a slot not committed yet) and for threads (a global buffer).
+pub struct LocklessBuffer {
+    pub geo: Geometry,
+    pub mem: Vec<AtomicU8>,
+    pub cells: Cells,
+    pub words: LocklessWords,
+    pub tally: LocklessTally,
+}
+
+use std::sync::atomic::AtomicU8;
+
+impl LocklessBuffer {
+    pub fn new(subbuf_size: usize, n_subbufs: usize) -> Self {
+        let geo = Geometry::new(subbuf_size, n_subbufs).expect("valid geometry");
+        let b = Self {
+            geo,
+            mem: (0..geo.ring_size()).map(|_| AtomicU8::new(0)).collect(),
+            cells: Cells::new(n_subbufs),
+            words: LocklessWords::new(n_subbufs),
+            tally: LocklessTally::default(),
+        };
+        b.lockless().reset();
+        b
+    }
+
+    pub fn lockless(&self) -> lockless::Lockless<'_> {
+        lockless::Lockless::new(self.cells.ring(self.geo), self.words.words())
+    }
+
+    /// Reserves room for `len` bytes.
+    pub fn reserve(&self, len: usize) -> Option<lockless::Slot> {
+        self.lockless()
+            .reserve(len, &mut LocklessHooks(&self.tally))
+    }
+
+    /// Fills a slot with `rec` (Relaxed byte stores, as the kernel's copy).
+    pub fn fill(&self, slot: lockless::Slot, rec: &[u8]) {
+        assert_eq!(slot.len, rec.len());
+        assert!(slot.pos + slot.len <= self.mem.len(), "slot past the ring");
+        for (m, b) in self.mem[slot.pos..slot.pos + slot.len].iter().zip(rec) {
+            m.store(*b, Ordering::Relaxed);
+        }
+    }
+
+    pub fn commit(&self, slot: lockless::Slot) {
+        self.lockless()
+            .commit(slot, &mut LocklessHooks(&self.tally));
+    }
+
+    /// Reserves, fills and commits `rec`; true if it was accepted.
+    pub fn write(&self, rec: &[u8]) -> bool {
+        match self.reserve(rec.len()) {
+            Some(slot) => {
+                self.fill(slot, rec);
+                self.commit(slot);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn flush(&self) -> bool {
+        self.lockless().flush(&mut LocklessHooks(&self.tally))
+    }
+
+    /// Reads up to `max` bytes, as `read()` on the file does (the caller
+    /// serialises readers).
+    pub fn read(&self, max: usize) -> Vec<u8> {
+        let ring = self.cells.ring(self.geo);
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(run) = ring.next_read(max - out.len()) else {
+                break;
+            };
+            let (pos, len) = (run.pos, run.len);
+            assert!(pos + len <= self.mem.len() && len > 0, "read past the ring");
+            let copy: Vec<u8> = self.mem[pos..pos + len]
+                .iter()
+                .map(|b| b.load(Ordering::Relaxed))
+                .collect();
+            assert!(ring.consume_run(run), "a no-overwrite copy dropped");
+            out.extend(copy);
+        }
+        out
+    }
+
+    pub fn lost(&self) -> usize {
+        self.tally.lost_full.load(Ordering::Relaxed) + self.tally.lost_big.load(Ordering::Relaxed)
+    }
+
+    pub fn produced(&self) -> usize {
+        self.cells.produced()
+    }
+
+    pub fn words_head(&self) -> usize {
+        self.words.head.load(Ordering::Relaxed)
+    }
 }

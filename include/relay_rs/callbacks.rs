@@ -19,6 +19,15 @@ pub trait Callbacks: Sized + 'static {
     /// One buffer shared by all CPUs instead of one per CPU.
     const GLOBAL: bool = false;
 
+    /// A lockless channel (`RELAY_RS_LOCKLESS` in `relay_rs.h`):
+    /// [`Channel::write`](super::Channel::write) works from any context,
+    /// NMI included, with writers of one CPU nesting, and a global
+    /// channel's writers of all CPUs take no lock. It never overwrites and
+    /// never calls [`Callbacks::subbuf_start`]; it has no
+    /// [`Producer`](super::Producer) ([`Channel::producer`](super::Channel::producer)
+    /// is `None`). Every record takes relay_rs' out-of-line lockless path.
+    const LOCKLESS: bool = false;
+
     /// May the producer start a new sub-buffer? Returning false drops the
     /// record (counted as lost). Default: only when the buffer is not full
     /// (no-overwrite mode); return true always for overwrite mode.
@@ -165,7 +174,13 @@ pub(super) struct VTable<T>(PhantomData<T>);
 
 impl<T: Callbacks> VTable<T> {
     const TABLE: RawCallbacks = RawCallbacks {
-        subbuf_start: Some(subbuf_start_tramp::<T>),
+        // A lockless channel decides its switches itself (and refuses a
+        // `subbuf_start`).
+        subbuf_start: if T::LOCKLESS {
+            None
+        } else {
+            Some(subbuf_start_tramp::<T>)
+        },
         create_buf_file: if T::GLOBAL {
             Some(create_global_tramp)
         } else {

@@ -63,13 +63,14 @@ impl<T: Callbacks> Channel<T> {
         // SAFETY: `name` is NULL or a C string; the table is static; the
         // private data outlives the channel (closed before `shared` drops).
         let raw = unsafe {
-            relay_rs_open(
+            relay_rs_open_flags(
                 name,
                 core::ptr::null_mut(),
                 subbuf_size,
                 n_subbufs,
                 VTable::<T>::table(),
                 private.cast_mut().cast(),
+                if T::LOCKLESS { LOCKLESS } else { 0 },
             )
         };
         if raw.is_null() {
@@ -112,11 +113,26 @@ impl<T: Callbacks> Channel<T> {
     }
 
     /// Writes one record to the current CPU's buffer (the global one, under
-    /// the channel's lock, for a global channel), from any context; a
-    /// record that does not fit is dropped and counted.
+    /// the channel's lock, for a global channel), from any context but NMI
+    /// (any context, NMI included, if [`Callbacks::LOCKLESS`]); a record
+    /// that does not fit is dropped and counted.
     #[inline]
     pub fn write(&self, data: &[u8]) {
         let irqs = IrqsDisabled::new();
+        if T::LOCKLESS {
+            // Interrupts off only to stay on this CPU: relay_rs' lockless
+            // path takes any writer, nested or on another CPU.
+            // SAFETY: an open lockless channel (invariant), its buffer of
+            // this CPU; `data` is readable.
+            unsafe {
+                relay_rs_write_slow(
+                    arch::this_cpu_buf(self.raw),
+                    data.as_ptr().cast(),
+                    data.len(),
+                )
+            };
+            return;
+        }
         let _global = self.lock_global(&irqs);
         // Inside this CPU's own `Producer` (interrupts were off already),
         // whose reservation may be live: the checked switch. With
@@ -138,6 +154,10 @@ impl<T: Callbacks> Channel<T> {
     /// another producer, of any channel): use [`Channel::write`] there.
     #[inline(always)]
     pub fn producer(&self) -> Option<Producer<'_, T>> {
+        if T::LOCKLESS {
+            // Its reservations would need a commit of their own.
+            return None;
+        }
         let irqs = IrqsDisabled::new();
         if !irqs.outermost() {
             return None;

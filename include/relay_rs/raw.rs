@@ -186,15 +186,20 @@ pub const fn fits_slice(offset: usize, length: usize, subbuf_size: usize) -> boo
     }
 }
 
+/// `RELAY_RS_LOCKLESS`: `relay_rs_open_flags()`'s lockless channel.
+pub(super) const LOCKLESS: u32 = 1;
+
 extern "C" {
-    pub(super) fn relay_rs_open(
+    pub(super) fn relay_rs_open_flags(
         base_filename: *const c_char,
         parent: *mut c_void,
         subbuf_size: usize,
         n_subbufs: usize,
         cb: *const RawCallbacks,
         private_data: *mut c_void,
+        flags: u32,
     ) -> *mut RawChan;
+    pub(super) fn relay_rs_write_slow(buf: *mut RawBuf, data: *const c_void, length: usize);
     pub(super) fn relay_rs_close(chan: *mut RawChan);
     pub(super) fn relay_rs_flush(chan: *mut RawChan);
     pub(super) fn relay_rs_reset(chan: *mut RawChan);

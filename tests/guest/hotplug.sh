@@ -123,3 +123,4 @@ check "hotplug: 50 cycles of CPUs 1-3 with live writers, reader and channel chur
 check "hotplug: unload and reload relay_rs with CPUs offline" hp_reload
 
 . /tests/stress.sh
+. /tests/nmi.sh

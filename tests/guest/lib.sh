@@ -45,3 +45,17 @@ writers_done() {
 		[ $n -lt 300 ] || { echo "writers did not finish"; break; }
 	done
 }
+
+# wait_open PID DIR: waits (at most 30 s) until process PID holds a file
+# of DIR open, so that a channel closed after it is still read to the end.
+wait_open() {
+	i=0
+	while [ $i -lt 300 ]; do
+		ls -l /proc/$1/fd 2>/dev/null | grep -q "$2" && return 0
+		kill -0 $1 2>/dev/null || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "wait_open: $1 opened nothing in $2"
+	return 1
+}

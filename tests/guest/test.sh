@@ -2,6 +2,21 @@
 # make test, guest side. KUnit suites run (and print KTAP) on insmod.
 . /tests/lib.sh
 
+# 6.12 only: its fair-server deadline entity loses its bandwidth accounting
+# across CPU hotplug (WARN at kernel/sched/deadline.c:265 and :428, seen
+# under load), and the WARN's printk under the runqueue lock then draws a
+# lockdep report (console_owner against rq->__lock) that turns lockdep off
+# for the rest of the run. The checks below cycle CPUs hundreds of times and
+# start no real-time task, so the 6.12 guest runs with the fair server off
+# (a runtime of 0 is the kernel's own way to disable it).
+case $(uname -r) in
+6.12*)
+	for f in $D/sched/fair_server/cpu*/runtime; do
+		[ -e "$f" ] && echo 0 >"$f"
+	done
+	;;
+esac
+
 # On the debug kernel: forget what boot left, scan at the end (any
 # "unreferenced object" report fails the run).
 KMEMLEAK=$D/kmemleak
@@ -232,6 +247,7 @@ live_mode() {
 	rm -rf /tmp/live; mkdir /tmp/live
 	relay-read $S cpu --mode $1 --out /tmp/live --stats >/tmp/live.out 2>&1 &
 	p=$!
+	wait_open $p $S/cpu
 	writers_done $S/summary
 	echo flush >$S/ctl
 	cp $S/summary /tmp/lsum
