@@ -4,19 +4,24 @@
  * in one boot, driven through debugfs (relay_rs_bench/ctl):
  *
  * "run": the write paths. Every (CPUs, geometry, record size, path) case is
- * timed for ROUNDS rounds, the implementations interleaved (A B C D, then
+ * timed for ROUNDS rounds, the peers (peers[]) interleaved (A B C D, then
  * B C D A, ...): the C relay (inline, as its C users get it), relay_rs from
- * C (its header), relay_rs from Rust (its safe API) and a bare memcpy into
- * a vmap'd ring of the same geometry (the floor). Overwrite mode, no
- * reader; one CPU, then every online CPU at once (kthreads bound to their
- * CPUs, released together). relay_rs_bench/results holds one CSV line per
- * measurement: impl,path,size,subbuf,n_subbufs,cpus,round,ns_per_record
+ * C (its header), relay_rs from Rust (its safe API), the kernel's ftrace
+ * ring buffer (<linux/ring_buffer.h>, where the kernel has it) and a bare
+ * memcpy into a vmap'd ring of the same geometry (the floor). Overwrite
+ * mode, no reader; one CPU, then every online CPU at once (kthreads bound
+ * to their CPUs, released together). relay_rs_bench/results holds one CSV
+ * line per measurement:
+ * impl,path,size,subbuf,n_subbufs,cpus,round,ns_per_record
  *
- * "fill c|rs": opens the readers' channel "rd" (no-overwrite, 4 MiB x 16),
- * fills every CPU's buffer and flushes; "live c|rs MS": the same channel
- * with a writer on every online CPU but the first (the readers'), which
- * writes as fast as it can for MS milliseconds from "go" on (the last one
- * to stop flushes); "close": flushes and closes it.
+ * "fill c|rs|ft": opens the readers' channel "rd" (no-overwrite, 4 MiB x
+ * 16; for ft a ring buffer of as many bytes per CPU), fills every CPU's
+ * buffer and flushes; "live c|rs MS": the same channel with a writer on
+ * every online CPU but the first (the readers'), which writes as fast as it
+ * can for MS milliseconds from "go" on (the last one to stop flushes);
+ * "consume BYTES": drains the ft buffer in the kernel on the first online
+ * CPU (relay_rs_bench/rd_consume tells what it moved, as relay-read
+ * --bench does); "close": flushes and closes it.
  * relay_rs_bench/rd_stats then tells records attempted and lost.
  */
 #include <linux/module.h>
@@ -32,6 +37,7 @@
 #include <linux/workqueue.h>
 #include <linux/delay.h>
 #include <linux/random.h>
+#include <linux/ring_buffer.h>
 #include "bench.h"
 
 #define ROUNDS		21
@@ -43,9 +49,24 @@ static unsigned int records = 20000;
 module_param(records, uint, 0444);
 MODULE_PARM_DESC(records, "records per timed block, at least");
 
-enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_MEMCPY, NR_IMPLS };
-static const char *const impl_names[NR_IMPLS] = { "c_relay", "relay_rs", "relay_rs_rust",
-						   "memcpy" };
+/*
+ * The peers, in results order (the CSV's impl names). A peer times a write
+ * path on its own channels of a round's geometry; run_case() interleaves
+ * every peer that has the case's path. A later peer (relay_rs opened with
+ * a lockless option, "relay_rs_lockless") is one more entry here and in
+ * bench/report.py's IMPLS.
+ */
+enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_FTRACE, IMPL_MEMCPY, NR_IMPLS };
+
+struct peer {
+	const char *name;
+	int (*open)(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
+	void (*loop)(enum bench_path path, const void *rec, size_t len, unsigned int count);
+	void (*close)(void);
+	unsigned int paths;	/* BIT(enum bench_path) of the paths it has */
+};
+
+#define ALL_PATHS	(BIT(PATH_WRITE) | BIT(PATH_UNLOCKED) | BIT(PATH_RESERVE))
 static const char *const path_names[NR_PATHS] = { "write", "__write", "reserve" };
 static const size_t sizes[] = { 8, 64, 256, 1024, 4000 };
 static const struct { size_t size, n; } geos[] = { { 4096, 8 }, { 262144, 8 } };
@@ -121,22 +142,101 @@ static void memcpy_loop(struct ring *r, const void *src, size_t len, unsigned in
 	}
 }
 
+static void memcpy_peer_loop(enum bench_path path, const void *src, size_t len,
+			     unsigned int count)
+{
+	memcpy_loop(&rings[raw_smp_processor_id()], src, len, count);
+}
+
+static void memcpy_close(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		ring_free(&rings[cpu]);
+}
+
+static int memcpy_open(struct dentry *d, size_t subbuf_size, size_t n_subbufs)
+{
+	unsigned int cpu;
+	int ret = 0;
+
+	for_each_online_cpu(cpu)
+		if (!ret)
+			ret = ring_alloc(&rings[cpu], subbuf_size, n_subbufs);
+	if (ret)
+		memcpy_close();
+	return ret;
+}
+
+/*
+ * The kernel's ftrace ring buffer (kernel/trace/ring_buffer.c), as its
+ * in-kernel users call it: per CPU as many bytes as the relay channels'
+ * sub-buffers hold (its own sub-buffers are pages), overwrite mode, no
+ * reader. write: ring_buffer_write() (copies, commits). reserve:
+ * ring_buffer_lock_reserve(), memcpy() into ring_buffer_event_data(),
+ * ring_buffer_unlock_commit(); no interrupt masking, which the ring buffer
+ * does not need (it nests). It has no preemption-held variant (__write).
+ * Its loop is page-aligned, as the relay peers' objects are (Kbuild).
+ */
+#ifdef CONFIG_RING_BUFFER
+static struct trace_buffer *ft_buf;
+
+static int ftrace_open(struct dentry *d, size_t subbuf_size, size_t n_subbufs)
+{
+	ft_buf = ring_buffer_alloc(subbuf_size * n_subbufs, RB_FL_OVERWRITE);
+	return ft_buf ? 0 : -ENOMEM;
+}
+
+static noinline __aligned(4096) void ftrace_loop(enum bench_path path, const void *rec,
+						 size_t len, unsigned int count)
+{
+	struct ring_buffer_event *ev;
+	unsigned int i;
+
+	if (path == PATH_WRITE) {
+		for (i = 0; i < count; i++)
+			ring_buffer_write(ft_buf, len, (void *)rec);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		ev = ring_buffer_lock_reserve(ft_buf, len);
+		if (ev) {
+			memcpy(ring_buffer_event_data(ev), rec, len);
+			ring_buffer_unlock_commit(ft_buf);
+		}
+	}
+}
+
+static void ftrace_close(void)
+{
+	if (ft_buf)
+		ring_buffer_free(ft_buf);
+	ft_buf = NULL;
+}
+#define FTRACE_PATHS	(BIT(PATH_WRITE) | BIT(PATH_RESERVE))
+#else
+/* A kernel without CONFIG_RING_BUFFER: the peer has no path, never runs. */
+#define ftrace_open	NULL
+#define ftrace_loop	NULL
+#define ftrace_close	NULL
+#define FTRACE_PATHS	0
+#endif
+
+static const struct peer peers[NR_IMPLS] = {
+	[IMPL_C] = { "c_relay", bench_c_open, bench_c_loop, bench_c_close, ALL_PATHS },
+	[IMPL_RS] = { "relay_rs", bench_rs_open, bench_rs_loop, bench_rs_close, ALL_PATHS },
+	[IMPL_RUST] = { "relay_rs_rust", bench_rust_open, bench_rust_loop, bench_rust_close,
+			ALL_PATHS },
+	[IMPL_FTRACE] = { "ftrace", ftrace_open, ftrace_loop, ftrace_close, FTRACE_PATHS },
+	/* The floor once per size, with the write path. */
+	[IMPL_MEMCPY] = { "memcpy", memcpy_open, memcpy_peer_loop, memcpy_close,
+			  BIT(PATH_WRITE) },
+};
+
 static void run_loop(enum impl impl, enum bench_path path, size_t len, unsigned int count)
 {
-	switch (impl) {
-	case IMPL_C:
-		bench_c_loop(path, rec, len, count);
-		break;
-	case IMPL_RS:
-		bench_rs_loop(path, rec, len, count);
-		break;
-	case IMPL_RUST:
-		bench_rust_loop(path, rec, len, count);
-		break;
-	default:
-		memcpy_loop(&rings[raw_smp_processor_id()], rec, len, count);
-		break;
-	}
+	peers[impl].loop(path, rec, len, count);
 }
 
 /*
@@ -282,29 +382,21 @@ static u64 timed_all(enum impl impl, enum bench_path path, size_t len)
 
 static void close_all(void)
 {
-	unsigned int cpu;
+	unsigned int i;
 
-	bench_c_close();
-	bench_rs_close();
-	bench_rust_close();
-	for_each_possible_cpu(cpu)
-		ring_free(&rings[cpu]);
+	for (i = 0; i < NR_IMPLS; i++)
+		if (peers[i].paths)
+			peers[i].close();
 }
 
 static int open_all(unsigned int g)
 {
-	unsigned int cpu;
-	int ret;
+	unsigned int i;
+	int ret = 0;
 
-	ret = bench_c_open(dir, geos[g].size, geos[g].n);
-	if (ret)
-		return ret;
-	ret = bench_rs_open(dir, geos[g].size, geos[g].n);
-	if (!ret)
-		ret = bench_rust_open(dir, geos[g].size, geos[g].n);
-	for_each_online_cpu(cpu)
-		if (!ret)
-			ret = ring_alloc(&rings[cpu], geos[g].size, geos[g].n);
+	for (i = 0; i < NR_IMPLS && !ret; i++)
+		if (peers[i].paths)
+			ret = peers[i].open(dir, geos[g].size, geos[g].n);
 	if (ret)
 		close_all();
 	return ret;
@@ -358,12 +450,15 @@ static void spacers_alloc(void)
  */
 static int run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
 {
-	/* The memcpy floor once per size, with the write path. */
-	unsigned int n = p == PATH_WRITE ? NR_IMPLS : IMPL_MEMCPY;
-	unsigned int r, k, i;
+	unsigned int r, k, n = 0;
+	u8 impls[NR_IMPLS];
+	enum impl i;
 	int ret;
 	u64 ns;
 
+	for (i = 0; i < NR_IMPLS; i++)
+		if (peers[i].paths & BIT(p))
+			impls[n++] = i;
 	for (r = 0; r <= ROUNDS; r++) {
 		spacers_alloc();
 		ret = open_all(g);
@@ -373,7 +468,7 @@ static int run_case(bool all, unsigned int g, unsigned int s, enum bench_path p)
 		}
 		/* Each implementation first, second... in turn: no place bias. */
 		for (k = 0; k < n; k++) {
-			i = (k + r) % n;
+			i = impls[(k + r) % n];
 			ns = all ? timed_all(i, p, sizes[s]) : timed(i, p, sizes[s]);
 			if (r)
 				results[nr_results++] = (struct result){
@@ -424,7 +519,7 @@ static int results_show(struct seq_file *m, void *v)
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
 
-		seq_printf(m, "%s,%s,%zu,%zu,%zu,%u,%u,%llu.%03llu\n", impl_names[r->impl],
+		seq_printf(m, "%s,%s,%zu,%zu,%zu,%u,%u,%llu.%03llu\n", peers[r->impl].name,
 			   path_names[r->path], sizes[r->size], geos[r->geo].size, geos[r->geo].n,
 			   r->cpus, r->round, r->ns_per_k / 1000, r->ns_per_k % 1000);
 	}
@@ -508,6 +603,118 @@ static void rd_writers_stop(void)
 	threads_stop(rd_writers);
 }
 
+/*
+ * The ftrace ring buffer as the readers' channel: no-overwrite (a refused
+ * record is counted as lost), RD_SUBBUF * RD_N bytes per CPU. Its events
+ * have headers, so it holds fewer 512-byte records than relay's channel:
+ * "fill ft" loses the rest, counted. Its reader is in the kernel:
+ * "consume BYTES" (ft_consume()).
+ */
+#ifdef CONFIG_RING_BUFFER
+static struct trace_buffer *ft_rd_buf;
+static DEFINE_PER_CPU(unsigned long, ft_rd_lost);	/* bench_pcpu_sum() */
+
+static int ft_rd_open(struct dentry *d, const char *name, size_t subbuf_size, size_t n_subbufs)
+{
+	bench_pcpu_zero(&ft_rd_lost);
+	ft_rd_buf = ring_buffer_alloc(subbuf_size * n_subbufs, 0);
+	return ft_rd_buf ? 0 : -ENOMEM;
+}
+
+static void ft_rd_write(const void *r, size_t len)
+{
+	if (ring_buffer_write(ft_rd_buf, len, (void *)r))
+		this_cpu_inc(ft_rd_lost);
+}
+
+/* Committed events are readable at once: nothing to flush. */
+static void ft_rd_flush(void)
+{
+}
+
+static void ft_rd_close(void)
+{
+	ring_buffer_free(ft_rd_buf);
+	ft_rd_buf = NULL;
+}
+
+static unsigned long ft_rd_lost_count(void)
+{
+	return bench_pcpu_sum(&ft_rd_lost);
+}
+
+static const struct bench_rd_ops bench_ft_rd = {
+	.open = ft_rd_open,
+	.write = ft_rd_write,
+	.flush = ft_rd_flush,
+	.close = ft_rd_close,
+	.lost = ft_rd_lost_count,
+};
+
+/* What the last "consume" moved: relay-read --bench's BENCH line. */
+static struct {
+	u64 bytes, first, last;
+} ft_consumed;
+
+/*
+ * The ftrace reader, on the first online CPU (where relay-read runs):
+ * ring_buffer_consume() every CPU's buffer in turn, each event's data
+ * copied into a buffer of BYTES (what read() would copy out; a full buffer
+ * starts over), until every buffer is empty and no live writer runs.
+ */
+static long ft_consume(void *arg)
+{
+	size_t size = (unsigned long)arg, off = 0, len;
+	struct ring_buffer_event *ev;
+	unsigned long lost_events;
+	bool idle, last = false;
+	unsigned int cpu;
+	u8 *bounce;
+	u64 ts;
+
+	bounce = kvmalloc(size, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	memset(&ft_consumed, 0, sizeof(ft_consumed));
+	for (;;) {
+		/* One more pass once the writers are done: what they left. */
+		last = !atomic_read(&rd_running);
+		idle = true;
+		for_each_online_cpu(cpu) {
+			while ((ev = ring_buffer_consume(ft_rd_buf, cpu, &ts, &lost_events))) {
+				len = ring_buffer_event_length(ev);
+				if (off + len > size)
+					off = 0;
+				memcpy(bounce + off, ring_buffer_event_data(ev), len);
+				off += len;
+				if (!ft_consumed.bytes)
+					ft_consumed.first = ktime_get_ns();
+				ft_consumed.bytes += len;
+				idle = false;
+			}
+		}
+		if (!idle)
+			ft_consumed.last = ktime_get_ns();
+		else if (last)
+			break;
+		cond_resched();
+	}
+	kvfree(bounce);
+	return 0;
+}
+
+static int rd_consume_show(struct seq_file *m, void *v)
+{
+	u64 ns = ft_consumed.last - ft_consumed.first;
+
+	/* In the kernel, the reader's CPU time is its time. */
+	seq_printf(m, "BENCH bytes=%llu secs=%llu.%09llu cpu=%llu.%09llu\n", ft_consumed.bytes,
+		   ns / NSEC_PER_SEC, ns % NSEC_PER_SEC, ns / NSEC_PER_SEC, ns % NSEC_PER_SEC);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rd_consume);
+#endif
+
 static int rd_cmd(const char *cmd)
 {
 	unsigned int cpu, ms;
@@ -523,6 +730,15 @@ static int rd_cmd(const char *cmd)
 		wake_up_all(&rd_go_wait);
 		return 0;
 	}
+#ifdef CONFIG_RING_BUFFER
+	if (sscanf(cmd, "consume %u", &ms) == 1) {
+		if (rd != &bench_ft_rd || !ms)
+			return -EINVAL;
+		/* The bounce buffer's size, in bytes. */
+		return work_on_cpu(cpumask_first(cpu_online_mask), ft_consume,
+				   (void *)(unsigned long)ms);
+	}
+#endif
 	if (!strncmp(cmd, "close", 5)) {
 		if (!rd)
 			return -EINVAL;
@@ -537,6 +753,10 @@ static int rd_cmd(const char *cmd)
 	if (rd)
 		rd_writers_stop();
 	rd = !strcmp(impl, "c") ? &bench_c_rd : !strcmp(impl, "rs") ? &bench_rs_rd : NULL;
+#ifdef CONFIG_RING_BUFFER
+	if (!strcmp(impl, "ft"))
+		rd = &bench_ft_rd;
+#endif
 	if (!rd)
 		return -EINVAL;
 	bench_pcpu_zero(&rd_attempted);
@@ -606,6 +826,9 @@ static int __init relay_rs_bench_init(void)
 	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
 	debugfs_create_file("results", 0400, dir, NULL, &results_fops);
 	debugfs_create_file("rd_stats", 0400, dir, NULL, &rd_stats_fops);
+#ifdef CONFIG_RING_BUFFER
+	debugfs_create_file("rd_consume", 0400, dir, NULL, &rd_consume_fops);
+#endif
 	return 0;
 }
 

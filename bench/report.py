@@ -3,8 +3,9 @@
 """Summarises a relay_rs benchmark console log (build/KERNEL/bench-MODE.log).
 
 Writers: each case (CPUs, write path, record size, geometry) was timed in
-interleaved rounds, one block per implementation per round; the ratio to the
-C relay is taken per round and reported as median and spread. Readers: MB/s
+interleaved rounds, one block per peer per round; each ratio of RATIOS (to
+the C relay, and relay_rs' to the ftrace ring buffer) is taken per round and
+reported as median and spread. Readers: MB/s
 per consumer, its ratio to the C relay's read() with the same buffer size,
 and conservation (records read + lost = attempted). Writes CSVs and a plot
 under OUTDIR, bench/results/KERNEL/ (MODE: walltime or icount).
@@ -19,10 +20,27 @@ import re
 import statistics
 import sys
 
-IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'memcpy']
+# The peers, as bench_main.c's peers[] names them, in column order. A later
+# peer is one more entry here (and its ratios in RATIOS, its label in LABELS
+# and STYLE, and a PEER_TABLES entry for docs/performance.md): e.g.
+# 'relay_rs_lockless', relay_rs opened with its lockless option.
+IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'ftrace', 'memcpy']
+LABELS = {'c_relay': 'C', 'relay_rs': 'rs(C)', 'relay_rs_rust': 'rs(Rust)',
+          'ftrace': 'ftrace', 'memcpy': 'memcpy'}
+# Ratios per round, (key, numerator, denominator): the summary CSV has
+# KEY_median, KEY_min and KEY_max. Later: ('lockless_c', 'relay_rs_lockless',
+# 'c_relay'), ('lockless_ftrace', 'relay_rs_lockless', 'ftrace').
+RATIOS = [('rs_c', 'relay_rs', 'c_relay'), ('rs_rust', 'relay_rs_rust', 'c_relay'),
+          ('ftrace_c', 'ftrace', 'c_relay'), ('rs_ftrace', 'relay_rs', 'ftrace'),
+          ('rs_rust_ftrace', 'relay_rs_rust', 'ftrace')]
+# Ratios to the C relay, whose median above 1.00 a run counts.
+TO_C = [k for k, _, d in RATIOS if d == 'c_relay' and k in ('rs_c', 'rs_rust')]
 SUMMARY_HEADER = (['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in IMPLS] +
-                  ['rs_c_median', 'rs_c_min', 'rs_c_max',
-                   'rs_rust_median', 'rs_rust_min', 'rs_rust_max'])
+                  ['%s_%s' % (k, s) for k, _, _ in RATIOS for s in ('median', 'min', 'max')])
+# Tables of a peer against the others in docs/performance.md, after the
+# relay_rs / C relay ones: (peer, its name there, [(ratio key, column)]).
+PEER_TABLES = [('ftrace', 'ftrace ring buffer',
+                [('ftrace_c', 'ftrace / C'), ('rs_ftrace', 'relay_rs / ftrace')])]
 
 
 def scaling(rows):
@@ -40,7 +58,8 @@ def scaling(rows):
     absolute, relative, spread = [], [], []
     for impl in IMPLS:
         col = '%s_ns' % impl
-        v = [float(r[col]) / float(one[col]) for r, one in pairs if r[col] and one[col]]
+        v = [float(r[col]) / float(one[col]) for r, one in pairs
+             if r.get(col) and one.get(col)]
         if v:
             absolute.append((impl, statistics.median(v)))
     for a, name in (('rs_c', 'from C'), ('rs_rust', 'from Rust')):
@@ -82,38 +101,42 @@ def write_table(writes, outdir, mode):
         key = (int(cpus), path, int(size), int(sb), int(n))
         cases.setdefault(key, {}).setdefault(int(rnd), {})[impl] = float(ns)
     summary, medians = [], {}
-    print('writers (%s): median ns/record, ratio to C relay per round (median, min-max)' % mode)
-    print('%4s %-8s %5s %7s %8s %8s %8s %7s %13s %13s' % (
-        'cpus', 'path', 'size', 'subbufs', 'C', 'rs(C)', 'rs(Rust)', 'memcpy',
-        'rs(C)/C', 'rs(Rust)/C'))
+    print('writers (%s): median ns/record; ratios per round (median, min-max): to the C relay,'
+          ' and relay_rs\' to ftrace' % mode)
+    shown = [('rs_c', 'rs(C)/C'), ('rs_rust', 'rs(Rust)/C'), ('ftrace_c', 'ftrace/C'),
+             ('rs_ftrace', 'rs(C)/ftrace')]
+    print('%4s %-8s %5s %7s ' % ('cpus', 'path', 'size', 'subbufs') +
+          ' '.join('%8s' % LABELS[i] for i in IMPLS) + ' ' +
+          ' '.join('%13s' % t for _, t in shown))
     for key in sorted(cases):
         rounds = [r for r in cases[key].values() if 'c_relay' in r and r['c_relay'] > 0]
         med = {i: statistics.median(r[i] for r in rounds) for i in IMPLS
                if all(i in r for r in rounds)}
         ratio = {}
-        for i in ('relay_rs', 'relay_rs_rust'):
-            rs = [r[i] / r['c_relay'] for r in rounds if i in r]
-            ratio[i] = (statistics.median(rs), min(rs), max(rs))
+        for k, num, den in RATIOS:
+            v = [r[num] / r[den] for r in rounds if num in r and r.get(den, 0) > 0]
+            ratio[k] = (statistics.median(v), min(v), max(v)) if v else None
         cpus, path, size, sb, n = key
         geo = '%dKx%d' % (sb // 1024, n)
         medians[key] = med
-        fmt = lambda t: '%.2f %.2f-%.2f' % t
-        print('%4d %-8s %5d %7s %8.1f %8.1f %8.1f %7s %13s %13s' % (
-            cpus, path, size, geo, med['c_relay'], med['relay_rs'], med['relay_rs_rust'],
-            '%.1f' % med['memcpy'] if 'memcpy' in med else '-',
-            fmt(ratio['relay_rs']), fmt(ratio['relay_rs_rust'])))
+        fmt = lambda t: '%.2f %.2f-%.2f' % t if t else '-'
+        print('%4d %-8s %5d %7s ' % (cpus, path, size, geo) +
+              ' '.join('%8s' % ('%.1f' % med[i] if i in med else '-') for i in IMPLS) + ' ' +
+              ' '.join('%13s' % fmt(ratio[k]) for k, _ in shown))
         summary.append([cpus, path, size, geo] +
                        ['%.1f' % med[i] if i in med else '' for i in IMPLS] +
-                       ['%.3f' % v for v in ratio['relay_rs'] + ratio['relay_rs_rust']])
+                       [('%.3f' % v) if ratio[k] else '' for k, _, _ in RATIOS
+                        for v in (ratio[k] or (0, 0, 0))])
     with open(os.path.join(outdir, 'summary-%s.csv' % mode), 'w', newline='') as f:
         w = csv.writer(f)
         w.writerow(SUMMARY_HEADER)
         w.writerows(summary)
-    over = [s for s in summary if float(s[8]) > 1.0 or float(s[11]) > 1.0]
-    print('writers (%s): %d cases, median ratio to C above 1.00 in %d' % (
-        mode, len(summary), len(over)))
     rows = {(str(r[0]), r[1], str(r[2]), r[3]): dict(zip(SUMMARY_HEADER, map(str, r)))
             for r in summary}
+    over = [r for r in rows.values()
+            if any(r['%s_median' % k] and float(r['%s_median' % k]) > 1.0 for k in TO_C)]
+    print('writers (%s): %d cases, median ratio of relay_rs to C above 1.00 in %d' % (
+        mode, len(summary), len(over)))
     sc = scaling(rows)
     if sc:
         cpus, absolute, relative, spread = sc
@@ -128,6 +151,10 @@ def write_table(writes, outdir, mode):
             print('  relay_rs %-9s median ratio to C on %d CPUs: %.2f-%.2f over cases'
                   % (name, cpus, lo, hi))
     return medians
+
+
+# The readers' implementations, as tests/guest/bench.sh names them.
+READERS = {'c': 'C relay', 'rs': 'relay_rs', 'ft': 'ftrace'}
 
 
 def read_table(reads, outdir, mode):
@@ -161,7 +188,7 @@ def read_table(reads, outdir, mode):
     for key in order:
         impl, phase, m, bs = key
         runs = groups[key]
-        ref_key = ('c', phase, 'read', bs if m == 'read' else 1048576)
+        ref_key = ('c', phase, 'read', bs if m in ('read', 'consume') else 1048576)
         ref, cpu_ref = med.get(ref_key), cpu_med.get(ref_key)
         ratio = med[key] / ref if ref else float('nan')
         cpu_ratio = cpu_med[key] / cpu_ref if cpu_ref else float('nan')
@@ -170,7 +197,7 @@ def read_table(reads, outdir, mode):
         if bad:
             verdict += '; unaccounted records: %s' % ', '.join(str(r['missing']) for r in bad)
         print('%-8s %-6s %-7s %8d %9.1f %7.2f %10.1f %7.2f %11d %s' % (
-            'C relay' if impl == 'c' else 'relay_rs', phase, m, bs, med[key], ratio,
+            READERS.get(impl, impl), phase, m, bs, med[key], ratio,
             cpu_med[key], cpu_ratio, statistics.median(r['lost'] for r in runs), verdict))
         out.append([impl, phase, m, bs, '%.1f' % med[key], '%.3f' % ratio,
                     '%.1f' % cpu_med[key], '%.3f' % cpu_ratio,
@@ -181,6 +208,11 @@ def read_table(reads, outdir, mode):
                     'median_mb_per_cpu_s', 'cpu_ratio_to_c_read', 'median_lost',
                     'conserved_runs', 'runs'])
         w.writerows(out)
+
+
+STYLE = {'c_relay': ('C relay', 'o-'), 'relay_rs': ('relay_rs from C', 's-'),
+         'relay_rs_rust': ('relay_rs from Rust', '^-'), 'ftrace': ('ftrace ring buffer', 'd--'),
+         'memcpy': ('memcpy floor', 'k:')}
 
 
 def plot(medians, outdir, mode):
@@ -201,8 +233,7 @@ def plot(medians, outdir, mode):
     geos = sorted({(k[3], k[4]) for k in medians})
     fig, axes = plt.subplots(len(cpus) * len(geos), len(paths), squeeze=False,
                              figsize=(4.2 * len(paths), 3.2 * len(cpus) * len(geos)))
-    style = {'c_relay': ('C relay', 'o-'), 'relay_rs': ('relay_rs from C', 's-'),
-             'relay_rs_rust': ('relay_rs from Rust', '^-'), 'memcpy': ('memcpy floor', 'k:')}
+    style = STYLE
     for row, (c, g) in enumerate((c, g) for c in cpus for g in geos):
         for col, p in enumerate(paths):
             ax = axes[row][col]
@@ -222,7 +253,8 @@ def plot(medians, outdir, mode):
             ax.tick_params(labelsize=7)
             ax.grid(True, which='both', alpha=0.3)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle('relay_rs vs C relay, write cost per record (%s, median of rounds)' % mode,
+    fig.suptitle('relay_rs vs C relay and ftrace, write cost per record (%s, median of rounds)'
+                 % mode,
                  fontsize=10)
     fig.tight_layout()
     path = os.path.join(outdir, 'writers-%s.png' % mode)
@@ -264,6 +296,9 @@ def tables(outdir, page):
                                                        float(r['%s_max' % a]))
                                  if r else '-')
             lines.append('| %s | %d | %s |' % (path, size, ' | '.join(cells)))
+    for peer, title, cols in PEER_TABLES:
+        for m in modes:
+            lines += peer_table(w[m], m, peer, title, cols)
     for m in modes:
         sc = scaling(w[m])
         if not sc:
@@ -295,10 +330,38 @@ def tables(outdir, page):
             cells.append('%s | %.2f | %s | %s/%s' % (
                 r['median_mb_per_s'], float(r['ratio_to_c_read']), r['median_lost'],
                 r['conserved_runs'], r['runs']) if r else '- | - | - | -')
-        who = '%s %s' % ('C relay' if k[0] == 'c' else 'relay_rs', k[2])
+        who = '%s %s' % (READERS.get(k[0], k[0]), k[2])
         rl.append('| %s | %s | %d KiB | %s |' % (who, k[1], int(k[3]) // 1024,
                                                  ' | '.join(cells)))
     return '\n'.join(lines), '\n'.join(rl)
+
+
+def peer_table(rows, mode, peer, title, cols):
+    """Markdown lines: PEER's ratios COLS [(ratio key, heading)] per path and
+    size, on 1 CPU and on the most CPUs, for each geometry; none if the
+    summary has no such peer (older runs)."""
+    keys = [k for k, r in rows.items() if r.get('%s_ns' % peer)]
+    if not keys:
+        return []
+    geos = sorted({k[3] for k in keys}, key=lambda g: int(g.split('K')[0]))
+    cpus = sorted({k[0] for k in keys}, key=int)
+    what = {'icount': 'Instruction count (-icount)', 'walltime': 'Wall time (TCG)'}[mode]
+    out = ['', '%s, %s per record, median of the per-round ratios (min-max):' % (what, title),
+           '', '| path | size | CPUs | ' + ' | '.join(
+               '%s %s' % (g, h) for g in geos for _, h in cols) + ' |',
+           '|---|---:|---:|' + '---:|' * (len(geos) * len(cols))]
+    order = ['write', '__write', 'reserve']
+    for path, size, c in sorted({(k[1], int(k[2]), k[0]) for k in keys},
+                                key=lambda k: (order.index(k[0]), int(k[2]), k[1])):
+        cells = []
+        for g in geos:
+            r = rows.get((c, path, str(size), g), {})
+            for key, _ in cols:
+                cells.append('%.2f (%.2f-%.2f)' % tuple(
+                    float(r['%s_%s' % (key, s)]) for s in ('median', 'min', 'max'))
+                    if r.get('%s_median' % key) else '-')
+        out.append('| %s | %d | %s | %s |' % (path, size, c, ' | '.join(cells)))
+    return out
 
 
 def update_tables(page, outdir, kernel):

@@ -24,8 +24,15 @@ cache=${RELAY_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relay_rs}
 jobs=${JOBS:-$(nproc)}
 export PATH=/usr/lib/llvm-19/bin:$PATH
 
+# base: base.config and bench.config (the benchmark's peers, for make
+# bench and make demo); debug: base.config and debug.config (make test),
+# so that a benchmark peer's config does not rebuild the test kernels.
 frags="$top/kernel-config/base.config"
-[ "$variant" = base ] || frags="$frags $top/kernel-config/$variant.config"
+if [ "$variant" = base ]; then
+	frags="$frags $top/kernel-config/bench.config"
+else
+	frags="$frags $top/kernel-config/$variant.config"
+fi
 for f in $frags; do [ -f "$f" ] || { echo "kernel.sh: no fragment $f" >&2; exit 1; }; done
 
 case $version in

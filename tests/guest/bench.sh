@@ -19,9 +19,21 @@ echo RELAY_RS_BENCH_END
 # Interleaved rounds: nine drains (they take a tenth of a second each, so
 # they vary more), five live runs.
 # C relay: read() only (its debugfs files have neither mmap nor splice);
-# relay_rs: read, mmap and splice.
+# relay_rs: read, mmap and splice. ftrace's ring buffer (where the module
+# has it: rd_consume): no file, read in the kernel by the module
+# ("consume": ring_buffer_consume() per event, each copied into a buffer of
+# bufsize), on CPU 0 as well.
 reader() { # impl phase mode bufsize
-	if [ "$2" = drain ]; then
+	if [ "$1" = ft ]; then
+		if [ "$2" = drain ]; then
+			echo "fill ft" >$B/ctl || return 1
+		else
+			echo "live ft 3000" >$B/ctl || return 1
+			echo go >$B/ctl
+		fi
+		echo "consume $4" >$B/ctl || return 1
+		cat $B/rd_consume >/tmp/rd.out
+	elif [ "$2" = drain ]; then
 		echo "fill $1" >$B/ctl || return 1
 		taskset 1 /bin/relay-read $B rd --mode "$3" --bufsize "$4" --idle-exit 500 --bench \
 			>/tmp/rd.out 2>/dev/null
@@ -57,6 +69,7 @@ for phase in drain live; do
 		done
 		reader rs $phase mmap 1048576
 		reader rs $phase splice 1048576
+		[ -e $B/rd_consume ] && reader ft $phase consume 65536
 	done
 done
 echo RELAY_RS_READ_END
