@@ -30,6 +30,10 @@ int bench_rs_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void bench_rs_loop(enum bench_path path, const void *rec, size_t len, unsigned int count);
 void bench_rs_close(void);
 
+int bench_rsl_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
+void bench_rsl_loop(enum bench_path path, const void *rec, size_t len, unsigned int count);
+void bench_rsl_close(void);
+
 int bench_rust_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs);
 void bench_rust_loop(enum bench_path path, const void *rec, size_t len, unsigned int count);
 void bench_rust_close(void);

@@ -52,11 +52,10 @@ MODULE_PARM_DESC(records, "records per timed block, at least");
 /*
  * The peers, in results order (the CSV's impl names). A peer times a write
  * path on its own channels of a round's geometry; run_case() interleaves
- * every peer that has the case's path. A later peer (relay_rs opened with
- * a lockless option, "relay_rs_lockless") is one more entry here and in
- * bench/report.py's IMPLS.
+ * every peer that has the case's path. A peer is one more entry here and
+ * in bench/report.py's IMPLS.
  */
-enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_FTRACE, IMPL_MEMCPY, NR_IMPLS };
+enum impl { IMPL_C, IMPL_RS, IMPL_RUST, IMPL_RSL, IMPL_FTRACE, IMPL_MEMCPY, NR_IMPLS };
 
 struct peer {
 	const char *name;
@@ -228,6 +227,8 @@ static const struct peer peers[NR_IMPLS] = {
 	[IMPL_RS] = { "relay_rs", bench_rs_open, bench_rs_loop, bench_rs_close, ALL_PATHS },
 	[IMPL_RUST] = { "relay_rs_rust", bench_rust_open, bench_rust_loop, bench_rust_close,
 			ALL_PATHS },
+	[IMPL_RSL] = { "relay_rs_lockless", bench_rsl_open, bench_rsl_loop, bench_rsl_close,
+		       ALL_PATHS },
 	[IMPL_FTRACE] = { "ftrace", ftrace_open, ftrace_loop, ftrace_close, FTRACE_PATHS },
 	/* The floor once per size, with the write path. */
 	[IMPL_MEMCPY] = { "memcpy", memcpy_open, memcpy_peer_loop, memcpy_close,

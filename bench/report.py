@@ -20,19 +20,19 @@ import re
 import statistics
 import sys
 
-# The peers, as bench_main.c's peers[] names them, in column order. A later
+# The peers, as bench_main.c's peers[] names them, in column order. A
 # peer is one more entry here (and its ratios in RATIOS, its label in LABELS
-# and STYLE, and a PEER_TABLES entry for docs/performance.md): e.g.
-# 'relay_rs_lockless', relay_rs opened with its lockless option.
-IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'ftrace', 'memcpy']
+# and STYLE, and a PEER_TABLES entry for docs/performance.md).
+IMPLS = ['c_relay', 'relay_rs', 'relay_rs_rust', 'relay_rs_lockless', 'ftrace', 'memcpy']
 LABELS = {'c_relay': 'C', 'relay_rs': 'rs(C)', 'relay_rs_rust': 'rs(Rust)',
-          'ftrace': 'ftrace', 'memcpy': 'memcpy'}
+          'relay_rs_lockless': 'rs(lockl)', 'ftrace': 'ftrace', 'memcpy': 'memcpy'}
 # Ratios per round, (key, numerator, denominator): the summary CSV has
-# KEY_median, KEY_min and KEY_max. Later: ('lockless_c', 'relay_rs_lockless',
-# 'c_relay'), ('lockless_ftrace', 'relay_rs_lockless', 'ftrace').
+# KEY_median, KEY_min and KEY_max.
 RATIOS = [('rs_c', 'relay_rs', 'c_relay'), ('rs_rust', 'relay_rs_rust', 'c_relay'),
           ('ftrace_c', 'ftrace', 'c_relay'), ('rs_ftrace', 'relay_rs', 'ftrace'),
-          ('rs_rust_ftrace', 'relay_rs_rust', 'ftrace')]
+          ('rs_rust_ftrace', 'relay_rs_rust', 'ftrace'),
+          ('lockless_c', 'relay_rs_lockless', 'c_relay'),
+          ('lockless_ftrace', 'relay_rs_lockless', 'ftrace')]
 # Ratios to the C relay, whose median above 1.00 a run counts.
 TO_C = [k for k, _, d in RATIOS if d == 'c_relay' and k in ('rs_c', 'rs_rust')]
 SUMMARY_HEADER = (['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in IMPLS] +
@@ -40,7 +40,9 @@ SUMMARY_HEADER = (['cpus', 'path', 'size', 'geometry'] + ['%s_ns' % i for i in I
 # Tables of a peer against the others in docs/performance.md, after the
 # relay_rs / C relay ones: (peer, its name there, [(ratio key, column)]).
 PEER_TABLES = [('ftrace', 'ftrace ring buffer',
-                [('ftrace_c', 'ftrace / C'), ('rs_ftrace', 'relay_rs / ftrace')])]
+                [('ftrace_c', 'ftrace / C'), ('rs_ftrace', 'relay_rs / ftrace')]),
+               ('relay_rs_lockless', 'relay_rs lockless channels',
+                [('lockless_c', 'lockless / C'), ('lockless_ftrace', 'lockless / ftrace')])]
 
 
 def scaling(rows):
@@ -211,7 +213,8 @@ def read_table(reads, outdir, mode):
 
 
 STYLE = {'c_relay': ('C relay', 'o-'), 'relay_rs': ('relay_rs from C', 's-'),
-         'relay_rs_rust': ('relay_rs from Rust', '^-'), 'ftrace': ('ftrace ring buffer', 'd--'),
+         'relay_rs_rust': ('relay_rs from Rust', '^-'),
+         'relay_rs_lockless': ('relay_rs lockless', 'v-'), 'ftrace': ('ftrace ring buffer', 'd--'),
          'memcpy': ('memcpy floor', 'k:')}
 
 
