@@ -35,5 +35,6 @@ pub(crate) mod poll;
 pub(crate) mod relay;
 pub(crate) mod str;
 pub(crate) mod sync;
+pub(crate) mod timer;
 pub(crate) mod uaccess;
 pub(crate) mod vmap;
