@@ -11,8 +11,8 @@
  * per CPU writes them while user space reads ("done" in the summary counts
  * the finished ones). Writing "write CPU N" to relay_rs_sample/ctl logs N
  * more records on CPU, "flush" flushes the channel, "delivery MS" sets its
- * delivery interval (relay_rs_set_delivery_interval()). With period_ms, a
- * work on CPU 0 also writes one record every period_ms milliseconds; with
+ * delivery interval (relay_rs_set_delivery_interval()), "period MS" has a
+ * work on CPU 0 write one record every MS milliseconds (0 stops it). With
  * timestamps=1 the records carry the time they were written (RRT1, see
  * relay_rs_sample_record.h).
  */
@@ -60,12 +60,16 @@ module_param(timestamps, bool, 0444);
 MODULE_PARM_DESC(timestamps, "timestamped records (RRT1, at least 32 bytes): relay-read --latency reports their delay");
 
 static unsigned int period_ms;
-module_param(period_ms, uint, 0444);
-MODULE_PARM_DESC(period_ms, "also write one record on CPU 0 every period_ms milliseconds (0: never)");
 
 static unsigned int delivery_ms;
 module_param(delivery_ms, uint, 0444);
 MODULE_PARM_DESC(delivery_ms, "the channel's delivery interval at load (0: none)");
+
+static unsigned int write_path;
+module_param(write_path, uint, 0444);
+MODULE_PARM_DESC(write_path, "0: cycle through relay_rs_write, __relay_rs_write and relay_rs_reserve (a reserved record becomes readable at the next reservation or switch); 1: relay_rs_write only");
+
+static u64 last_write_ns;	/* ktime_get_ns() after the last record */
 
 static struct dentry *dir;
 static struct rchan *chan;
@@ -134,7 +138,7 @@ static long write_records(void *arg)
 			rrs_fill_ts(rec, record_size, cpu, seq, ktime_get_ns());
 		else
 			rrs_fill(rec, record_size, cpu, seq);
-		switch (seq % 3) {
+		switch (write_path ? 0 : seq % 3) {
 		case 0:
 			relay_rs_write(chan, rec, record_size);
 			break;
@@ -152,6 +156,7 @@ static long write_records(void *arg)
 			break;
 		}
 		written[cpu]++;
+		WRITE_ONCE(last_write_ns, ktime_get_ns());
 		/* Live writers pause now and then so that readers keep up. */
 		if (live && i % 32 == 31)
 			usleep_range(20, 50);
@@ -171,7 +176,7 @@ static int live_writer(void *arg)
 	return 0;
 }
 
-/* period_ms: one record on CPU 0 (a bound kworker there) now and then. */
+/* "period MS": one record on CPU 0 (a bound kworker there) every MS ms. */
 static void periodic_write(struct work_struct *work);
 static DECLARE_DELAYED_WORK(periodic_work, periodic_write);
 
@@ -182,7 +187,9 @@ static void periodic_write(struct work_struct *work)
 	mutex_lock(&ctl_lock);
 	write_records(&job);
 	mutex_unlock(&ctl_lock);
-	queue_delayed_work_on(0, system_wq, &periodic_work, msecs_to_jiffies(period_ms));
+	if (READ_ONCE(period_ms))
+		queue_delayed_work_on(0, system_wq, &periodic_work,
+				      msecs_to_jiffies(READ_ONCE(period_ms)));
 }
 
 static ssize_t ctl_write(struct file *file, const char __user *ubuf,
@@ -200,6 +207,13 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 	cmd[count] = '\0';
 	if (!strncmp(cmd, "flush", 5)) {
 		relay_rs_flush(chan);
+		return count;
+	}
+	if (sscanf(cmd, "period %u", &ms) == 1) {
+		cancel_delayed_work_sync(&periodic_work);
+		WRITE_ONCE(period_ms, ms);
+		if (ms)
+			queue_delayed_work_on(0, system_wq, &periodic_work, msecs_to_jiffies(ms));
 		return count;
 	}
 	if (sscanf(cmd, "delivery %u", &ms) == 1) {
@@ -230,6 +244,7 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "lost_big %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG));
 	seq_printf(m, "overwritten %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_OVERWRITTEN));
 	seq_printf(m, "record_size %u\n", record_size);
+	seq_printf(m, "last_write_ns %llu\n", READ_ONCE(last_write_ns));
 	seq_printf(m, "done %d\n", atomic_read(&done));
 	seq_printf(m, "mapped %d unmapped %d\n", atomic_read(&mapped), atomic_read(&unmapped));
 	return 0;
@@ -285,8 +300,6 @@ static int __init relay_rs_sample_init(void)
 	cpus_read_unlock();
 	if (!live)
 		relay_rs_flush(chan);
-	if (period_ms)
-		queue_delayed_work_on(0, system_wq, &periodic_work, msecs_to_jiffies(period_ms));
 	return 0;
 }
 
