@@ -509,7 +509,13 @@ size_t relay_rs_stats(struct rchan *chan, int flags);
  * reader waits in poll(), and wakes only readers of buffers with unread
  * bytes; no sub-buffer is switched (no padding). mmap consumers, which
  * hand back whole sub-buffers only, should not use it: their poll() would
- * keep reporting bytes they cannot consume. Can be changed at any time;
+ * keep reporting bytes they cannot consume. A record reserved with
+ * relay_rs_reserve() becomes readable at the next reservation or sub-buffer
+ * switch (the C API has no commit, so relay_rs cannot tell when it is
+ * filled): it waits for that, interval or not, and so do the records
+ * written after it; relay_rs_write(), __relay_rs_write() and the Rust
+ * API's reservations (committed when dropped) are delivered within the
+ * interval. Can be changed at any time;
  * user space sets it with the ioctl %RELAY_RS_IOC_DELIVERY on a buffer
  * file. relay_rs' own, on both kernels.
  *
