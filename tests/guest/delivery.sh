@@ -7,7 +7,7 @@ stat_of() {
 	awk -v n="$1" '$1 == n { print $2 }' "$2"
 }
 
-# A timestamped record every second on CPU 0, into a sub-buffer that never
+# A timestamped record every 1.5 s on CPU 0, into a sub-buffer that never
 # completes: relay-read --latency 300 (the ioctl, then poll only) gets each
 # within the interval plus slack, and is never woken for nothing.
 delivery_latency() {
@@ -43,7 +43,7 @@ delivery_latency() {
 	[ "$(stat_of delivery_interval_ms /tmp/lat.stats)" = 300 ] || return 1
 	[ "$(stat_of delivery_wakeups /tmp/lat.stats)" -ge $(($1 - 2)) ] || return 1
 }
-check "delivery interval: a record a second reaches a poll reader within 300 ms + slack" delivery_latency
+check "delivery interval: a record every 1.5 s reaches a poll reader within 300 ms + slack" delivery_latency
 
 # Nothing written: the timer runs while readers wait but wakes nobody (the
 # stats file counts its runs and wake-ups, relay-read its empty wake-ups),
