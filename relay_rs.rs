@@ -67,6 +67,8 @@ const _: () = {
 const _: () = {
     use kernel::ffi::c_int;
     assert!(bindings::RELAY_RS_C_NO_RESERVATION == buffer::ring::NO_RESERVATION);
+    assert!(bindings::RELAY_RS_C_MAX_DELIVERY_MS == channel::delivery::MAX_MSECS);
+    assert!(relay_rs_api::MAX_DELIVERY_MS == channel::delivery::MAX_MSECS);
     assert!(bindings::RELAY_RS_STATS_BUF_FULL as c_int == relay_rs_api::STATS_BUF_FULL);
     assert!(bindings::RELAY_RS_STATS_WRT_BIG as c_int == relay_rs_api::STATS_WRT_BIG);
     assert!(bindings::RELAY_RS_STATS_OVERWRITTEN as c_int == relay_rs_api::STATS_OVERWRITTEN);

@@ -26,3 +26,5 @@ static const size_t RELAY_RS_C_NO_RESERVATION = RELAY_RS_NO_RESERVATION;
 static const unsigned int RELAY_RS_C_IOC_INFO = RELAY_RS_IOC_INFO;
 static const unsigned int RELAY_RS_C_IOC_PADDING = RELAY_RS_IOC_PADDING;
 static const unsigned int RELAY_RS_C_IOC_CONSUMED = RELAY_RS_IOC_CONSUMED;
+static const unsigned int RELAY_RS_C_IOC_DELIVERY = RELAY_RS_IOC_DELIVERY;
+static const unsigned int RELAY_RS_C_MAX_DELIVERY_MS = RELAY_RS_MAX_DELIVERY_MS;

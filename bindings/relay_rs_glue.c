@@ -12,6 +12,8 @@
 #include <linux/wait.h>
 #include <linux/poll.h>
 #include <linux/irq_work.h>
+#include <linux/timer.h>
+#include <linux/jiffies.h>
 #include <linux/vmalloc.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
@@ -47,6 +49,7 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_cpu);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_buf_prev_padding);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_create_buf_file_default);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_stats);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_set_delivery_interval);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_file_operations);
 
 /* The Rust API's global channels: which CPU holds their writers' lock. */
@@ -189,6 +192,19 @@ void relay_rs_glue_init_irq_work(struct irq_work *work,
 				 void (*func)(struct irq_work *))
 {
 	init_irq_work(work, func);
+}
+
+/* A macro (with a lockdep class per call site: one for relay_rs' timers). */
+void relay_rs_glue_timer_setup(struct timer_list *timer,
+			       void (*func)(struct timer_list *))
+{
+	timer_setup(timer, func, 0);
+}
+
+/* A volatile variable, which bindgen gives as a plain static. */
+unsigned long relay_rs_glue_jiffies(void)
+{
+	return READ_ONCE(jiffies);
 }
 
 /* A function on 6.12, a _Generic() macro on 7.3. */

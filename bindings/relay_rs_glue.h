@@ -34,6 +34,10 @@ void relay_rs_glue_poll_wait(struct file *file, struct wait_queue_head *wq,
 			     struct poll_table_struct *pt);
 void relay_rs_glue_init_irq_work(struct irq_work *work,
 				 void (*func)(struct irq_work *));
+struct timer_list;
+void relay_rs_glue_timer_setup(struct timer_list *timer,
+			       void (*func)(struct timer_list *));
+unsigned long relay_rs_glue_jiffies(void);
 
 struct dentry *relay_rs_glue_debugfs_create_file(const char *name, umode_t mode,
 						 struct dentry *parent, void *data,

@@ -421,6 +421,31 @@ impl<'a> Ring<'a> {
         true
     }
 
+    /// Is there unread data, in a completed sub-buffer or in the one being
+    /// written (poll's readiness on a channel with a delivery interval)?
+    ///
+    /// Reads the counters only: the delivery timer calls it for every
+    /// buffer it looks at, without the readers' lock, and the producer
+    /// never learns it was looked at. A producer that keeps switching
+    /// under the look counts as nothing unread: its switches wake readers.
+    pub fn has_unread_data(&self) -> bool {
+        if self.has_complete_data() {
+            return true;
+        }
+        let Some((produced, _, readable)) = self.producer_snapshot() else {
+            return false;
+        };
+        // What was read of sub-buffer `produced`: `bytes_consumed` if the
+        // reader is in it, else nothing (every completed one before it has
+        // nothing left, or the check above would have said so).
+        let read = if self.counters.consumed.load(Relaxed) == produced {
+            self.counters.bytes_consumed.load(Relaxed)
+        } else {
+            0
+        };
+        readable > read
+    }
+
     /// True when no produced sub-buffer is unconsumed.
     pub fn is_empty(&self) -> bool {
         self.ready() == 0

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Waking a buffer's readers: `poll()`, and the wake-up the producer defers
+//! Waking a buffer's readers: `poll()`, the wake-up the producer defers
 //! to `irq_work` when a sub-buffer completes (waking directly could
-//! deadlock when logging from the scheduler).
+//! deadlock when logging from the scheduler), and the one of the channel's
+//! delivery timer (`channel/delivery.rs`).
 
 use super::Buffer;
 use crate::{
@@ -26,7 +27,8 @@ impl Buffer {
         unsafe { IrqWork::from_raw(addr_of_mut!((*self.raw.get()).wakeup_work)) }
     }
 
-    /// Poll state: readable when a complete sub-buffer is unconsumed;
+    /// Poll state: readable when a complete sub-buffer is unconsumed, or,
+    /// on a channel with a delivery interval, when any byte is unread;
     /// hang-up once the channel is closed (readable too while data remains,
     /// so that a reader drains it, then stops).
     ///
@@ -43,14 +45,38 @@ impl Buffer {
             // SAFETY: the wait queue lives as long as the buffer, which
             // `file` keeps until it is released (caller contract).
             unsafe { table.register_wait(file, self.read_wait()) };
-            if self.ring().has_complete_data() {
+            let ready = if self.chan.delivers() {
+                self.ring().has_unread_data()
+            } else {
+                self.ring().has_complete_data()
+            };
+            if ready {
                 mask |= events::EPOLLIN | events::EPOLLRDNORM;
+            } else {
+                // The reader may sleep: the delivery timer (if any) will look.
+                self.chan.delivery_wait();
             }
         }
         if self.is_finalized() {
             mask |= events::EPOLLHUP;
         }
         mask
+    }
+
+    /// For the channel's delivery timer: wakes the readers waiting in
+    /// `poll()` if there are unread bytes. Returns whether a reader waits,
+    /// and whether it was woken. Reads the counters only; from the timer's
+    /// softirq, where waking directly is safe.
+    pub(crate) fn deliver(&self) -> (bool, bool) {
+        // The caller issued the full barrier `is_active` asks for.
+        if !self.read_wait().is_active() {
+            return (false, false);
+        }
+        if !self.ring().has_unread_data() {
+            return (true, false);
+        }
+        self.read_wait().wake_up_interruptible();
+        (true, true)
     }
 
     /// A sub-buffer completed: wakes the readers waiting in `poll()`, from

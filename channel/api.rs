@@ -408,6 +408,44 @@ pub(crate) unsafe extern "C" fn relay_rs_stats(chan: *mut bindings::rchan, flags
     unsafe { Channel::borrow(chan) }.stats(flags as u32)
 }
 
+/// Sets the channel's delivery interval (relay_rs' own).
+///
+/// Arguments:
+/// - `chan`: the channel
+/// - `msecs`: the interval in milliseconds, 0 to turn it off
+///
+/// A reader blocked in `poll()` on a buffer with unread bytes then wakes
+/// within `msecs` (plus one timer tick) even if no sub-buffer completes,
+/// and `poll()` reports the bytes of the sub-buffer being written as
+/// readable. Returns 0, or -EINVAL (with a warning) for a NULL channel or
+/// an interval above [`delivery::MAX_MSECS`](super::delivery::MAX_MSECS).
+///
+/// # Safety
+///
+/// `chan` is NULL or an open channel.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_set_delivery_interval(
+    chan: *mut bindings::rchan,
+    msecs: u32,
+) -> c_int {
+    let res = if chan.is_null() {
+        Err(kernel::error::code::EINVAL)
+    } else {
+        // SAFETY: an open channel (caller contract).
+        unsafe { Channel::borrow(chan) }.set_delivery_interval(msecs)
+    };
+    match res {
+        Ok(()) => 0,
+        Err(e) => {
+            kernel::pr_warn!(
+                "set_delivery_interval: {msecs} ms refused: {}\n",
+                e.to_errno()
+            );
+            e.to_errno()
+        }
+    }
+}
+
 /// Reserves bytes at the start of a sub-buffer (`subbuf_start_reserve()`).
 ///
 /// Arguments:

@@ -5,6 +5,7 @@
 
 pub(crate) mod api;
 pub(crate) mod callbacks;
+pub(crate) mod delivery;
 pub(crate) mod registry;
 mod stats;
 
@@ -25,6 +26,7 @@ use core::{
     ptr::addr_of_mut,
     sync::atomic::{AtomicI32, AtomicPtr, Ordering},
 };
+use delivery::Delivery;
 use kernel::{
     page::PAGE_SIZE,
     prelude::*,
@@ -50,11 +52,16 @@ pub(crate) use crate::buffer::ring::MAX_SUBBUFS;
 /// `raw` mirrors `geo`, `cb` and `bufs`. Each non-NULL slot of `bufs` is a
 /// buffer of this channel; each distinct buffer in the slots owns one
 /// reference (from [`Arc::into_raw`]) until the channel is closed. In global
-/// mode every non-NULL slot holds the same buffer.
+/// mode every non-NULL slot holds the same buffer. The delivery timer, which
+/// reads the slots, is shut down before any of those references is released.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub(crate) struct Channel {
     raw: Opaque<bindings::rchan>,
+    /// The delivery interval and its timer. Before `bufs`, which the timer
+    /// reads: fields drop in order, and the timer's drop shuts it down.
+    #[pin]
+    delivery: Delivery,
     geo: Geometry,
     cb: Callbacks,
     bufs: PerCpuBufPtrs,
@@ -135,6 +142,7 @@ impl Channel {
         let chan = Arc::pin_init(
             pin_init!(Self {
                 raw: Opaque::new(raw),
+                delivery <- Delivery::new(),
                 geo,
                 cb,
                 bufs,
@@ -389,6 +397,8 @@ impl Channel {
     /// Closes every buffer and drops the channel's references to them;
     /// `_lock` keeps two callers from taking back one slot's reference.
     fn close_bufs(&self, _lock: &ChannelsLocked) {
+        // First: the delivery timer reads the slots without a reference.
+        self.stop_delivery();
         let mut last: *mut bindings::rchan_buf = core::ptr::null_mut();
         for cpu in cpu::possible_cpus() {
             let raw = self.bufs.get(cpu);

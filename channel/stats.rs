@@ -52,6 +52,13 @@ impl Channel {
         // Of those overwritten, how many a reader may have read part of: the
         // most by which `overwritten` over-counts (see `Ring::consume_run`).
         writeln!(t, "overwritten_partial {partial}")?;
+        // The delivery interval (0: none), the runs of its timer, and the
+        // readers the timer woke (each had unread bytes to read).
+        let (ms, runs, wakeups) = self.delivery_stats();
+        writeln!(
+            t,
+            "delivery_interval_ms {ms}\ndelivery_runs {runs}\ndelivery_wakeups {wakeups}"
+        )?;
         Ok(t.0)
     }
 }

@@ -16,8 +16,9 @@
 //! `percpu` (per-CPU pointers), `poll` (7.3's `PollTable` registers only a
 //! Rust-owned `PollCondVar`, not the wait queue inside `struct
 //! rchan_buf`), `sync::GlobalLock` (7.3's `global_lock!` is typed per
-//! lock), `vmap`, `alloc::swap_remove`, and the CPU hotplug guard and IPIs
-//! of `cpu` (cpuhp states are registered by `hotplug/` over bindings).
+//! lock), `timer` (7.3 wraps `hrtimer`s only), `vmap`,
+//! `alloc::swap_remove`, and the CPU hotplug guard and IPIs of `cpu`
+//! (cpuhp states are registered by `hotplug/` over bindings).
 //! `sync::AssertSync` has no upstream counterpart; `relay`, `str`,
 //! `uaccess`, `fmt` and `module` only pick each kernel's spelling. Each
 //! file's header says which it is.
@@ -35,5 +36,6 @@ pub(crate) mod poll;
 pub(crate) mod relay;
 pub(crate) mod str;
 pub(crate) mod sync;
+pub(crate) mod timer;
 pub(crate) mod uaccess;
 pub(crate) mod vmap;

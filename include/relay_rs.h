@@ -564,6 +564,40 @@ struct dentry *relay_rs_create_buf_file_default(const char *filename,
  */
 size_t relay_rs_stats(struct rchan *chan, int flags);
 
+/* The longest delivery interval, in milliseconds: an hour. */
+#define RELAY_RS_MAX_DELIVERY_MS	3600000
+
+/**
+ * relay_rs_set_delivery_interval - bound the delay before readers see data
+ * @chan: the channel
+ * @msecs: the interval in milliseconds, at most %RELAY_RS_MAX_DELIVERY_MS;
+ *	0 turns it off (the default)
+ *
+ * With an interval, a reader blocked in poll() on a buffer that has unread
+ * bytes wakes within @msecs plus one timer tick, even if no sub-buffer
+ * completes, and read() then returns those bytes; poll() reports the
+ * unread bytes of the sub-buffer being written as readable (POLLIN),
+ * without one, only completed sub-buffers. The write paths do not change:
+ * one timer per channel reads the buffers' counters, runs only while a
+ * reader waits in poll(), and wakes only readers of buffers with unread
+ * bytes; no sub-buffer is switched (no padding). mmap consumers, which
+ * hand back whole sub-buffers only, should not use it: their poll() would
+ * keep reporting bytes they cannot consume. A record reserved with
+ * relay_rs_reserve() becomes readable at the next reservation or sub-buffer
+ * switch (the C API has no commit, so relay_rs cannot tell when it is
+ * filled): it waits for that, interval or not, and so do the records
+ * written after it; relay_rs_write(), __relay_rs_write() and the Rust
+ * API's reservations (committed when dropped) are delivered within the
+ * interval. Can be changed at any time;
+ * user space sets it with the ioctl %RELAY_RS_IOC_DELIVERY on a buffer
+ * file. relay_rs' own, on both kernels.
+ *
+ * Context: any context but NMI; takes no sleeping lock.
+ * Return: 0, or -EINVAL (with a warning) for a %NULL channel or an
+ * interval above %RELAY_RS_MAX_DELIVERY_MS.
+ */
+int relay_rs_set_delivery_interval(struct rchan *chan, unsigned int msecs);
+
 /* File operations of relay files, for clients' create_buf_file() callbacks. */
 extern const struct file_operations relay_rs_file_operations;
 

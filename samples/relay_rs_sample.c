@@ -10,7 +10,11 @@
  * By default the records are written at load time. With live=1, one kthread
  * per CPU writes them while user space reads ("done" in the summary counts
  * the finished ones). Writing "write CPU N" to relay_rs_sample/ctl logs N
- * more records on CPU, "flush" flushes the channel.
+ * more records on CPU, "flush" flushes the channel, "delivery MS" sets its
+ * delivery interval (relay_rs_set_delivery_interval()), "period MS" has a
+ * work on CPU 0 write one record every MS milliseconds (0 stops it). With
+ * timestamps=1 the records carry the time they were written (RRT1, see
+ * relay_rs_sample_record.h).
  */
 #include <linux/module.h>
 #include <linux/debugfs.h>
@@ -22,6 +26,7 @@
 #include <linux/kthread.h>
 #include <linux/delay.h>
 #include <linux/uaccess.h>
+#include <linux/timekeeping.h>
 
 #include "../include/relay_rs.h"
 #include "relay_rs_sample_record.h"
@@ -49,6 +54,22 @@ MODULE_PARM_DESC(live, "write from per-CPU kthreads while user space reads");
 static bool overwrite;
 module_param(overwrite, bool, 0444);
 MODULE_PARM_DESC(overwrite, "overwrite mode (flight recorder): a full buffer drops its oldest data");
+
+static bool timestamps;
+module_param(timestamps, bool, 0444);
+MODULE_PARM_DESC(timestamps, "timestamped records (RRT1, at least 32 bytes): relay-read --latency reports their delay");
+
+static unsigned int period_ms;
+
+static unsigned int delivery_ms;
+module_param(delivery_ms, uint, 0444);
+MODULE_PARM_DESC(delivery_ms, "the channel's delivery interval at load (0: none)");
+
+static unsigned int write_path;
+module_param(write_path, uint, 0444);
+MODULE_PARM_DESC(write_path, "0: cycle through relay_rs_write, __relay_rs_write and relay_rs_reserve (a reserved record becomes readable at the next reservation or switch); 1: relay_rs_write only");
+
+static u64 last_write_ns;	/* ktime_get_ns() after the last record */
 
 static struct dentry *dir;
 static struct rchan *chan;
@@ -113,8 +134,11 @@ static long write_records(void *arg)
 		return -ENOMEM;
 	for (i = 0; i < job->count; i++) {
 		seq = written[cpu];
-		rrs_fill(rec, record_size, cpu, seq);
-		switch (seq % 3) {
+		if (timestamps)
+			rrs_fill_ts(rec, record_size, cpu, seq, ktime_get_ns());
+		else
+			rrs_fill(rec, record_size, cpu, seq);
+		switch (write_path ? 0 : seq % 3) {
 		case 0:
 			relay_rs_write(chan, rec, record_size);
 			break;
@@ -132,6 +156,7 @@ static long write_records(void *arg)
 			break;
 		}
 		written[cpu]++;
+		WRITE_ONCE(last_write_ns, ktime_get_ns());
 		/* Live writers pause now and then so that readers keep up. */
 		if (live && i % 32 == 31)
 			usleep_range(20, 50);
@@ -151,11 +176,29 @@ static int live_writer(void *arg)
 	return 0;
 }
 
+/* "period MS": one record on CPU 0 (a bound kworker there) every MS ms. */
+static void periodic_write(struct work_struct *work);
+static DECLARE_DELAYED_WORK(periodic_work, periodic_write);
+
+static void periodic_write(struct work_struct *work)
+{
+	struct job job = { .cpu = 0, .count = 1 };
+
+	mutex_lock(&ctl_lock);
+	write_records(&job);
+	mutex_unlock(&ctl_lock);
+	if (READ_ONCE(period_ms))
+		queue_delayed_work_on(0, system_wq, &periodic_work,
+				      msecs_to_jiffies(READ_ONCE(period_ms)));
+}
+
 static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 			 size_t count, loff_t *ppos)
 {
+	unsigned int ms;
 	struct job job;
 	char cmd[32];
+	int ret;
 
 	if (count >= sizeof(cmd))
 		return -EINVAL;
@@ -165,6 +208,17 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 	if (!strncmp(cmd, "flush", 5)) {
 		relay_rs_flush(chan);
 		return count;
+	}
+	if (sscanf(cmd, "period %u", &ms) == 1) {
+		cancel_delayed_work_sync(&periodic_work);
+		WRITE_ONCE(period_ms, ms);
+		if (ms)
+			queue_delayed_work_on(0, system_wq, &periodic_work, msecs_to_jiffies(ms));
+		return count;
+	}
+	if (sscanf(cmd, "delivery %u", &ms) == 1) {
+		ret = relay_rs_set_delivery_interval(chan, ms);
+		return ret ? ret : count;
 	}
 	if (sscanf(cmd, "write %u %u", &job.cpu, &job.count) != 2 ||
 	    job.cpu >= nr_cpu_ids || !cpu_online(job.cpu))
@@ -190,6 +244,7 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "lost_big %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_WRT_BIG));
 	seq_printf(m, "overwritten %zu\n", relay_rs_stats(chan, RELAY_RS_STATS_OVERWRITTEN));
 	seq_printf(m, "record_size %u\n", record_size);
+	seq_printf(m, "last_write_ns %llu\n", READ_ONCE(last_write_ns));
 	seq_printf(m, "done %d\n", atomic_read(&done));
 	seq_printf(m, "mapped %d unmapped %d\n", atomic_read(&mapped), atomic_read(&unmapped));
 	return 0;
@@ -201,8 +256,9 @@ static int __init relay_rs_sample_init(void)
 	unsigned int cpu;
 	long ret;
 
-	if (record_size < RRS_HDR_LEN) {
-		pr_warn("relay_rs_sample: record_size must be at least %d\n", RRS_HDR_LEN);
+	if (record_size < (timestamps ? RRS_TS_HDR_LEN : RRS_HDR_LEN)) {
+		pr_warn("relay_rs_sample: record_size must be at least %d\n",
+			timestamps ? RRS_TS_HDR_LEN : RRS_HDR_LEN);
 		return -EINVAL;
 	}
 	dir = debugfs_create_dir("relay_rs_sample", NULL);
@@ -212,6 +268,11 @@ static int __init relay_rs_sample_init(void)
 	if (!chan) {
 		debugfs_remove(dir);
 		return -ENOMEM;
+	}
+	if (delivery_ms && relay_rs_set_delivery_interval(chan, delivery_ms)) {
+		relay_rs_close(chan);
+		debugfs_remove(dir);
+		return -EINVAL;
 	}
 	debugfs_create_file("summary", 0400, dir, NULL, &summary_fops);
 	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
@@ -249,6 +310,7 @@ static void __exit relay_rs_sample_exit(void)
 	for_each_possible_cpu(cpu)
 		if (writers[cpu])
 			kthread_stop(writers[cpu]);
+	cancel_delayed_work_sync(&periodic_work);
 	relay_rs_close(chan);
 	debugfs_remove(dir);
 }

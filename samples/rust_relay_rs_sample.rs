@@ -102,6 +102,15 @@ impl kernel::Module for RustRelaySample {
             }
         }
         chan.flush();
+        // relay_rs' delivery interval: readers polling the files wake
+        // within 250 ms of a record; more than the maximum is refused.
+        chan.set_delivery_interval(250)?;
+        if chan
+            .set_delivery_interval(relay_rs::MAX_DELIVERY_MS + 1)
+            .is_ok()
+        {
+            return Err(EINVAL);
+        }
         pr_info!("lost_full {}\n", chan.lost(relay_rs::STATS_BUF_FULL));
         pr_info!("lost_big {}\n", chan.lost(relay_rs::STATS_WRT_BIG));
         pr_info!("wrote from {} CPUs\n", cpus);

@@ -2,7 +2,7 @@
 
 //! ioctls of relay files (`include/uapi/relay_rs.h`): what an mmap consumer
 //! needs to find the data (counters and padding) and to hand sub-buffers
-//! back (`relay_subbufs_consumed`).
+//! back (`relay_subbufs_consumed`), and the channel's delivery interval.
 //!
 //! The structures are the uapi header's own (through bindgen); the ioctl
 //! numbers are computed here and checked against the header's at build time.
@@ -24,11 +24,14 @@ pub(crate) const IOC_INFO: u32 = ioctl::_IOR::<BufInfo>(MAGIC, 1);
 pub(crate) const IOC_PADDING: u32 = ioctl::_IOW::<Padding>(MAGIC, 2);
 /// `RELAY_RS_IOC_CONSUMED`: a sub-buffer count.
 pub(crate) const IOC_CONSUMED: u32 = ioctl::_IOW::<u64>(MAGIC, 3);
+/// `RELAY_RS_IOC_DELIVERY`: the channel's delivery interval in ms.
+pub(crate) const IOC_DELIVERY: u32 = ioctl::_IOW::<u64>(MAGIC, 4);
 
 const _: () = {
     assert!(IOC_INFO == bindings::RELAY_RS_C_IOC_INFO);
     assert!(IOC_PADDING == bindings::RELAY_RS_C_IOC_PADDING);
     assert!(IOC_CONSUMED == bindings::RELAY_RS_C_IOC_CONSUMED);
+    assert!(IOC_DELIVERY == bindings::RELAY_RS_C_IOC_DELIVERY);
     // Only `__u64`s, without padding: every byte is a field's.
     assert!(size_of::<BufInfo>() == size_of::<[u64; 8]>());
     assert!(size_of::<Padding>() == size_of::<[u64; 3]>());
@@ -84,6 +87,12 @@ impl Buffer {
                 // How many of them the consumer must drop (overwritten): a
                 // count of sub-buffers, far below `isize::MAX`.
                 Ok(self.consume_subbufs(n) as isize)
+            }
+            IOC_DELIVERY => {
+                let [ms] = read_user::<1>(arg)?;
+                let ms = u32::try_from(ms).map_err(|_| EINVAL)?;
+                self.channel().set_delivery_interval(ms)?;
+                Ok(0)
             }
             _ => Err(ENOTTY),
         }

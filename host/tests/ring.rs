@@ -103,6 +103,47 @@ fn empty_flush_is_all_padding() {
 }
 
 #[test]
+fn unread_data_includes_the_current_subbuffer() {
+    // poll's readiness with a delivery interval: whatever read() would return.
+    let mut b = HostBuffer::new(64, 4, false);
+    assert!(!b.ring().has_unread_data(), "nothing written");
+    b.write(&rec(1, 10));
+    assert!(!b.ring().has_complete_data());
+    assert!(
+        b.ring().has_unread_data(),
+        "a record in the current sub-buffer"
+    );
+    assert_eq!(b.read(4), rec(1, 10)[..4]);
+    assert!(b.ring().has_unread_data(), "part of it left");
+    assert_eq!(b.read(usize::MAX), rec(1, 10)[4..]);
+    assert!(!b.ring().has_unread_data(), "all read");
+    // An empty flush adds padding only; a completed sub-buffer counts.
+    b.flush();
+    assert!(!b.ring().has_unread_data(), "padding only");
+    b.write(&rec(2, 30));
+    b.write(&rec(3, 30));
+    b.write(&rec(4, 30));
+    assert!(b.ring().has_complete_data() && b.ring().has_unread_data());
+    assert_eq!(b.read(60), [rec(2, 30), rec(3, 30)].concat());
+    // Sub-buffer 2 was read and moved past: its successor's bytes count.
+    assert!(
+        b.ring().has_unread_data(),
+        "the record in the next sub-buffer"
+    );
+    assert_eq!(b.read(usize::MAX), rec(4, 30));
+    assert!(!b.ring().has_unread_data());
+    // A reservation that may be unfilled is not readable: nothing unread
+    // until the switch that completes it.
+    assert!(b.reserve(&rec(5, 10)));
+    assert!(!b.ring().has_unread_data(), "a reservation being filled");
+    assert!(b.read(usize::MAX).is_empty());
+    b.flush();
+    assert!(b.ring().has_unread_data());
+    assert_eq!(b.read(usize::MAX), rec(5, 10));
+    assert!(!b.ring().has_unread_data());
+}
+
+#[test]
 fn data_after_two_empty_flushes_is_read_once() {
     // 6.12 returns the last record twice here (found by the property test).
     let mut b = HostBuffer::new(8, 4, false);

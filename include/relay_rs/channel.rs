@@ -210,6 +210,27 @@ impl<T: Callbacks> Channel<T> {
         unsafe { relay_rs_stats(self.raw, flags) }
     }
 
+    /// Sets the delivery interval: a reader blocked in `poll()` on a
+    /// buffer with unread bytes wakes within `msecs` milliseconds (plus one
+    /// timer tick) even if no sub-buffer completes, and `poll()` counts the
+    /// unread bytes of the sub-buffer being written as readable; 0 turns it
+    /// off (the default). The write paths do not change: one timer per
+    /// channel looks at the buffers while a reader waits (see
+    /// `relay_rs_set_delivery_interval()` in `include/relay_rs.h`). Any
+    /// context but NMI.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for more than [`MAX_DELIVERY_MS`](super::MAX_DELIVERY_MS).
+    pub fn set_delivery_interval(&self, msecs: u32) -> Result {
+        // SAFETY: an open channel (invariant); any context but NMI.
+        let ret = unsafe { relay_rs_set_delivery_interval(self.raw, msecs) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        Ok(())
+    }
+
     /// The C channel, for APIs this wrapper does not cover (using it to
     /// produce is `unsafe` and must follow the rules above).
     pub fn as_raw(&self) -> *mut RawChan {

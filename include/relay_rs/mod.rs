@@ -114,6 +114,6 @@ pub use callbacks::{Callbacks, Defaults, SubbufStart};
 pub use channel::{Channel, Producer, Reservation};
 pub use guard::IrqsDisabled;
 pub use raw::{
-    fits, fits_slice, Offsets, RawBuf, RawChan, NO_RESERVATION, OFFSETS, STATS_BUF_FULL,
-    STATS_OVERWRITTEN, STATS_WRT_BIG, UNCOMMITTED,
+    fits, fits_slice, Offsets, RawBuf, RawChan, MAX_DELIVERY_MS, NO_RESERVATION, OFFSETS,
+    STATS_BUF_FULL, STATS_OVERWRITTEN, STATS_WRT_BIG, UNCOMMITTED,
 };

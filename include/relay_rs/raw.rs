@@ -152,6 +152,10 @@ pub const STATS_WRT_BIG: c_int = 1 << 1;
 /// Unread records overwritten (overwrite mode).
 pub const STATS_OVERWRITTEN: c_int = 1 << 2;
 
+/// The longest delivery interval, in milliseconds (an hour):
+/// `RELAY_RS_MAX_DELIVERY_MS`.
+pub const MAX_DELIVERY_MS: u32 = 3_600_000;
+
 /// `RELAY_RS_NO_RESERVATION`: `committed` when no reservation is pending.
 pub const NO_RESERVATION: usize = usize::MAX;
 /// What marks a [`Reservation`](super::Reservation) not committed yet:
@@ -206,6 +210,7 @@ extern "C" {
     pub(super) fn relay_rs_make_room(buf: *mut RawBuf, length: usize) -> c_int;
     pub(super) fn relay_rs_make_room_checked(buf: *mut RawBuf, length: usize) -> c_int;
     pub(super) fn relay_rs_stats(chan: *mut RawChan, flags: c_int) -> usize;
+    pub(super) fn relay_rs_set_delivery_interval(chan: *mut RawChan, msecs: u32) -> c_int;
     pub(super) fn relay_rs_buf_full(buf: *mut RawBuf) -> c_int;
     pub(super) fn relay_rs_subbuf_start_reserve(buf: *mut RawBuf, length: usize) -> c_int;
     pub(super) fn relay_rs_buf_private_data(buf: *mut RawBuf) -> *mut c_void;

@@ -53,6 +53,24 @@
  * nothing and returns 0. The offset and finalized fields of
  * RELAY_RS_IOC_INFO are informational (the write offset in sub-buffer
  * `produced`; 1 once the channel is closed, as POLLHUP tells).
+ *
+ * RELAY_RS_IOC_DELIVERY, whose argument points to a __u64 holding a number
+ * of milliseconds (at most 3600000, else EINVAL), sets the delivery
+ * interval of the file's channel, for every buffer and reader of it (the
+ * kernel client may set it too, with relay_rs_set_delivery_interval()); 0
+ * turns it off, which is how channels start. With an interval, a reader
+ * blocked in poll() on a buffer that has unread bytes wakes within it
+ * (plus one timer tick) even if no sub-buffer completes, and read() or
+ * splice() then returns those bytes; POLLIN then means "bytes unread",
+ * those of the sub-buffer being written included, instead of "a completed
+ * sub-buffer unconsumed". That suits read() and splice() consumers only:
+ * an mmap consumer hands back whole sub-buffers, so its poll() would keep
+ * reporting bytes it cannot consume. The channel's stats file shows the
+ * interval (delivery_interval_ms), the runs of the timer behind it
+ * (delivery_runs) and the readers it woke (delivery_wakeups: each time, a
+ * buffer had unread bytes and a reader waiting; none while nothing is
+ * unread). The interval goes with the channel: a new channel of the same
+ * name starts without one.
  */
 #ifndef _UAPI_RELAY_RS_H
 #define _UAPI_RELAY_RS_H
@@ -82,5 +100,10 @@ struct relay_rs_padding {
 #define RELAY_RS_IOC_PADDING	_IOW(RELAY_RS_IOC_MAGIC, 2, struct relay_rs_padding)
 /* Returns how many of the handed-back sub-buffers to drop (see above). */
 #define RELAY_RS_IOC_CONSUMED	_IOW(RELAY_RS_IOC_MAGIC, 3, __u64)
+/*
+ * The channel's delivery interval in milliseconds, from a __u64 (see
+ * below); 0 turns it off.
+ */
+#define RELAY_RS_IOC_DELIVERY	_IOW(RELAY_RS_IOC_MAGIC, 4, __u64)
 
 #endif /* _UAPI_RELAY_RS_H */

@@ -156,6 +156,9 @@ close_wakes_poller() {
 }
 check "close wakes a reader sleeping in poll (hang-up)" close_wakes_poller
 
+# The delivery interval: latency bound, idle, run-time changes, hotplug.
+. /tests/delivery.sh
+
 # A closed channel's file cannot be opened again, even through an open fd.
 reopen_closed() {
 	insmod /modules/relay_rs_sample.ko nr_records=10 || return 1
@@ -306,6 +309,8 @@ rust_sample() {
 	for f in $D/rust_sample[0-9]*; do cat "$f" >"/tmp/r$(basename "$f")"; done
 	relay-check --no-loss --summary /tmp/rust-summary /tmp/rrust_sample[0-9]*
 	rc=$?
+	# Channel::set_delivery_interval(250) took, the refused one did not.
+	grep -x 'delivery_interval_ms 250' $D/rust_sample.stats || rc=1
 	rmmod rust_relay_rs_sample
 	[ ! -e $D/rust_sample0 ] || { echo "files left after close"; return 1; }
 	return $rc

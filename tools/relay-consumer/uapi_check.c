@@ -40,6 +40,7 @@ int main(void)
 	value("INFO", RELAY_RS_IOC_INFO);
 	value("PADDING", RELAY_RS_IOC_PADDING);
 	value("CONSUMED", RELAY_RS_IOC_CONSUMED);
+	value("DELIVERY", RELAY_RS_IOC_DELIVERY);
 
 	SHAPE(BufInfo, relay_rs_buf_info);
 	FIELD(BufInfo, relay_rs_buf_info, subbuf_size);

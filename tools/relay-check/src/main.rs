@@ -41,6 +41,8 @@ use std::{
 };
 
 const MAGIC: u32 = 0x3153_5252;
+/// "RRT1": a timestamped record (`RRS_MAGIC_TS`).
+const MAGIC_TS: u32 = 0x3154_5252;
 const HDR: usize = 24;
 
 fn payload_byte(cpu: u32, seq: u64, i: u32) -> u8 {
@@ -85,7 +87,7 @@ fn parse_from(
                 };
                 *t += 1;
                 off += 1;
-                while off + 4 <= data.len() && le32(&data[off..]) != MAGIC {
+                while off + 4 <= data.len() && ![MAGIC, MAGIC_TS].contains(&le32(&data[off..])) {
                     off += 1;
                 }
                 if off + 4 > data.len() {
@@ -115,18 +117,21 @@ fn parse_one(
             le32(&rest[12..]),
         );
         let seq = u64::from_le_bytes(rest[16..24].try_into().unwrap());
-        if magic != MAGIC {
-            return Err(format!("bad magic {magic:#x} at offset {off}"));
-        }
-        if len < HDR || len > rest.len() {
+        // RRT1 records carry a timestamp before the payload.
+        let hdr = match magic {
+            MAGIC => HDR,
+            MAGIC_TS => HDR + 8,
+            _ => return Err(format!("bad magic {magic:#x} at offset {off}")),
+        };
+        if len < hdr || len > rest.len() {
             return Err(format!("bad length {len} at offset {off}"));
         }
-        let payload = &rest[HDR..len];
-        if fnv1a(payload) != csum {
+        if fnv1a(&rest[HDR..len]) != csum {
             return Err(format!(
                 "checksum mismatch at offset {off} (cpu {cpu} seq {seq})"
             ));
         }
+        let payload = &rest[hdr..len];
         if let Some(i) =
             (0..payload.len()).find(|&i| payload[i] != payload_byte(cpu, seq, i as u32))
         {

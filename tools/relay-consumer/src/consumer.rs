@@ -347,6 +347,17 @@ impl Consumer {
         sys::info(self.file.as_fd())
     }
 
+    /// Sets the delivery interval of the buffer's channel, for every
+    /// buffer and reader of it (`RELAY_RS_IOC_DELIVERY`; relay_rs files
+    /// only): a reader blocked in `poll()` on a buffer with unread bytes
+    /// then wakes within `ms` milliseconds (plus a timer tick) even if no
+    /// sub-buffer completes; 0 turns it off. Not for [`Mode::Mmap`], which
+    /// hands back whole sub-buffers only (its `poll()` would keep reporting
+    /// bytes it cannot consume).
+    pub fn set_delivery_interval(&self, ms: u64) -> io::Result<()> {
+        sys::set_delivery_interval(self.file.as_fd(), ms)
+    }
+
     /// Runs the consumer into `sink` until the channel is closed and
     /// drained, it is idle or it is stopped (see [`follow`]).
     pub fn copy_to(&mut self, sink: &mut Sink, on_pass: impl FnMut(Pass)) -> io::Result<End> {

@@ -128,5 +128,5 @@ pub use consumer::{follow, Consumer, End, Mode, Options, Pass, RecordStream, Sin
 pub use records::{FixedSize, Framing, Records};
 pub use round::Round;
 pub use stats::{stats_path, BufferStats, Stats, StatsError};
-pub use sys::{info as buf_info, poll, process_cpu_time, sigint_flag};
+pub use sys::{info as buf_info, monotonic_ns, poll, process_cpu_time, sigint_flag};
 pub use uapi::BufInfo;

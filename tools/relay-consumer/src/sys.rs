@@ -78,6 +78,27 @@ pub fn hand_back(fd: BorrowedFd<'_>, count: u64) -> io::Result<u64> {
     Ok(r as u64)
 }
 
+/// `RELAY_RS_IOC_DELIVERY`: sets the channel's delivery interval to `ms`
+/// milliseconds (0: none).
+pub fn set_delivery_interval(fd: BorrowedFd<'_>, ms: u64) -> io::Result<()> {
+    // SAFETY: RELAY_RS_IOC_DELIVERY reads one u64 through the pointer,
+    // which is `ms`, valid for the call.
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), uapi::DELIVERY as _, &ms) })?;
+    Ok(())
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds: the kernel's `ktime_get_ns()`, which
+/// timestamps the samples' RRT1 records.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// A read-only shared mapping of a whole file, unmapped on drop.
 ///
 /// The kernel may write the mapped bytes at any time (the producer of an

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The Rust mirror of `include/uapi/relay_rs.h`: the two structures and the
-//! three ioctl numbers of the mmap protocol. `build.rs` compiles a C program
+//! three ioctl numbers of the mmap protocol, and the delivery interval's. `build.rs` compiles a C program
 //! against the header and includes its const assertions here, so the crate
 //! does not build if a layout or a number differs from the header's.
 
@@ -71,6 +71,9 @@ pub const PADDING: u64 = ioc(WRITE, 2, size_of::<Padding>());
 /// `RELAY_RS_IOC_CONSUMED`: hands sub-buffers back; returns how many of them
 /// were overwritten before the hand-back.
 pub const CONSUMED: u64 = ioc(WRITE, 3, size_of::<u64>());
+/// `RELAY_RS_IOC_DELIVERY`: sets the channel's delivery interval, in
+/// milliseconds (0: none).
+pub const DELIVERY: u64 = ioc(WRITE, 4, size_of::<u64>());
 
 /// The size of the field that `f` borrows.
 const fn field_size<T, F>(_f: fn(&T) -> &F) -> usize {

@@ -5,7 +5,7 @@
 //! status `tests/guest/test.sh` asserts on:
 //!
 //! ```text
-//! relay-harness poll-wait FILE MS         # prints the ms until POLLIN, or "timeout"
+//! relay-harness poll-wait FILE MS         # prints "polling", then the ms until POLLIN, or "timeout"
 //! relay-harness mmap-abuse FILE           # seeks, pread, bad reads, writes and mmaps refused
 //! relay-harness splice-hold FILE OUT GO   # pipe pages outliving FILE, drained once GO exists
 //! ```
@@ -50,10 +50,16 @@ fn poll_wait(file: &str, ms: i32) -> ExitCode {
         println!("poll-wait: cannot open {file}");
         return ExitCode::FAILURE;
     };
+    // For scripts that must write only once it polls (a slow guest may
+    // take longer to start the program than they would wait).
+    println!("polling");
+    let _ = io::stdout().flush();
     let t = Instant::now();
     let rev = wait(&f, ms);
     if rev & libc::POLLIN != 0 {
         println!("pollin after {} ms", t.elapsed().as_millis());
+        // CLOCK_MONOTONIC, as the kernel's ktime_get_ns().
+        println!("pollin at {} ns", relay_consumer::monotonic_ns());
         ExitCode::SUCCESS
     } else if rev & libc::POLLHUP != 0 {
         println!("hang-up after {} ms", t.elapsed().as_millis());

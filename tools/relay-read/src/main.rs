@@ -9,7 +9,8 @@
 
 use clap::{Parser, ValueEnum};
 use relay_consumer::{
-    cpu_files, follow, sigint_flag, stats_path, Consumer, Mode, Options, Pass, Sink, Source, Stats,
+    cpu_files, follow, monotonic_ns, poll, sigint_flag, stats_path, Consumer, Mode, Options, Pass,
+    Records, Sink, Source, Stats,
 };
 use std::{
     fs::{self, File, OpenOptions},
@@ -135,7 +136,157 @@ struct Args {
     /// between copying the sub-buffers out and handing them back.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pause: u64,
+
+    /// Set the channel's delivery interval to MS milliseconds (the ioctl
+    /// RELAY_RS_IOC_DELIVERY; 0 turns it off; it stays set when relay-read
+    /// exits) and rely on poll(2): a thread reads only when poll reports
+    /// data or the hang-up, which the kernel now does within MS (plus a
+    /// timer tick) of a record being written, even if no sub-buffer
+    /// completes. At the end it prints, per CPU, the delivery delay of the
+    /// records that carry a timestamp (the samples' timestamps=1) in read
+    /// mode, and how often poll woke it with data, woke it without
+    /// (spurious: nothing to read) or timed out. Modes read, splice and
+    /// sendfile.
+    #[arg(long, value_name = "MS")]
+    latency: Option<u64>,
 }
+
+/// What a thread saw with `--latency`.
+#[derive(Default)]
+struct Delivery {
+    /// Timestamped records read.
+    records: u64,
+    /// Their delivery delays, summed and the largest, in ns.
+    sum_ns: u64,
+    max_ns: u64,
+    /// poll(2) returns that found data, that found none (no hang-up), and
+    /// poll timeouts.
+    woken: u64,
+    empty: u64,
+    timeouts: u64,
+}
+
+impl Delivery {
+    fn add(&mut self, other: &Delivery) {
+        self.records += other.records;
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+        self.woken += other.woken;
+        self.empty += other.empty;
+        self.timeouts += other.timeouts;
+    }
+
+    fn print(&self, who: &str) {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        println!(
+            "latency {who}records {} max_ms {:.3} mean_ms {:.3} woken {} empty {} timeouts {}",
+            self.records,
+            ms(self.max_ns),
+            ms(self.sum_ns / self.records.max(1)),
+            self.woken,
+            self.empty,
+            self.timeouts
+        );
+    }
+}
+
+/// The length of the sample record at the head of a stream (its header's
+/// `len`), for [`Records`].
+fn record_len(head: &[u8]) -> Option<usize> {
+    let len = head.get(4..8)?;
+    Some((u32::from_le_bytes(len.try_into().ok()?) as usize).max(1))
+}
+
+/// `RRS_MAGIC_TS` of `samples/relay_rs_sample_record.h`: a timestamped record.
+const MAGIC_TS: u32 = 0x3154_5252;
+
+/// `--latency` in read mode: passes the data on to `inner` and measures the
+/// delivery delay of each timestamped record (RRT1: its `__le64` after the
+/// 24-byte header is the `CLOCK_MONOTONIC` time it was written).
+struct Timed {
+    inner: Box<dyn Write + Send>,
+    records: Records<fn(&[u8]) -> Option<usize>>,
+    delivery: Arc<Mutex<Delivery>>,
+}
+
+impl Write for Timed {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let now = monotonic_ns();
+        self.inner.write_all(data)?;
+        self.records.push(data);
+        let mut d = self.delivery.lock().unwrap();
+        while let Some(r) = self.records.next_record() {
+            let (Some(magic), Some(ts)) = (r.get(0..4), r.get(24..32)) else {
+                continue;
+            };
+            if u32::from_le_bytes(magic.try_into().unwrap()) != MAGIC_TS {
+                continue;
+            }
+            let delay = now.saturating_sub(u64::from_le_bytes(ts.try_into().unwrap()));
+            d.records += 1;
+            d.sum_ns += delay;
+            d.max_ns = d.max_ns.max(delay);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `--latency`: reads only when poll(2) reports data or the hang-up (the
+/// timeout is only for `--idle-exit` and Ctrl-C), counting the wake-ups.
+fn consume_polled(
+    c: &mut Consumer,
+    sink: &mut Sink,
+    opts: &Options,
+    delivery: &Mutex<Delivery>,
+    mut on_pass: impl FnMut(Pass),
+) -> io::Result<()> {
+    let stopped = || opts.stop.is_some_and(|f| f.load(Ordering::Relaxed));
+    let mut last_data = Instant::now();
+    loop {
+        let ms = opts.poll_interval.as_millis().min(i32::MAX as u128) as i32;
+        let rev = match poll(c.poll_fd(), POLLIN, ms) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e),
+        };
+        let hup = rev & (POLLHUP | POLLERR) != 0;
+        if rev == 0 {
+            delivery.lock().unwrap().timeouts += 1;
+        } else {
+            let began = Instant::now();
+            let n = c.drain_now(sink)?;
+            if n > 0 {
+                last_data = Instant::now();
+                on_pass(Pass {
+                    bytes: n,
+                    began,
+                    ended: last_data,
+                });
+                delivery.lock().unwrap().woken += 1;
+            } else if !hup {
+                delivery.lock().unwrap().empty += 1;
+            } else {
+                return Ok(());
+            }
+        }
+        if stopped() {
+            c.drain_now(sink)?;
+            return Ok(());
+        }
+        if opts.idle_timeout.is_some_and(|d| last_data.elapsed() > d) {
+            return Ok(());
+        }
+    }
+}
+
+/// `POLLIN`, `POLLERR`, `POLLHUP` (`<poll.h>`).
+const POLLIN: i16 = 0x1;
+const POLLERR: i16 = 0x8;
+const POLLHUP: i16 = 0x10;
 
 /// When the first pass that found data began, in ns after the start
 /// (`--bench`): a live benchmark's writers may start after the readers.
@@ -189,6 +340,7 @@ fn consume(
     opts: Options,
     bytes: &AtomicU64,
     start: Instant,
+    delivery: Option<&Mutex<Delivery>>,
 ) -> io::Result<()> {
     let ns = |t: Instant| t.duration_since(start).as_nanos() as u64;
     let on_pass = |p: Pass| {
@@ -197,7 +349,10 @@ fn consume(
         LAST_DATA_NS.fetch_max(ns(p.ended), Ordering::Relaxed);
     };
     match source {
-        Opened::One(mut c) => c.copy_to(&mut sink, on_pass).map(|_| ()),
+        Opened::One(mut c) => match delivery {
+            Some(d) => consume_polled(&mut c, &mut sink, &opts, d, on_pass),
+            None => c.copy_to(&mut sink, on_pass).map(|_| ()),
+        },
         Opened::Alternate(mut alt) => follow(&mut alt, &mut sink, &opts, on_pass).map(|_| ()),
     }
 }
@@ -248,6 +403,19 @@ fn sink_for(args: &Args, cpu: u32, merged: &Option<Arc<Mutex<File>>>) -> io::Res
     })
 }
 
+/// Where CPU `cpu`'s data go, as a writer (`--latency` in read mode).
+fn writer_for(
+    args: &Args,
+    cpu: u32,
+    merged: &Option<Arc<Mutex<File>>>,
+) -> io::Result<Box<dyn Write + Send>> {
+    Ok(match (&args.out, merged) {
+        (Some(o), _) => Box::new(File::create(o.join(format!("{}{cpu}", args.base)))?),
+        (None, Some(m)) => Box::new(Merged(m.clone())),
+        (None, None) => Box::new(io::sink()),
+    })
+}
+
 /// The progress line: MB per CPU, the total and its rate.
 fn progress(counters: &[(u32, Arc<AtomicU64>)], start: Instant) {
     let secs = start.elapsed().as_secs_f64();
@@ -272,11 +440,18 @@ fn main() -> ExitCode {
         eprintln!("relay-read: sendfile writes to files only: use --out, not --merged");
         return ExitCode::from(2);
     }
+    if args.latency.is_some() && matches!(mode, ModeArg::Mmap | ModeArg::Alternate) {
+        eprintln!("relay-read: --latency is for modes read, splice and sendfile");
+        return ExitCode::from(2);
+    }
     let opts = Options {
         bufsize: args.bufsize as usize,
         idle_timeout: args.idle_exit.map(Duration::from_millis),
         pause: Duration::from_millis(args.pause),
         stop: Some(sigint_flag()),
+        // --latency relies on poll(2): its timeout only serves --idle-exit
+        // and Ctrl-C, and reads nothing.
+        poll_interval: Duration::from_millis(if args.latency.is_some() { 1000 } else { 100 }),
         ..Options::default()
     };
     let files = cpu_files(&args.dir, &args.base).unwrap_or_default();
@@ -313,13 +488,34 @@ fn main() -> ExitCode {
             }
         }
     }
+    if let (Some(ms), Some((cpu, Opened::One(c)))) = (args.latency, opened.first()) {
+        // One file sets it for the whole channel.
+        if let Err(e) = c.set_delivery_interval(ms) {
+            eprintln!("relay-read: cpu {cpu}: delivery interval {ms} ms: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let mut deliveries = Vec::new();
     for (cpu, source) in opened {
         let bytes = Arc::new(AtomicU64::new(0));
         counters.push((cpu, bytes.clone()));
-        let sink = sink_for(&args, cpu, &merged).expect("output file");
+        let mut sink = sink_for(&args, cpu, &merged).expect("output file");
+        let delivery = args
+            .latency
+            .map(|_| Arc::new(Mutex::new(Delivery::default())));
+        if let Some(d) = &delivery {
+            deliveries.push((cpu, d.clone()));
+            if mode == ModeArg::Read {
+                sink = Sink::writer(Timed {
+                    inner: writer_for(&args, cpu, &merged).expect("output file"),
+                    records: Records::new(record_len as fn(&[u8]) -> Option<usize>),
+                    delivery: d.clone(),
+                });
+            }
+        }
         let opts = opts.clone();
         handles.push(thread::spawn(move || {
-            if let Err(e) = consume(source, sink, opts, &bytes, start) {
+            if let Err(e) = consume(source, sink, opts, &bytes, start, delivery.as_deref()) {
                 eprintln!("relay-read: cpu {cpu}: {e}");
                 return false;
             }
@@ -367,6 +563,15 @@ fn main() -> ExitCode {
             busy.max(1e-9),
             relay_consumer::process_cpu_time().as_secs_f64()
         );
+    }
+    if args.latency.is_some() {
+        let mut total = Delivery::default();
+        for (cpu, d) in &deliveries {
+            let d = d.lock().unwrap();
+            d.print(&format!("cpu {cpu} "));
+            total.add(&d);
+        }
+        total.print("");
     }
     if args.stats {
         if let Some(s) = &last_stats {
