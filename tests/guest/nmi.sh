@@ -47,7 +47,9 @@ nmi_stress() {
 		[ "$n3" -gt 0 ] || { echo "no NMI records in nmi_$ch"; rc=1; }
 		relay-check --any-order --summary /tmp/nmi/sum_nmi_$ch /tmp/nmi/$ch/nmi_${ch}[0-9]* >/tmp/nmi/check 2>&1 || { cat /tmp/nmi/check; rc=1; }
 		tail -2 /tmp/nmi/check
+		echo "relay_rs_nmi: nmi_$ch $(tail -1 /tmp/nmi/check)" >/dev/kmsg
 	done
+	echo "relay_rs_nmi: $nmis NMIs handled, $i hotplug cycles" >/dev/kmsg
 	return $rc
 }
 
