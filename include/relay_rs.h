@@ -427,10 +427,11 @@ int relay_rs_make_room(struct rchan_buf *buf, size_t length);
  * @data: the record
  * @length: its size
  *
- * The out-of-line part of relay_rs_write() and __relay_rs_write(): a
+ * The out-of-line path of relay_rs_write() and __relay_rs_write() for
+ * every record of a lockless channel; for another channel's buffer, a
  * record that does not fit at @buf->offset (relay_rs switches sub-buffers
- * first), or any record of a lockless channel. A record that cannot be
- * written is dropped and counted.
+ * first, as relay_rs_make_room() does). A record that cannot be written is
+ * dropped and counted.
  *
  * Context: as the inline path that calls it.
  */
@@ -442,8 +443,9 @@ void relay_rs_write_slow(struct rchan_buf *buf, const void *data,
  * @buf: the current CPU's buffer (the global one for a global channel)
  * @length: size of the slot
  *
- * The out-of-line part of relay_rs_reserve(): a record that does not fit
- * at @buf->offset, or any record of a lockless channel.
+ * The out-of-line path of relay_rs_reserve() for every record of a
+ * lockless channel; for another channel's buffer, a record that does not
+ * fit at @buf->offset.
  *
  * Context: as relay_rs_reserve().
  * Return: the slot, or %NULL if the record was dropped (counted).
@@ -605,9 +607,9 @@ extern const struct file_operations relay_rs_file_operations;
  * The write paths are inline, as in <linux/relay.h>: a record that
  * fits the current sub-buffer costs a copy and two stores. Anything else (a
  * sub-buffer switch, a refused or oversized record) is relay_rs' business,
- * in the out-of-line relay_rs_write_slow() and relay_rs_reserve_slow(),
- * which are also every record's path on a lockless channel (whose
- * @buf->offset never fits a record). They follow the producer
+ * in the out-of-line relay_rs_make_room(); a lockless channel's every
+ * record (its @buf->offset never fits one) goes to relay_rs_write_slow()
+ * or relay_rs_reserve_slow(). They follow the producer
  * protocol written down at the top of relay_rs' buffer/ring.rs store for
  * store; relay_rs' KUnit suite checks them against it.
  *
@@ -642,6 +644,59 @@ static __always_inline bool relay_rs_fits(size_t offset, size_t length,
 }
 
 /**
+ * relay_rs_is_lockless - is a buffer's write offset a lockless channel's?
+ * @chan: relay channel
+ * @offset: the buffer's write offset, which did not fit a record
+ *
+ * A lockless channel's buffers keep @subbuf_size + 3 there for good, so
+ * that no record fits; the default producer's offset is at most
+ * @subbuf_size + 2. Tested only once a record did not fit: a sub-buffer
+ * switch on other channels pays one comparison.
+ *
+ * Context: any context.
+ * Return: true for a buffer of a lockless channel.
+ */
+static __always_inline bool relay_rs_is_lockless(struct rchan *chan,
+						 size_t offset)
+{
+	return offset == chan->subbuf_size + 3;
+}
+
+/**
+ * relay_rs_room - find where a record goes
+ * @chan: relay channel
+ * @buf: the current CPU's buffer of @chan
+ * @data: the record, written out of line for a lockless channel
+ * @length: the record's length
+ * @offset: set to where the record goes in the current sub-buffer
+ *
+ * At @buf->offset if the record fits there, else wherever
+ * relay_rs_make_room() made room; a lockless channel's record is written
+ * by relay_rs_write_slow() (false).
+ *
+ * Context: as relay_rs_write_buf().
+ * Return: true with *@offset set, false if the record was written out of
+ * line, or dropped (and counted).
+ */
+static __always_inline bool relay_rs_room(struct rchan *chan,
+					  struct rchan_buf *buf,
+					  const void *data, size_t length,
+					  size_t *offset)
+{
+	*offset = buf->offset;
+	if (likely(relay_rs_fits(*offset, length, chan->subbuf_size)))
+		return true;
+	if (unlikely(relay_rs_is_lockless(chan, *offset))) {
+		relay_rs_write_slow(buf, data, length);
+		return false;
+	}
+	if (!relay_rs_make_room(buf, length))
+		return false;
+	*offset = buf->offset;
+	return true;
+}
+
+/**
  * relay_rs_count_record - count one more record in a buffer
  * @buf: the buffer written to
  *
@@ -673,12 +728,10 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       struct rchan_buf *buf,
 					       const void *data, size_t length)
 {
-	size_t offset = buf->offset;
+	size_t offset;
 
-	if (unlikely(!relay_rs_fits(offset, length, chan->subbuf_size))) {
-		relay_rs_write_slow(buf, data, length);
+	if (!relay_rs_room(chan, buf, data, length, &offset))
 		return;
-	}
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
 	smp_store_release(&buf->offset, offset + length);
@@ -753,8 +806,15 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 	buf = this_cpu_read(*chan->buf);
 	offset = buf->offset;
 	if (unlikely(!relay_rs_fits(offset, length, chan->subbuf_size))) {
-		slot = relay_rs_reserve_slow(buf, length);
-		goto out;
+		/* A lockless channel's every record, or a switch. */
+		if (unlikely(relay_rs_is_lockless(chan, offset))) {
+			slot = relay_rs_reserve_slow(buf, length);
+			goto out;
+		}
+		slot = NULL;
+		if (!relay_rs_make_room(buf, length))
+			goto out;
+		offset = buf->offset;
 	}
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
