@@ -148,11 +148,8 @@ impl Buffer {
     /// slot) and move the offset themselves.
     #[inline(always)]
     pub(crate) fn make_room(&self, length: usize, checked: bool) -> bool {
-        if self.lockless.is_some() {
-            // Its caller would write at `offset`: the record is dropped.
-            Hooks(self).lost_full(length);
-            return false;
-        }
+        // A lockless buffer's offset is past the end: `finish_unusual`
+        // drops the record (its caller would write at `offset`).
         let finished = if checked {
             self.ring().finish_checked(length, &mut Hooks(self))
         } else {

@@ -604,6 +604,8 @@ impl<'a> Ring<'a> {
         if offset == self.geo.refused_offset() {
             return true;
         }
+        // In a `subbuf_start` callback, or a lockless buffer's (whose
+        // producer is `lockless.rs`, not this switch): refused.
         self.refuse(length, hooks)
     }
 

@@ -666,28 +666,33 @@ static __always_inline bool relay_rs_is_lockless(struct rchan *chan,
  * relay_rs_room - find where a record goes
  * @chan: relay channel
  * @buf: the current CPU's buffer of @chan
- * @data: the record, written out of line for a lockless channel
+ * @data: a write's record, written out of line for a lockless channel
  * @length: the record's length
  * @offset: set to where the record goes in the current sub-buffer
+ * @slot: for a reservation (@data %NULL) of a lockless channel, set to the
+ *	slot relay_rs_reserve_slow() returned
  *
  * At @buf->offset if the record fits there, else wherever
  * relay_rs_make_room() made room; a lockless channel's record is written
- * by relay_rs_write_slow() (false).
+ * by relay_rs_write_slow(), or reserved by relay_rs_reserve_slow() (false).
  *
  * Context: as relay_rs_write_buf().
- * Return: true with *@offset set, false if the record was written out of
- * line, or dropped (and counted).
+ * Return: true with *@offset set, false if the record was written or
+ * reserved out of line, or dropped (and counted).
  */
 static __always_inline bool relay_rs_room(struct rchan *chan,
 					  struct rchan_buf *buf,
 					  const void *data, size_t length,
-					  size_t *offset)
+					  size_t *offset, void **slot)
 {
 	*offset = buf->offset;
 	if (likely(relay_rs_fits(*offset, length, chan->subbuf_size)))
 		return true;
 	if (unlikely(relay_rs_is_lockless(chan, *offset))) {
-		relay_rs_write_slow(buf, data, length);
+		if (data)
+			relay_rs_write_slow(buf, data, length);
+		else
+			*slot = relay_rs_reserve_slow(buf, length);
 		return false;
 	}
 	if (!relay_rs_make_room(buf, length))
@@ -729,8 +734,9 @@ static __always_inline void relay_rs_write_buf(struct rchan *chan,
 					       const void *data, size_t length)
 {
 	size_t offset;
+	void *slot;
 
-	if (!relay_rs_room(chan, buf, data, length, &offset))
+	if (!relay_rs_room(chan, buf, data, length, &offset, &slot))
 		return;
 	memcpy(buf->data + offset, data, length);
 	/* The bytes first, then the offset that makes them readable. */
@@ -804,18 +810,9 @@ static inline void *relay_rs_reserve(struct rchan *chan, size_t length)
 
 	preempt_disable();
 	buf = this_cpu_read(*chan->buf);
-	offset = buf->offset;
-	if (unlikely(!relay_rs_fits(offset, length, chan->subbuf_size))) {
-		/* A lockless channel's every record, or a switch. */
-		if (unlikely(relay_rs_is_lockless(chan, offset))) {
-			slot = relay_rs_reserve_slow(buf, length);
-			goto out;
-		}
-		slot = NULL;
-		if (!relay_rs_make_room(buf, length))
-			goto out;
-		offset = buf->offset;
-	}
+	slot = NULL;
+	if (!relay_rs_room(chan, buf, NULL, length, &offset, &slot))
+		goto out;
 	/* Everything before the slot is filled: readable. */
 	smp_store_release(&buf->committed, offset);
 	/* Readers that see the new offset see that extent too. */
