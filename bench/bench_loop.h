@@ -20,33 +20,11 @@ int BENCH(open)(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 	return chan ? 0 : -ENOMEM;
 }
 
+#include "bench_paths.h"
+
 void BENCH(loop)(enum bench_path path, const void *rec, size_t len, unsigned int count)
 {
-	unsigned long flags;
-	unsigned int i;
-	void *slot;
-
-	switch (path) {
-	case PATH_WRITE:
-		for (i = 0; i < count; i++)
-			R_WRITE(chan, rec, len);
-		break;
-	case PATH_UNLOCKED:
-		preempt_disable();
-		for (i = 0; i < count; i++)
-			R___WRITE(chan, rec, len);
-		preempt_enable();
-		break;
-	default:
-		for (i = 0; i < count; i++) {
-			local_irq_save(flags);
-			slot = R_RESERVE(chan, len);
-			if (slot)
-				memcpy(slot, rec, len);
-			local_irq_restore(flags);
-		}
-		break;
-	}
+	BENCH(paths)(path, rec, len, count);
 }
 
 void BENCH(close)(void)

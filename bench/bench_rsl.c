@@ -7,10 +7,7 @@
  * consumer does) every few sub-buffers' worth of records: the writes are
  * timed with that hand-back in (bench/README.md), none is dropped.
  */
-#include <linux/preempt.h>
-#include <linux/irqflags.h>
 #include <linux/smp.h>
-#include <linux/string.h>
 #include "../include/relay_rs.h"
 #include "bench.h"
 
@@ -27,35 +24,11 @@ int bench_rsl_open(struct dentry *dir, size_t subbuf_size, size_t n_subbufs)
 	return chan ? 0 : -ENOMEM;
 }
 
-/* @count records of @len bytes by @path, on this CPU (preemption on). */
-static void chunk(enum bench_path path, const void *rec, size_t len, unsigned int count)
-{
-	unsigned long flags;
-	unsigned int i;
-	void *slot;
-
-	switch (path) {
-	case PATH_WRITE:
-		for (i = 0; i < count; i++)
-			relay_rs_write(chan, rec, len);
-		break;
-	case PATH_UNLOCKED:
-		preempt_disable();
-		for (i = 0; i < count; i++)
-			__relay_rs_write(chan, rec, len);
-		preempt_enable();
-		break;
-	default:
-		for (i = 0; i < count; i++) {
-			local_irq_save(flags);
-			slot = relay_rs_reserve(chan, len);
-			if (slot)
-				memcpy(slot, rec, len);
-			local_irq_restore(flags);
-		}
-		break;
-	}
-}
+#define BENCH(name)	bench_rsl_##name
+#define R_WRITE		relay_rs_write
+#define R___WRITE	__relay_rs_write
+#define R_RESERVE	relay_rs_reserve
+#include "bench_paths.h"
 
 void bench_rsl_loop(enum bench_path path, const void *rec, size_t len, unsigned int count)
 {
@@ -65,7 +38,7 @@ void bench_rsl_loop(enum bench_path path, const void *rec, size_t len, unsigned 
 
 	while (count) {
 		n = min(count, cap);
-		chunk(path, rec, len, n);
+		bench_rsl_paths(path, rec, len, n);
 		count -= n;
 		relay_rs_subbufs_consumed(chan, raw_smp_processor_id(), nsub);
 	}

@@ -558,11 +558,8 @@ impl<'a> Ring<'a> {
             hooks.lost_too_big(length);
             return false;
         }
-        let index = self.counters.index.load(Relaxed);
         // `offset <= ss` here (kept so by the producer, and not refused).
         let pad = ss.wrapping_sub(offset);
-        self.counters.prev_padding.store(pad, Relaxed);
-        self.set_pad(index, pad);
         // No write position until `subbuf_start` accepts the next
         // sub-buffer, and nothing of it readable yet: a consumer that sees
         // the new count sees both, never the old extent nor an offset that
@@ -570,9 +567,21 @@ impl<'a> Ring<'a> {
         self.counters
             .offset
             .store(self.geo.in_callback_offset(), Relaxed);
-        self.counters
-            .committed
-            .store(NO_RESERVATION, Ordering::Release);
+        self.complete(pad, NO_RESERVATION, hooks);
+        true
+    }
+
+    /// The stores that complete the current sub-buffer with `pad` bytes of
+    /// padding, shared by [`Ring::finish`] and [`Ring::deliver`]: its
+    /// padding, `committed` (the next sub-buffer's extent marker), the count
+    /// that publishes both, the next index; then the file size and the
+    /// reader wake-up.
+    #[inline(always)]
+    fn complete(&self, pad: usize, committed: usize, hooks: &mut impl SwitchHooks) {
+        let index = self.counters.index.load(Relaxed);
+        self.counters.prev_padding.store(pad, Relaxed);
+        self.set_pad(index, pad);
+        self.counters.committed.store(committed, Ordering::Release);
         // Publish the padding before the count that makes it readable.
         let produced = self.counters.produced.load(Relaxed);
         self.counters
@@ -584,11 +593,38 @@ impl<'a> Ring<'a> {
             next = 0;
         }
         self.counters.index.store(next, Relaxed);
-        hooks.produced(offset);
+        // `pad <= ss` (callers).
+        hooks.produced(self.geo.subbuf_size().wrapping_sub(pad));
         // Order the count against the waitqueue check (smp_mb in 6.12).
         fence(Ordering::SeqCst);
         hooks.wake_readers();
-        true
+    }
+
+    /// [`Ring::begin`]'s stores for sub-buffer `produced` at `index`: its
+    /// start count, then (release fence) its address.
+    #[inline(always)]
+    fn start_subbuf(&self, index: usize) {
+        // The start count first: a consumer that sees the sub-buffer begun
+        // (its offset) sees it. Counting the records it overwrites is left
+        // to consumers, who compare start counts ([`Ring::overwritten`]).
+        if let Some(s) = self.counters.starts.get(index) {
+            let k = self.counters.produced.load(Relaxed);
+            s.store(
+                tagged(self.counters.written.load(Relaxed), k),
+                Ordering::Release,
+            );
+        }
+        // ... and before any byte of the new lap: a consumer whose copy of
+        // sub-buffer `k - n` saw one of them sees `k` begun when it checks
+        // the copy ([`Ring::consume_run`]). No instruction on x86.
+        fence(Ordering::Release);
+        // `index < n_subbufs` (as in `offer`).
+        self.counters.data.store(
+            self.counters
+                .start
+                .wrapping_add(index.wrapping_mul(self.geo.subbuf_size())),
+            Relaxed,
+        );
     }
 
     /// [`Ring::finish`] for a producer not in a sub-buffer (`offset` past
@@ -667,26 +703,7 @@ impl<'a> Ring<'a> {
             }
             return false;
         }
-        let index = self.counters.index.load(Relaxed);
-        // The start count first: a consumer that sees the sub-buffer begun
-        // (its offset) sees it. Counting the records it overwrites is left
-        // to consumers, who compare start counts ([`Ring::overwritten`]).
-        if let Some(s) = self.counters.starts.get(index) {
-            let k = self.counters.produced.load(Relaxed);
-            s.store(
-                tagged(self.counters.written.load(Relaxed), k),
-                Ordering::Release,
-            );
-        }
-        // ... and before any byte of the new lap: a consumer whose copy of
-        // sub-buffer `k - n` saw one of them sees `k` begun when it checks
-        // the copy ([`Ring::consume_run`]). No instruction on x86.
-        fence(Ordering::Release);
-        // `index < n_subbufs` (as in `offer`).
-        self.counters.data.store(
-            self.counters.start.wrapping_add(index.wrapping_mul(ss)),
-            Relaxed,
-        );
+        self.start_subbuf(self.counters.index.load(Relaxed));
         // `subbuf_start_reserve` checked the header (at most `ss - 2`).
         let offset = self.take_header();
         self.counters.offset.store(offset, Ordering::Release);
@@ -869,25 +886,9 @@ impl<'a> Ring<'a> {
     /// delivered ([`Ring::begin_delivered`]): its slot may still hold a
     /// sub-buffer consumers have not consumed.
     pub fn deliver(&self, pad: usize, hooks: &mut impl SwitchHooks) {
-        let ss = self.geo.subbuf_size();
-        let pad = pad.min(ss);
         self.begin_delivered();
-        let index = self.counters.index.load(Relaxed);
-        self.counters.prev_padding.store(pad, Relaxed);
-        self.set_pad(index, pad);
-        // Nothing of the next sub-buffer is readable yet.
-        self.counters.committed.store(0, Ordering::Release);
-        let k = self.counters.produced.load(Relaxed).wrapping_add(1);
-        self.counters.produced.store(k, Ordering::Release);
-        let mut next = index.wrapping_add(1);
-        if next == self.geo.n_subbufs() {
-            next = 0;
-        }
-        self.counters.index.store(next, Relaxed);
-        hooks.produced(ss - pad);
-        // Order the count against the waitqueue check (as in `finish`).
-        fence(Ordering::SeqCst);
-        hooks.wake_readers();
+        // Nothing of the next sub-buffer is readable yet (extent 0).
+        self.complete(pad.min(self.geo.subbuf_size()), 0, hooks);
     }
 
     /// [`Ring::begin`]'s stores for the deliverer's current sub-buffer,
@@ -901,20 +902,9 @@ impl<'a> Ring<'a> {
         };
         let k = self.counters.produced.load(Relaxed);
         // The slot holds `k - n` or `k`, whose tags differ (`MAX_SUBBUFS`).
-        if (s.load(Relaxed) ^ k) & TAG_MASK == 0 {
-            return;
+        if (s.load(Relaxed) ^ k) & TAG_MASK != 0 {
+            self.start_subbuf(index);
         }
-        s.store(
-            tagged(self.counters.written.load(Relaxed), k),
-            Ordering::Release,
-        );
-        fence(Ordering::Release);
-        self.counters.data.store(
-            self.counters
-                .start
-                .wrapping_add(index.wrapping_mul(self.geo.subbuf_size())),
-            Relaxed,
-        );
     }
 
     /// Reserves a header of `length` bytes at the start of the sub-buffer

@@ -195,10 +195,10 @@ impl Channel {
 /// `timer` is the timer of a [`Delivery`] inside a [`Channel`], as the
 /// timer wheel passes it.
 unsafe extern "C" fn deliver(timer: *mut bindings::timer_list) {
-    // SAFETY: `timer` is the `timer` field (a transparent `Timer`) of a
-    // `Delivery`, itself the `delivery` field of a `Channel` (function
-    // contract); the channel is alive: its timer is shut down, waiting
-    // for this run, before its memory goes (`Timer`'s invariant).
+    // `timer` is the `timer` field (a transparent `Timer`) of a `Delivery`,
+    // itself the `delivery` field of a `Channel` (function contract).
+    // SAFETY: as said; the channel is alive: its timer is shut down,
+    // waiting for this run, before its memory goes (`Timer`'s invariant).
     let chan = unsafe {
         let d: *const Delivery = kernel::container_of!(timer.cast::<Timer>(), Delivery, timer);
         let c: *const Channel = kernel::container_of!(d.cast_mut(), Channel, delivery);

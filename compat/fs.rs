@@ -117,7 +117,7 @@ impl File {
     /// `ptr` must point to a valid `struct file` for the lifetime `'a`, as
     /// it does for the `file` argument of a file operation.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a File {
-        // SAFETY: the file is valid for 'a (caller contract). Its count is
+        // The file is valid for 'a (caller contract). Its count is
         // positive for 'a, as upstream asks, in every file operation but
         // `release`, which runs once it has dropped to zero (upstream's
         // `miscdevice` borrows it there too): the count only matters to
@@ -128,6 +128,7 @@ impl File {
         // task took the file meanwhile (`pidfd_getfd`); what the rule
         // guards is `f_pos`, which relay files never touch (`read` ignores
         // the position, `llseek` refuses) and the wrapper cannot reach.
+        // SAFETY: valid for 'a, with upstream's rules kept as argued above.
         let file = unsafe { kernel::fs::LocalFile::from_raw_file(ptr) };
         // INVARIANT: valid for 'a (caller contract), and upstream's
         // invariants kept as far as they matter, as argued above.

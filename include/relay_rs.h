@@ -659,7 +659,12 @@ static __always_inline bool relay_rs_fits(size_t offset, size_t length,
 static __always_inline bool relay_rs_is_lockless(struct rchan *chan,
 						 size_t offset)
 {
-	return offset == chan->subbuf_size + 3;
+	/*
+	 * A load of its own, in the branch that needs it: kept from the fit
+	 * test, the size would take a register on the fast path (one
+	 * instruction more per record).
+	 */
+	return offset == READ_ONCE(chan->subbuf_size) + 3;
 }
 
 /**

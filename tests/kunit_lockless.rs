@@ -6,7 +6,7 @@
 //! in every context is the guest's NMI stress (`tests/stress/relay_rs_nmi.c`)
 //! and the host's models (`host/tests/lockless.rs`, `loom_lockless.rs`).
 
-use super::{expect, raw, read_all, record, SyncCb, GLOBAL_CB, GLOBAL_OVERWRITE_CB};
+use super::{expect, raw, read_all, record, SyncCb, TestChan, GLOBAL_CB, GLOBAL_OVERWRITE_CB};
 use crate::{
     bindings,
     buffer::Buffer,
@@ -17,44 +17,33 @@ use core::{
     ffi::CStr as CoreCStr,
     ptr::{null, null_mut},
 };
-use kernel::{
-    ffi::{c_int, c_void},
-    prelude::*,
-    sync::Arc,
-};
+use kernel::{ffi::c_void, prelude::*, sync::Arc};
 
-/// A buffer-only global lockless channel and its buffer, closed on drop.
+/// A buffer-only global lockless channel and its buffer (a [`TestChan`]
+/// opened with `RELAY_RS_LOCKLESS`), written through the header's inline
+/// paths.
 struct Lockless {
     chan: *mut bindings::rchan,
     buf: Arc<Buffer>,
+    t: TestChan,
 }
 
 impl Lockless {
     fn open(subbuf_size: usize, n_subbufs: usize) -> Option<Self> {
-        let chan = open_flags(
+        let Some(t) = TestChan::open_flags(
             subbuf_size,
             n_subbufs,
             &GLOBAL_CB,
             bindings::RELAY_RS_LOCKLESS,
-        );
-        if chan.is_null() {
+        ) else {
             expect!(false);
             return None;
-        }
-        // SAFETY: `chan` was just opened.
-        let borrowed = unsafe { Channel::borrow(chan) };
-        let buf = CpuId::from_u32(0)
-            .and_then(|cpu| borrowed.buffer(cpu))
-            .map(Arc::from);
-        match buf {
-            Some(buf) => Some(Self { chan, buf }),
-            None => {
-                expect!(false);
-                // SAFETY: the channel opened above, closed once.
-                unsafe { relay_rs_close(chan) };
-                None
-            }
-        }
+        };
+        Some(Self {
+            chan: t.chan,
+            buf: t.buffer(),
+            t,
+        })
     }
 
     /// `relay_rs_write()`, the header's inline path.
@@ -70,15 +59,7 @@ impl Lockless {
     }
 
     fn stats(&self, flags: u32) -> usize {
-        // SAFETY: an open channel.
-        unsafe { relay_rs_stats(self.chan, flags as c_int) }
-    }
-}
-
-impl Drop for Lockless {
-    fn drop(&mut self) {
-        // SAFETY: the channel from `open`, closed once.
-        unsafe { relay_rs_close(self.chan) };
+        self.t.stats(flags)
     }
 }
 

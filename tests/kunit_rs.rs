@@ -161,15 +161,26 @@ struct TestChan {
 
 impl TestChan {
     fn open(subbuf_size: usize, n_subbufs: usize, cb: &'static SyncCb) -> Option<Self> {
+        Self::open_flags(subbuf_size, n_subbufs, cb, 0)
+    }
+
+    /// [`TestChan::open`] with `relay_rs_open_flags()`'s `flags`.
+    fn open_flags(
+        subbuf_size: usize,
+        n_subbufs: usize,
+        cb: &'static SyncCb,
+        flags: u32,
+    ) -> Option<Self> {
         // SAFETY: no file name; `cb` is static.
         let chan = unsafe {
-            relay_rs_open(
+            relay_rs_open_flags(
                 null(),
                 null_mut(),
                 subbuf_size,
                 n_subbufs,
                 &cb.0,
                 null_mut(),
+                flags,
             )
         };
         if chan.is_null() {

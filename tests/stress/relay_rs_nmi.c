@@ -30,6 +30,7 @@
 
 #include "../../include/relay_rs.h"
 #include "../../samples/relay_rs_sample_record.h"
+#include "stress.h"
 
 #define NCHAN		4	/* nmi_a, nmi_b, nmi_c (per-CPU), nmi_g (global) */
 #define CH_G		3
@@ -49,13 +50,6 @@ static bool nmi_registered;
 static atomic64_t written[NCHAN][NR_CPUS][NCTX];
 static atomic64_t nmis;
 
-struct percpu_writer {
-	unsigned int cpu;
-	struct hrtimer hrt;
-	struct timer_list timer;
-	struct task_struct *task;
-	bool armed;
-};
 
 static struct percpu_writer writers[NR_CPUS];
 /*
@@ -182,15 +176,8 @@ static void stop_all(void)
 	if (stopped)
 		return;
 	WRITE_ONCE(stopped, true);
-	for_each_possible_cpu(cpu) {
-		struct percpu_writer *pw = &writers[cpu];
-
-		if (!pw->armed)
-			continue;
-		kthread_stop(pw->task);
-		hrtimer_cancel(&pw->hrt);
-		timer_delete_sync(&pw->timer);
-	}
+	for_each_possible_cpu(cpu)
+		stress_writer_stop(&writers[cpu]);
 	if (nmi_registered)
 		unregister_nmi_handler(NMI_LOCAL, "relay_rs_nmi");
 	nmi_registered = false;
@@ -220,31 +207,6 @@ static int summary_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
 
-static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t count, loff_t *ppos)
-{
-	char cmd[16] = {};
-
-	if (copy_from_user(cmd, ubuf, min(count, sizeof(cmd) - 1)))
-		return -EFAULT;
-	if (strncmp(cmd, "stop", 4))
-		return -EINVAL;
-	stop_all();
-	return count;
-}
-
-static const struct file_operations ctl_fops = {
-	.owner = THIS_MODULE,
-	.write = ctl_write,
-};
-
-static struct dentry *create_global(const char *name, struct dentry *parent, umode_t mode,
-				    struct rchan_buf *buf, int *is_global)
-{
-	*is_global = 1;
-	return relay_rs_create_buf_file_default(name, parent, mode, buf, is_global);
-}
-
-static const struct rchan_callbacks global_cb = { .create_buf_file = create_global };
 
 static void free_scratch(void)
 {
@@ -281,23 +243,9 @@ static int __init relay_rs_nmi_init(void)
 	debugfs_create_file("summary", 0400, dir, NULL, &summary_fops);
 	debugfs_create_file("ctl", 0200, dir, NULL, &ctl_fops);
 	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		struct percpu_writer *pw = &writers[cpu];
-
-		pw->cpu = cpu;
-#if RELAY_RS_RELAY_H_7_3
-		hrtimer_setup(&pw->hrt, hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-#else
-		hrtimer_init(&pw->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-		pw->hrt.function = hrt_fn;
-#endif
-		timer_setup(&pw->timer, timer_fn, TIMER_PINNED);
-		pw->task = kthread_create_on_cpu(writer_fn, pw, cpu, "relay_rs_nmi/%u");
-		if (IS_ERR(pw->task))
-			continue;
-		pw->armed = true;
-		wake_up_process(pw->task);
-	}
+	for_each_online_cpu(cpu)
+		stress_writer_start(&writers[cpu], cpu, hrt_fn, timer_fn, writer_fn,
+				    "relay_rs_nmi/%u");
 	cpus_read_unlock();
 	return 0;
 fail:

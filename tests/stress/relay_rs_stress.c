@@ -29,6 +29,7 @@
 
 #include "../../include/relay_rs.h"
 #include "../../samples/relay_rs_sample_record.h"
+#include "stress.h"
 
 #define NCHAN		5	/* st_a, st_b, st_c (per-CPU), st_g, st_r (global) */
 #define CH_G		3
@@ -49,13 +50,6 @@ static unsigned long resets;
 /* Per source: records attempted (written). Sources: chan * 1000 + cpu * 4 + ctx. */
 static atomic64_t written[NCHAN][NR_CPUS][3];
 
-struct percpu_writer {
-	struct task_struct *task;
-	struct hrtimer hrt;
-	struct timer_list timer;
-	unsigned int cpu;
-	bool armed;
-};
 static struct percpu_writer writers[NR_CPUS];
 static struct task_struct *flusher, *resetter, *churner;
 
@@ -215,15 +209,8 @@ static void stop_all(void)
 	if (stopped)
 		return;
 	WRITE_ONCE(stopped, true);
-	for_each_possible_cpu(cpu) {
-		struct percpu_writer *pw = &writers[cpu];
-
-		if (!pw->armed)
-			continue;
-		kthread_stop(pw->task);
-		hrtimer_cancel(&pw->hrt);
-		timer_delete_sync(&pw->timer);
-	}
+	for_each_possible_cpu(cpu)
+		stress_writer_stop(&writers[cpu]);
 	kthread_stop(flusher);
 	kthread_stop(resetter);
 	kthread_stop(churner);
@@ -253,31 +240,6 @@ static int summary_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(summary);
 
-static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t count, loff_t *ppos)
-{
-	char cmd[16] = {};
-
-	if (copy_from_user(cmd, ubuf, min(count, sizeof(cmd) - 1)))
-		return -EFAULT;
-	if (strncmp(cmd, "stop", 4))
-		return -EINVAL;
-	stop_all();
-	return count;
-}
-
-static const struct file_operations ctl_fops = {
-	.owner = THIS_MODULE,
-	.write = ctl_write,
-};
-
-static struct dentry *create_global(const char *name, struct dentry *parent, umode_t mode,
-				    struct rchan_buf *buf, int *is_global)
-{
-	*is_global = 1;
-	return relay_rs_create_buf_file_default(name, parent, mode, buf, is_global);
-}
-
-static const struct rchan_callbacks global_cb = { .create_buf_file = create_global };
 
 static int __init relay_rs_stress_init(void)
 {
@@ -297,24 +259,9 @@ static int __init relay_rs_stress_init(void)
 	resetter = kthread_run(resetter_fn, NULL, "relay_rs_reset");
 	churner = kthread_run(churner_fn, NULL, "relay_rs_churn");
 	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		struct percpu_writer *pw = &writers[cpu];
-
-		pw->cpu = cpu;
-		/* hrtimer_setup() replaced hrtimer_init() after 6.12. */
-#if RELAY_RS_RELAY_H_7_3
-		hrtimer_setup(&pw->hrt, hrt_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-#else
-		hrtimer_init(&pw->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-		pw->hrt.function = hrt_fn;
-#endif
-		timer_setup(&pw->timer, timer_fn, TIMER_PINNED);
-		pw->task = kthread_create_on_cpu(writer_fn, pw, cpu, "relay_rs_st/%u");
-		if (IS_ERR(pw->task))
-			continue;
-		pw->armed = true;
-		wake_up_process(pw->task);
-	}
+	for_each_online_cpu(cpu)
+		stress_writer_start(&writers[cpu], cpu, hrt_fn, timer_fn, writer_fn,
+				    "relay_rs_st/%u");
 	cpus_read_unlock();
 	return 0;
 fail:
