@@ -188,7 +188,8 @@ check: setup
 	@kdir=$(call kdir,$(KERNEL),base) && \
 	rustfmt --edition 2021 --check --config-path $(TOP)/.rustfmt.toml $(TOP)/relay_rs.rs \
 		$(TOP)/samples/rust_relay_rs_sample.rs $(TOP)/bench/bench_rust.rs \
-		$(TOP)/tests/doc-client/rust_api_client.rs $(TOP)/include/relay_rs/doc.rs \
+		$(TOP)/tests/doc-client/rust_api_client.rs $(TOP)/tests/doc-client/rust_lockless_client.rs \
+		$(TOP)/include/relay_rs/doc.rs \
 		$(filter-out %/prelude.rs,$(wildcard $(TOP)/tests/compile-fail/*.rs)) && \
 	(cd $(TOP)/host && cargo fmt --check) && (cd $(TOP)/tools/relay-check && cargo fmt --check) && \
 	(cd $(TOP)/tools/relay-consumer && cargo fmt --check) && \
@@ -197,7 +198,8 @@ check: setup
 		{ echo "check: rustfmt found unformatted code" >&2; exit 1; }; \
 	$(call sync,$(KERNEL)) && \
 	(cd $(call src,$(KERNEL)) && touch relay_rs.rs samples/rust_relay_rs_sample.rs \
-		bench/bench_rust.rs tests/doc-client/rust_api_client.rs) && \
+		bench/bench_rust.rs tests/doc-client/rust_api_client.rs \
+		tests/doc-client/rust_lockless_client.rs) && \
 	$(MAKE) -s -C $$kdir M=$(call src,$(KERNEL)) LLVM=1 CLIPPY=1 modules 2>&1 | \
 		grep -v 'nocf_check\|packed member' | grep -E -A8 '^(warning|error)' && exit 1; \
 	for f in $(TOP)/include/*.h $(TOP)/include/uapi/*.h $(TOP)/bindings/*.[ch] $(TOP)/samples/*.[ch] \

@@ -41,6 +41,8 @@ EXPORT_RUST_SYMBOL_GPL(relay_rs_switch_subbuf);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_open_flags);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_write_slow);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_reserve_slow);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_lockless_reserve);
+EXPORT_RUST_SYMBOL_GPL(relay_rs_lockless_commit);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_make_room_checked);
 EXPORT_RUST_SYMBOL_GPL(relay_rs_subbuf_start_reserve);

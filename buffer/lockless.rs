@@ -125,19 +125,41 @@ struct Place {
     pad: usize,
 }
 
-/// A lockless buffer: its [`Ring`] and its producer [`Words`].
-pub struct Lockless<'a> {
-    ring: Ring<'a>,
+/// Builds a lockless buffer's [`Ring`] at each use: [`Lockless`] keeps no
+/// view, so that a path that needs one counter of it computes that one
+/// alone once inlined, where a kept view (some twenty words) would be built
+/// whole for every record.
+pub trait Rings<'a> {
+    /// The buffer's ring.
+    fn ring(&self) -> Ring<'a>;
+}
+
+impl<'a, F: Fn() -> Ring<'a>> Rings<'a> for F {
+    #[inline(always)]
+    fn ring(&self) -> Ring<'a> {
+        self()
+    }
+}
+
+/// A lockless buffer: its [`Ring`] (as [`Rings`] builds it) and its
+/// producer [`Words`].
+pub struct Lockless<'a, R> {
+    rings: R,
     words: Words<'a>,
 }
 
-impl<'a> Lockless<'a> {
+impl<'a, R: Rings<'a>> Lockless<'a, R> {
     /// Binds a buffer's ring to its lockless words. The arrays of `words`
     /// should hold `n_subbufs` entries; shorter ones drop the records that
     /// would need a missing entry, and nothing is indexed out of bounds.
     #[inline(always)]
-    pub fn new(ring: Ring<'a>, words: Words<'a>) -> Self {
-        Self { ring, words }
+    pub fn new(rings: R, words: Words<'a>) -> Self {
+        Self { rings, words }
+    }
+
+    #[inline(always)]
+    fn ring(&self) -> Ring<'a> {
+        self.rings.ring()
     }
 
     /// Restores the empty state. The caller guarantees that no producer or
@@ -151,13 +173,13 @@ impl<'a> Lockless<'a> {
         for t in self.words.tail {
             t.store(NO_TAIL, Relaxed);
         }
-        self.ring.reset_lockless();
+        self.ring().reset_lockless();
     }
 
     /// Where a record of `length` bytes goes when `head` is `h`.
     #[inline(always)]
     fn place(&self, h: usize, length: usize) -> Place {
-        let ss = self.ring.geometry().subbuf_size();
+        let ss = self.ring().geometry().subbuf_size();
         let (k, off) = (h / ss, h % ss);
         if off == 0 {
             Place {
@@ -189,7 +211,7 @@ impl<'a> Lockless<'a> {
     /// reservation reserves nothing (`None`, not counted).
     #[inline]
     pub fn reserve(&self, length: usize, hooks: &mut impl SwitchHooks) -> Option<Slot> {
-        let geo = self.ring.geometry();
+        let geo = self.ring().geometry();
         let (ss, n) = (geo.subbuf_size(), geo.n_subbufs());
         if length > ss {
             hooks.lost_too_big(length);
@@ -204,7 +226,7 @@ impl<'a> Lockless<'a> {
             // Where the record starts (no overflow: `head` wraps only
             // after 2^64 bytes, beyond which positions wrap consistently).
             let start = place.k.wrapping_mul(ss).wrapping_add(place.off);
-            let full = place.enters && place.k.wrapping_sub(self.ring.consumed()) >= n;
+            let full = place.enters && place.k.wrapping_sub(self.ring().consumed()) >= n;
             // A full ring takes only the padding (if any) that completes
             // the current sub-buffer; nothing enters the next one.
             let new = match (full, place.pad) {
@@ -238,7 +260,7 @@ impl<'a> Lockless<'a> {
             self.deliver(hooks);
             return None;
         }
-        self.ring.count_record_shared();
+        self.ring().count_record_shared();
         let slot = Slot {
             pos: geo.index(place.k) * ss + place.off,
             len: length,
@@ -256,7 +278,7 @@ impl<'a> Lockless<'a> {
     /// complete.
     #[inline]
     pub fn commit(&self, slot: Slot, hooks: &mut impl SwitchHooks) {
-        let ss = self.ring.geometry().subbuf_size();
+        let ss = self.ring().geometry().subbuf_size();
         self.add_commit(slot.pos / ss, slot.len);
         self.deliver(hooks);
     }
@@ -265,7 +287,7 @@ impl<'a> Lockless<'a> {
     /// (or slot `k`, an index, when `k < n`).
     #[inline(always)]
     fn add_commit(&self, k: usize, bytes: usize) {
-        if let Some(c) = self.words.commit.get(self.ring.geometry().index(k)) {
+        if let Some(c) = self.words.commit.get(self.ring().geometry().index(k)) {
             // SeqCst: against the token's release (module doc).
             c.fetch_add(bytes, Ordering::SeqCst);
         }
@@ -274,7 +296,7 @@ impl<'a> Lockless<'a> {
     /// Completes the current sub-buffer for a flush: claims its padding
     /// unless it is empty. Returns whether there was anything to complete.
     pub fn flush(&self, hooks: &mut impl SwitchHooks) -> bool {
-        let ss = self.ring.geometry().subbuf_size();
+        let ss = self.ring().geometry().subbuf_size();
         let mut h = self.words.head.load(Relaxed);
         let done = loop {
             let off = h % ss;
@@ -289,7 +311,7 @@ impl<'a> Lockless<'a> {
             {
                 Ok(_) => {
                     let k = h / ss;
-                    if let Some(t) = self.words.tail.get(self.ring.geometry().index(k)) {
+                    if let Some(t) = self.words.tail.get(self.ring().geometry().index(k)) {
                         t.store(h, Relaxed);
                     }
                     self.add_commit(k, ss - off);
@@ -318,7 +340,7 @@ impl<'a> Lockless<'a> {
             }
             // Bounded: a sub-buffer count, and writers cannot refill the
             // ring while we deliver it without a reader consuming.
-            for _ in 0..=self.ring.geometry().n_subbufs() {
+            for _ in 0..=self.ring().geometry().n_subbufs() {
                 if !self.deliver_one(hooks) {
                     break;
                 }
@@ -333,11 +355,11 @@ impl<'a> Lockless<'a> {
     /// The sub-buffer the deliverer is at, its slot index and commit count.
     #[inline(always)]
     fn current(&self) -> (usize, usize) {
-        let k = self.ring.produced_by_producer();
+        let k = self.ring().produced_by_producer();
         let c = self
             .words
             .commit
-            .get(self.ring.geometry().index(k))
+            .get(self.ring().geometry().index(k))
             .map_or(0, |c| c.load(Ordering::SeqCst));
         (k, c)
     }
@@ -346,7 +368,7 @@ impl<'a> Lockless<'a> {
     /// before: `Some` if everything reserved in it is committed.
     #[inline(always)]
     fn extent(&self, k: usize, c: usize) -> Option<usize> {
-        let ss = self.ring.geometry().subbuf_size();
+        let ss = self.ring().geometry().subbuf_size();
         let h = self.words.head.load(Ordering::SeqCst);
         let reserved = h.wrapping_sub(k.wrapping_mul(ss));
         // `head` is in `k` (or at its end, or past it: then `c == ss` is the
@@ -355,36 +377,48 @@ impl<'a> Lockless<'a> {
     }
 
     /// Is there something for a token holder to do?
+    #[inline(always)]
     fn ready(&self) -> bool {
         let (k, c) = self.current();
-        c >= self.ring.geometry().subbuf_size()
-            || self.extent(k, c).is_some_and(|e| e > self.ring.published())
+        c >= self.ring().geometry().subbuf_size()
+            || self
+                .extent(k, c)
+                .is_some_and(|e| e > self.ring().published())
     }
 
     /// One step of the token holder: delivers the complete sub-buffer
     /// `produced` (true: look at the next one), or publishes the committed
     /// extent of the current one (false).
+    #[inline(always)]
     fn deliver_one(&self, hooks: &mut impl SwitchHooks) -> bool {
-        let ss = self.ring.geometry().subbuf_size();
+        let ss = self.ring().geometry().subbuf_size();
         let (k, c) = self.current();
         if c >= ss {
-            let index = self.ring.geometry().index(k);
-            let end = self
-                .words
-                .tail
-                .get(index)
-                .map_or(NO_TAIL, |t| t.swap(NO_TAIL, Relaxed));
-            // A tail outside `k` (none, or a lap's before) means no padding.
-            let pad = ss.saturating_sub(end.wrapping_sub(k.wrapping_mul(ss)));
-            if let Some(c) = self.words.commit.get(index) {
-                c.store(0, Relaxed);
-            }
-            self.ring.deliver(pad, hooks);
+            self.deliver_complete(k, hooks);
             return true;
         }
         if let Some(e) = self.extent(k, c) {
-            self.ring.publish(e);
+            self.ring().publish(e);
         }
         false
+    }
+
+    /// Delivers the complete sub-buffer `k` (`produced`), out of line: once
+    /// per sub-buffer, where publishing an extent is once per record.
+    #[inline(never)]
+    fn deliver_complete(&self, k: usize, hooks: &mut impl SwitchHooks) {
+        let ss = self.ring().geometry().subbuf_size();
+        let index = self.ring().geometry().index(k);
+        let end = self
+            .words
+            .tail
+            .get(index)
+            .map_or(NO_TAIL, |t| t.swap(NO_TAIL, Relaxed));
+        // A tail outside `k` (none, or a lap's before) means no padding.
+        let pad = ss.saturating_sub(end.wrapping_sub(k.wrapping_mul(ss)));
+        if let Some(c) = self.words.commit.get(index) {
+            c.store(0, Relaxed);
+        }
+        self.ring().deliver(pad, hooks);
     }
 }

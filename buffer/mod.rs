@@ -37,7 +37,7 @@ use crate::{
 };
 use core::{
     ptr::addr_of_mut,
-    sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering},
 };
 use kernel::{
     alloc::KVVec,
@@ -45,7 +45,7 @@ use kernel::{
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
 };
-use lockless::{Lockless, Words};
+use lockless::{Lockless, Rings, Words};
 use producer::Hooks;
 use ring::{Counters, Geometry, Ring};
 
@@ -89,6 +89,11 @@ pub(crate) struct LocklessWords {
     /// hardirq, NMI), each written only by its CPU's writers of that level,
     /// which do not nest, and taken by swaps.
     pending: KVVec<AtomicUsize>,
+    /// Has a `relay_rs_reserve()` slot ever been pending? Set, for good,
+    /// before the first is stored, by the writer that stores it: a writer
+    /// that finds it clear has nothing pending of its own to commit, and
+    /// skips finding its CPU and context level (most writers never reserve).
+    any_pending: AtomicBool,
 }
 
 /// Context levels of `interrupt_context_level()`.
@@ -102,7 +107,15 @@ impl LocklessWords {
             commit: zeroed(n_subbufs)?,
             tail: zeroed(n_subbufs)?,
             pending: zeroed(cpus * LEVELS)?,
+            any_pending: AtomicBool::new(false),
         })
+    }
+}
+
+impl<'a> Rings<'a> for &'a Buffer {
+    #[inline(always)]
+    fn ring(&self) -> Ring<'a> {
+        Buffer::ring(self)
     }
 }
 
@@ -263,10 +276,10 @@ impl Buffer {
 
     /// The lockless producer of this buffer, if its channel is lockless.
     #[inline(always)]
-    pub(crate) fn lockless(&self) -> Option<Lockless<'_>> {
+    pub(crate) fn lockless(&self) -> Option<Lockless<'_, &Buffer>> {
         let w = self.lockless.as_ref()?;
         Some(Lockless::new(
-            self.ring(),
+            self,
             Words {
                 head: &w.head,
                 commit: &w.commit,
@@ -281,6 +294,25 @@ impl Buffer {
     pub(crate) fn pending(&self, cpu: u32, level: usize) -> Option<&AtomicUsize> {
         let w = self.lockless.as_ref()?;
         w.pending.get(cpu as usize * LEVELS + level.min(LEVELS - 1))
+    }
+
+    /// Could this CPU's writers have a `relay_rs_reserve()` slot pending
+    /// ([`LocklessWords::any_pending`])? Relaxed: only the writer that
+    /// stored a slot, and the ones it nests in or that follow it on its
+    /// CPU, need to see its own store, in program order.
+    pub(crate) fn any_pending(&self) -> bool {
+        self.lockless
+            .as_ref()
+            .is_some_and(|w| w.any_pending.load(Ordering::Relaxed))
+    }
+
+    /// Notes that a `relay_rs_reserve()` slot is about to be pending.
+    pub(crate) fn note_pending(&self) {
+        if let Some(w) = self.lockless.as_ref() {
+            if !w.any_pending.load(Ordering::Relaxed) {
+                w.any_pending.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Every pending `relay_rs_reserve()` slot of the buffer.

@@ -89,6 +89,7 @@ impl Buffer {
             ring.reserved(length);
             return self.ring_ptr(pos);
         };
+        self.note_pending();
         let Some(pending) = self.my_pending() else {
             return core::ptr::null_mut();
         };
@@ -104,6 +105,31 @@ impl Buffer {
         }
     }
 
+    /// Reserves `length` bytes of a lockless buffer for a writer that
+    /// commits them itself ([`Buffer::commit_lockless`]), from any context:
+    /// the slot and where it starts, or `None` if the record was dropped
+    /// (counted) or the buffer is not lockless. A reservation, so it first
+    /// commits the pending `relay_rs_reserve()` slot of its context level.
+    pub(crate) fn reserve_lockless(&self, length: usize) -> Option<(Slot, *mut u8)> {
+        let l = self.lockless()?;
+        self.commit_pending(&l);
+        let slot = l.reserve(length, &mut Hooks(self))?;
+        Some((slot, self.ring_ptr(slot.pos)))
+    }
+
+    /// Commits a slot of [`Buffer::reserve_lockless`].
+    ///
+    /// # Safety
+    ///
+    /// `slot` was reserved in this buffer by [`Buffer::reserve_lockless`]
+    /// since its last reset, and is committed once: the commit counts
+    /// would otherwise deliver bytes a writer still fills.
+    pub(crate) unsafe fn commit_lockless(&self, slot: Slot) {
+        if let Some(l) = self.lockless() {
+            l.commit(slot, &mut Hooks(self));
+        }
+    }
+
     /// The pending reservation of this CPU's current context level.
     fn my_pending(&self) -> Option<&AtomicUsize> {
         let cpu = if self.channel().is_global() {
@@ -116,7 +142,10 @@ impl Buffer {
 
     /// Commits the pending reservation of this CPU's context level: its
     /// writer writes again, so it filled it (the relay API's rule).
-    fn commit_pending(&self, l: &Lockless<'_>) {
+    fn commit_pending(&self, l: &Lockless<'_, &Buffer>) {
+        if !self.any_pending() {
+            return;
+        }
         if let Some(p) = self.my_pending() {
             if p.load(Ordering::Relaxed) != 0 {
                 if let Some(slot) = Slot::unpack(p.swap(0, Ordering::Relaxed)) {
@@ -128,7 +157,7 @@ impl Buffer {
 
     /// Commits every pending reservation, for a flush or close: the relay
     /// API requires a slot filled by the next switch.
-    pub(crate) fn commit_all_pending(&self, l: &Lockless<'_>) {
+    pub(crate) fn commit_all_pending(&self, l: &Lockless<'_, &Buffer>) {
         for p in self.all_pending() {
             if let Some(slot) = Slot::unpack(p.swap(0, Ordering::Relaxed)) {
                 l.commit(slot, &mut Hooks(self));

@@ -6,7 +6,7 @@
 use super::{callbacks::Callbacks, Channel};
 use crate::{
     bindings,
-    buffer::Buffer,
+    buffer::{lockless::Slot, Buffer},
     compat::{self, cpu::CpuId},
 };
 use kernel::ffi::{c_char, c_int, c_void};
@@ -359,6 +359,65 @@ pub(crate) unsafe extern "C" fn relay_rs_reserve_slow(
 ) -> *mut c_void {
     // SAFETY: a live buffer; the producer unless lockless (caller contract).
     unsafe { Buffer::from_raw(buf).reserve_slow(length) }.cast()
+}
+
+/// Reserves a slot of a lockless channel's buffer that its writer commits
+/// itself (`relay_rs_lockless_reserve()`).
+///
+/// Arguments:
+/// - `buf`: a buffer of a lockless channel (any context, any CPU)
+/// - `length`: size of the slot
+/// - `slot`: where to store the slot's handle for `relay_rs_lockless_commit()`
+///
+/// Returns the slot, or NULL if the record was dropped (counted) or the
+/// channel is not lockless (warned).
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel; `slot` is valid for a write.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_lockless_reserve(
+    buf: *mut bindings::rchan_buf,
+    length: usize,
+    slot: *mut usize,
+) -> *mut c_void {
+    // SAFETY: a live buffer (caller contract).
+    let buf = unsafe { Buffer::from_raw(buf) };
+    if !buf.channel().is_lockless() {
+        kernel::pr_warn!("lockless_reserve: the channel is not lockless\n");
+        return core::ptr::null_mut();
+    }
+    let Some((s, addr)) = buf.reserve_lockless(length) else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: writable (caller contract).
+    unsafe { slot.write(s.pack()) };
+    addr.cast()
+}
+
+/// Commits a slot of [`relay_rs_lockless_reserve`]
+/// (`relay_rs_lockless_commit()`).
+///
+/// Arguments:
+/// - `buf`: the buffer of the reservation
+/// - `slot`: the handle the reservation stored
+///
+/// # Safety
+///
+/// `buf` is a buffer of an open channel; `slot` is a handle
+/// `relay_rs_lockless_reserve()` stored for `buf` since its channel's last
+/// reset, not committed before.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn relay_rs_lockless_commit(
+    buf: *mut bindings::rchan_buf,
+    slot: usize,
+) {
+    let Some(s) = Slot::unpack(slot) else {
+        return;
+    };
+    // SAFETY: a live buffer; a slot of its reservation, committed once
+    // (caller contract).
+    unsafe { Buffer::from_raw(buf).commit_lockless(s) }
 }
 
 /// [`relay_rs_make_room`] that may meet a reservation.

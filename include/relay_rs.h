@@ -290,8 +290,10 @@ struct rchan *relay_rs_open(const char *base_filename, struct dentry *parent,
  * the same context level on the same CPU, or by relay_rs_flush() or
  * relay_rs_close(). A lockless channel never overwrites: a record that
  * finds the buffer full is dropped and counted (%RELAY_RS_STATS_BUF_FULL),
- * and it takes no @cb->subbuf_start (-EINVAL), nor headers
- * (relay_rs_subbuf_start_reserve()).
+ * and it takes no @cb->subbuf_start (refused: %NULL and a warning), nor
+ * headers (relay_rs_subbuf_start_reserve() returns -EINVAL). A zero-length
+ * record is not stored there: it reserves nothing and counts neither as a
+ * record nor as lost.
  *
  * Context: process context; may sleep.
  * Return: the channel, or %NULL (with one warning) as for relay_rs_open(),
@@ -343,9 +345,13 @@ void relay_rs_close(struct rchan *chan);
  * its data. A per-CPU buffer is switched on its own CPU with interrupts
  * off (an IPI), so it cannot race that CPU's producers.
  *
+ * On a lockless channel, also commits every pending relay_rs_reserve()
+ * slot; a relay_rs_lockless_reserve() slot still live is not: it, and what
+ * was reserved after it, become readable once it is committed.
+ *
  * Context: process context; may sleep (takes the CPU hotplug and channels
  * locks). For a global channel no lock is taken: call it holding the lock
- * that serialises the channel's producers.
+ * that serialises the channel's producers (a lockless channel needs none).
  */
 void relay_rs_flush(struct rchan *chan);
 
@@ -451,6 +457,40 @@ void relay_rs_write_slow(struct rchan_buf *buf, const void *data,
  * Return: the slot, or %NULL if the record was dropped (counted).
  */
 void *relay_rs_reserve_slow(struct rchan_buf *buf, size_t length);
+
+/**
+ * relay_rs_lockless_reserve - reserve a slot of a lockless channel to commit
+ * @buf: a buffer of a lockless channel, usually this CPU's
+ *	(this_cpu_read(*chan->buf), with preemption off)
+ * @length: size of the slot
+ * @slot: set to the slot's handle, for relay_rs_lockless_commit()
+ *
+ * relay_rs' own, on both kernels: a reservation its writer commits itself,
+ * once it has filled the slot, instead of leaving that to its next
+ * reservation as relay_rs_reserve() does. Readers see the slot, and its
+ * sub-buffer is delivered, once every slot reserved before it in the buffer
+ * is committed; until it is, later sub-buffers wait too (not their
+ * writers), so commit soon. Any number may be live at once, in any context;
+ * the Rust API's Channel::reserve() is made of these two calls.
+ *
+ * Context: any context, NMI included.
+ * Return: the slot, or %NULL if the record was dropped (counted: buffer
+ * full, or too big) or the channel is not lockless (with a warning).
+ */
+void *relay_rs_lockless_reserve(struct rchan_buf *buf, size_t length,
+				unsigned long *slot);
+
+/**
+ * relay_rs_lockless_commit - commit a slot of relay_rs_lockless_reserve()
+ * @buf: the buffer of the reservation
+ * @slot: the handle relay_rs_lockless_reserve() stored
+ *
+ * Commits the slot, once; a slot reserved before the channel's last
+ * relay_rs_reset() must not be committed. Any CPU may commit it.
+ *
+ * Context: any context, NMI included.
+ */
+void relay_rs_lockless_commit(struct rchan_buf *buf, unsigned long slot);
 
 /**
  * relay_rs_make_room_checked - relay_rs_make_room() that may meet a reservation

@@ -213,3 +213,71 @@ pub(super) extern "C" fn lockless_rust_api(_t: *mut bindings::kunit) {
     let got = read_all(&buf);
     expect!(got.len() == 4 * 30 && got[..30] == record(0, 30)[..]);
 }
+
+/// The Rust API's lockless reservations: several live at once with a write
+/// among them, each committed when it drops; readers see nothing after an
+/// uncommitted slot, then everything in reservation order. And the C calls
+/// under them refuse a channel that is not lockless.
+pub(super) extern "C" fn lockless_rust_reservations(_t: *mut bindings::kunit) {
+    let Ok(c) = crate::relay_rs_api::Channel::<RustLockless>::open(None, 64, 2, ()) else {
+        expect!(false);
+        return;
+    };
+    // SAFETY: the wrapper's channel is an open relay_rs channel.
+    let chan = unsafe { Channel::borrow(c.as_raw().cast()) };
+    let Some(buf) = CpuId::from_u32(0).and_then(|cpu| chan.buffer(cpu)) else {
+        expect!(false);
+        return;
+    };
+    let (r1, r2, r3) = (record(1, 16), record(2, 16), record(3, 16));
+    {
+        let Some(mut a) = c.reserve(16) else {
+            expect!(false);
+            return;
+        };
+        c.write(&r2);
+        let Some(mut b) = c.reserve(16) else {
+            expect!(false);
+            return;
+        };
+        b.copy_from_slice(&r3);
+        drop(b);
+        // `a` is not committed: nothing after it is readable.
+        expect!(read_all(&buf).is_empty());
+        a.copy_from_slice(&r1);
+    }
+    let got = read_all(&buf);
+    expect!(got.len() == 48);
+    expect!(got[..16] == r1[..] && got[16..32] == r2[..] && got[32..] == r3[..]);
+    // Too big is counted; an empty reservation reserves nothing.
+    expect!(c.reserve(65).is_none());
+    expect!(c.reserve(0).is_none());
+    expect!(c.lost(crate::relay_rs_api::STATS_WRT_BIG) == 1);
+    // A reservation that completes its sub-buffer delivers it on commit:
+    // 16 bytes are left in the first, the 16 of the next go to the second.
+    {
+        let (Some(mut d), Some(mut e)) = (c.reserve(16), c.reserve(16)) else {
+            expect!(false);
+            return;
+        };
+        d.fill(4);
+        e.fill(5);
+    }
+    // SAFETY: a live buffer; no writer runs.
+    expect!(unsafe { (*buf.as_raw()).subbufs_produced } == 1);
+    let got = read_all(&buf);
+    expect!(
+        got.len() == 32 && got[..16].iter().all(|&x| x == 4) && got[16..].iter().all(|&x| x == 5)
+    );
+    expect!(c.lost(crate::relay_rs_api::STATS_BUF_FULL) == 0);
+
+    // The C calls refuse a channel that is not lockless.
+    let Some(t) = TestChan::open_flags(64, 2, &GLOBAL_CB, 0) else {
+        expect!(false);
+        return;
+    };
+    let mut handle = 0usize;
+    // SAFETY: a buffer of an open channel; `handle` is writable.
+    expect!(unsafe { relay_rs_lockless_reserve(t.buffer().as_raw(), 8, &mut handle) }.is_null());
+    expect!(handle == 0);
+}

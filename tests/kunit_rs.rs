@@ -2164,7 +2164,7 @@ const fn suite_name(name: &[u8]) -> [c_char; 256] {
     out
 }
 
-static mut CASES: [bindings::kunit_case; 34] = [
+static mut CASES: [bindings::kunit_case; 35] = [
     case(c"open_rejects_bad_geometry", open_rejects_bad_geometry),
     case(c"round_trip_byte_exact", round_trip_byte_exact),
     case(c"padding_is_never_read", padding_is_never_read),
@@ -2258,6 +2258,10 @@ static mut CASES: [bindings::kunit_case; 34] = [
         lockless::lockless_refuses_what_it_cannot_do,
     ),
     case(c"lockless_rust_api", lockless::lockless_rust_api),
+    case(
+        c"lockless_rust_reservations",
+        lockless::lockless_rust_reservations,
+    ),
     // SAFETY: the all-zero case terminates the array.
     unsafe { MaybeUninit::zeroed().assume_init() },
 ];

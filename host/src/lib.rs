@@ -531,8 +531,8 @@ impl LocklessBuffer {
         b
     }
 
-    pub fn lockless(&self) -> lockless::Lockless<'_> {
-        lockless::Lockless::new(self.cells.ring(self.geo), self.words.words())
+    pub fn lockless(&self) -> lockless::Lockless<'_, impl lockless::Rings<'_>> {
+        lockless::Lockless::new(|| self.cells.ring(self.geo), self.words.words())
     }
 
     /// Reserves room for `len` bytes.

@@ -24,7 +24,7 @@ mod ring;
 #[path = "../../buffer/lockless.rs"]
 mod lockless;
 
-use lockless::{Lockless, Slot, Words};
+use lockless::{Lockless, Rings, Slot, Words};
 use loom::{
     model::Builder,
     sync::{
@@ -111,9 +111,9 @@ impl Buf {
         )
     }
 
-    fn lockless(&self) -> Lockless<'_> {
+    fn lockless(&self) -> Lockless<'_, impl Rings<'_>> {
         Lockless::new(
-            self.ring(),
+            || self.ring(),
             Words {
                 head: &self.c[HEAD],
                 commit: &self.commit,

@@ -20,12 +20,14 @@ pub trait Callbacks: Sized + 'static {
     const GLOBAL: bool = false;
 
     /// A lockless channel (`RELAY_RS_LOCKLESS` in `relay_rs.h`):
-    /// [`Channel::write`](super::Channel::write) works from any context,
+    /// [`Channel::write`](super::Channel::write) and
+    /// [`Channel::reserve`](super::Channel::reserve) work from any context,
     /// NMI included, with writers of one CPU nesting, and a global
-    /// channel's writers of all CPUs take no lock. It never overwrites and
-    /// never calls [`Callbacks::subbuf_start`]; it has no
-    /// [`Producer`](super::Producer) ([`Channel::producer`](super::Channel::producer)
-    /// is `None`). Every record takes relay_rs' out-of-line lockless path.
+    /// channel's writers of all CPUs take no lock (nor does its flush). It
+    /// never overwrites and never calls [`Callbacks::subbuf_start`]; it has
+    /// no [`Producer`](super::Producer) ([`Channel::producer`](super::Channel::producer)
+    /// is `None`). A zero-length record is not stored (not counted, not
+    /// lost). Every record takes relay_rs' out-of-line lockless path.
     const LOCKLESS: bool = false;
 
     /// May the producer start a new sub-buffer? Returning false drops the

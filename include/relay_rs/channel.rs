@@ -2,7 +2,8 @@
 
 //! The channel wrapper: [`Channel`] (open, write, flush, reset, close on
 //! drop), the [`Producer`] that owns a buffer while it lives, and the
-//! [`Reservation`] it fills in place; the inline write path they share.
+//! [`Reservation`] it fills in place; the inline write path they share;
+//! and a lockless channel's [`LocklessReservation`].
 
 use super::{
     arch,
@@ -112,10 +113,11 @@ impl<T: Callbacks> Channel<T> {
         }
     }
 
-    /// Writes one record to the current CPU's buffer (the global one, under
-    /// the channel's lock, for a global channel), from any context but NMI
-    /// (any context, NMI included, if [`Callbacks::LOCKLESS`]); a record
-    /// that does not fit is dropped and counted.
+    /// Writes one record to the current CPU's buffer (the global one for a
+    /// global channel, under the channel's lock unless it is lockless),
+    /// from any context but NMI (any context, NMI included, if
+    /// [`Callbacks::LOCKLESS`]); a record that does not fit is dropped and
+    /// counted.
     #[inline]
     pub fn write(&self, data: &[u8]) {
         let irqs = IrqsDisabled::new();
@@ -152,10 +154,12 @@ impl<T: Callbacks> Channel<T> {
     /// global channel's lock held. `None` if interrupts were off already
     /// (hard interrupt context, a spinlock taken with `_irqsave`, or inside
     /// another producer, of any channel): use [`Channel::write`] there.
+    /// Always `None` on a lockless channel, which needs no producer: use
+    /// [`Channel::write`] and [`Channel::reserve`].
     #[inline(always)]
     pub fn producer(&self) -> Option<Producer<'_, T>> {
         if T::LOCKLESS {
-            // Its reservations would need a commit of their own.
+            // Its reservations commit on their own (`Channel::reserve`).
             return None;
         }
         let irqs = IrqsDisabled::new();
@@ -179,9 +183,73 @@ impl<T: Callbacks> Channel<T> {
         })
     }
 
+    /// Reserves `len` bytes of the current CPU's buffer (the global one for
+    /// a global channel) of a lockless channel, to fill in place from any
+    /// context, NMI included; `None` if the record was dropped (and
+    /// counted), or for `len == 0`. Committed when the
+    /// [`LocklessReservation`] drops: readers see it, and its sub-buffer is
+    /// delivered, once every slot reserved before it in the buffer is
+    /// committed too, so later sub-buffers wait for it (their writers do
+    /// not). Any number may be live at once, with writes among them.
+    ///
+    /// For lockless channels ([`Callbacks::LOCKLESS`]) only: a call for
+    /// another channel does not build (those reserve through
+    /// [`Channel::producer`]). The check is a constant evaluated when the
+    /// call is compiled for its `T` (error E0080), so `cargo check` and
+    /// rustdoc, which compile no code, do not report it; a module build
+    /// does.
+    ///
+    /// ```ignore
+    /// struct Nmi;
+    /// impl relay_rs::Callbacks for Nmi {
+    ///     type Data = ();
+    ///     const LOCKLESS: bool = true;
+    /// }
+    /// // In an NMI handler, say:
+    /// if let Some(mut slot) = chan.reserve(16) {
+    ///     slot.copy_from_slice(&record); // committed when `slot` drops
+    /// }
+    /// ```
+    #[inline]
+    pub fn reserve(&self, len: usize) -> Option<LocklessReservation<'_>> {
+        const {
+            assert!(
+                T::LOCKLESS,
+                "Channel::reserve is for lockless channels: use producer()"
+            );
+        }
+        let mut handle = 0usize;
+        let (buf, slot) = {
+            // Off only to find this CPU's buffer and reserve in it.
+            let _irqs = IrqsDisabled::new();
+            // SAFETY: an open lockless channel (invariant, and the assertion
+            // above); this CPU's buffer, read with interrupts off; `handle`
+            // is writable.
+            unsafe {
+                let buf = arch::this_cpu_buf(self.raw);
+                (buf, relay_rs_lockless_reserve(buf, len, &mut handle))
+            }
+        };
+        if slot.is_null() {
+            return None;
+        }
+        // INVARIANT: `len` bytes of `buf` just reserved with `handle`; the
+        // borrow of `self` keeps the channel open and not reset.
+        Some(LocklessReservation {
+            slot: slot.cast(),
+            len,
+            buf,
+            handle,
+            _chan: PhantomData,
+        })
+    }
+
     /// Makes partially filled sub-buffers visible to readers (each
     /// buffer's switch runs on its CPU with interrupts off, or under the
-    /// lock for a global channel). Process context; may sleep.
+    /// lock for a global channel that is not lockless). On a lockless
+    /// channel a [`LocklessReservation`] still live is not committed: it,
+    /// and what was reserved after it, become readable once it drops.
+    /// Process context; may sleep.
     pub fn flush(&self) {
         if T::GLOBAL {
             // relay_rs takes no lock for a global buffer: its writers' is ours.
@@ -404,5 +472,51 @@ impl Drop for Reservation<'_> {
         let committed = unsafe { AtomicUsize::from_ptr(addr_of_mut!((*self.buf).committed)) };
         // The slot's bytes first (release), then readers and switches go on.
         committed.store(NO_RESERVATION, Ordering::Release);
+    }
+}
+
+/// A slot of a lockless channel reserved by [`Channel::reserve`], filled
+/// through `DerefMut<Target = [u8]>` and committed when dropped. A
+/// reservation that is leaked (`mem::forget`) is never committed: its
+/// sub-buffer and the ones after it are then never delivered, and once the
+/// ring is full every record is dropped and counted.
+///
+/// # Invariants
+///
+/// `slot` is `len` bytes of `buf` reserved by `relay_rs_lockless_reserve()`
+/// with `handle`, not committed; the borrow `'c` of the channel keeps it
+/// open and not reset (`Channel::reset` takes `&mut`), and no other writer
+/// or reader touches those bytes until the commit.
+#[must_use = "a reservation is committed when it drops"]
+pub struct LocklessReservation<'c> {
+    slot: *mut u8,
+    len: usize,
+    buf: *mut RawBuf,
+    handle: usize,
+    _chan: PhantomData<&'c ()>,
+}
+
+impl core::ops::Deref for LocklessReservation<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` bytes reserved for us alone (invariant).
+        unsafe { core::slice::from_raw_parts(self.slot, self.len) }
+    }
+}
+
+impl core::ops::DerefMut for LocklessReservation<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes reserved for us alone (invariant).
+        unsafe { core::slice::from_raw_parts_mut(self.slot, self.len) }
+    }
+}
+
+impl Drop for LocklessReservation<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the handle of an uncommitted reservation of `buf`, whose
+        // channel is open and was not reset since (invariant); committed
+        // only here, once.
+        unsafe { relay_rs_lockless_commit(self.buf, self.handle) };
     }
 }

@@ -22,7 +22,8 @@
 //!   channel's writers' lock;
 //! - `callbacks.rs`: the [`Callbacks`] trait, [`SubbufStart`] and the C
 //!   trampolines;
-//! - `channel.rs`: [`Channel`], [`Producer`] and [`Reservation`].
+//! - `channel.rs`: [`Channel`], [`Producer`], [`Reservation`] and
+//!   [`LocklessReservation`].
 //!
 //! # The rules, as the types enforce them
 //!
@@ -47,6 +48,12 @@
 //!   makes no sub-buffer switch while it lives (a `write` of the same CPU
 //!   that needs one meanwhile is dropped and counted as full), so nothing
 //!   exposes or overwrites a slot being filled.
+//! - A lockless channel (`Callbacks::LOCKLESS`) takes writers from any
+//!   context, NMI included, nested ones too, and needs no [`Producer`]
+//!   (`producer()` is `None`): [`Channel::write`], and
+//!   [`Channel::reserve`], whose [`LocklessReservation`] commits when it
+//!   drops; any number may be live. `Channel::reserve` for a channel that
+//!   is not lockless does not build.
 //! - A `subbuf_start` callback that writes to its own channel gets its
 //!   records dropped and counted instead of a nested switch.
 //! - Every record counts: a zero-length one too (it is stored, with no
@@ -111,7 +118,7 @@ mod guard;
 mod raw;
 
 pub use callbacks::{Callbacks, Defaults, SubbufStart};
-pub use channel::{Channel, Producer, Reservation};
+pub use channel::{Channel, LocklessReservation, Producer, Reservation};
 pub use guard::IrqsDisabled;
 pub use raw::{
     fits, fits_slice, Offsets, RawBuf, RawChan, MAX_DELIVERY_MS, NO_RESERVATION, OFFSETS,

@@ -204,6 +204,12 @@ extern "C" {
         flags: u32,
     ) -> *mut RawChan;
     pub(super) fn relay_rs_write_slow(buf: *mut RawBuf, data: *const c_void, length: usize);
+    pub(super) fn relay_rs_lockless_reserve(
+        buf: *mut RawBuf,
+        length: usize,
+        slot: *mut usize,
+    ) -> *mut c_void;
+    pub(super) fn relay_rs_lockless_commit(buf: *mut RawBuf, slot: usize);
     pub(super) fn relay_rs_close(chan: *mut RawChan);
     pub(super) fn relay_rs_flush(chan: *mut RawChan);
     pub(super) fn relay_rs_reset(chan: *mut RawChan);

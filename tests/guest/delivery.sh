@@ -115,12 +115,14 @@ delivery_runtime() {
 	# The run that setting it armed finds no reader and stops: the next
 	# one is 2000 ms after the poll.
 	sleep 2.5
-	wait_write 6000 $S/cpu0 0 || rc=1
+	# Poll timeouts far above the intervals: a guest slowed down by a
+	# loaded host may write late (the waits below end at the wake-up).
+	wait_write 20000 $S/cpu0 0 || rc=1
 	t1=$(pollin_ms /tmp/ww)
 	w1=$(after_write /tmp/ww)
 	read_all $S cpu
 	echo "delivery 200" >$S/ctl || rc=1
-	wait_write 6000 $S/cpu0 0 || rc=1
+	wait_write 20000 $S/cpu0 0 || rc=1
 	w2=$(after_write /tmp/ww)
 	read_all $S cpu
 	echo "delivery 0" >$S/ctl || rc=1
@@ -154,14 +156,14 @@ hp_delivery() {
 		write_path=1 || return 1
 	rc=0
 	echo 1 >/sys/devices/system/cpu/cpu3/online || rc=1
-	wait_write 5000 $S/cpu3 3 || rc=1
+	wait_write 20000 $S/cpu3 3 || rc=1
 	t1=$(after_write /tmp/ww)
 	cat $S/cpu3 >/dev/null
 	echo "write 3 1" >$S/ctl
 	for c in 1 2 3; do echo 0 >/sys/devices/system/cpu/cpu$c/online || rc=1; done
 	relay-harness poll-wait $S/cpu3 1000 || { echo "offline CPU's bytes not readable"; rc=1; }
 	[ "$(cat $S/cpu3 | wc -c)" = 64 ] || rc=1
-	wait_write 5000 $S/cpu0 0 || rc=1
+	wait_write 20000 $S/cpu0 0 || rc=1
 	t2=$(after_write /tmp/ww)
 	for c in 1 2 3; do echo 1 >/sys/devices/system/cpu/cpu$c/online || rc=1; done
 	rmmod relay_rs_sample

@@ -348,6 +348,39 @@ rust_doc_client() {
 [ -x /bin/rs_client_check ] && [ -f /modules/rust_api_client.ko ] &&
 	check "Rust doc client: per-CPU + global channel, task and IPI writers, checksums, attempted = read + lost" rust_doc_client
 
+# The lockless Rust client written from the documentation alone
+# (tests/doc-client/rust_lockless_client.rs): a lockless global (docll0)
+# and per-CPU (docllp<cpu>) channel written with Channel::reserve and
+# Channel::write from the insmod task, a pinned hrtimer nesting in it and
+# IPIs on every CPU, two reservations live at once, all flushed when insmod
+# returns; cat every file, check each record and attempted = read +
+# lost(BUF_FULL|WRT_BIG) per channel (tests/doc-client/ll_client_check.c).
+rust_lockless_doc_client() {
+	dmesg -c >/dev/null
+	insmod /modules/rust_lockless_client.ko || return 1
+	dmesg >/tmp/docll-dmesg
+	sed -n 's/.*rust_lockless_client: //p' /tmp/docll-dmesg >/tmp/docll-summary
+	cat /tmp/docll-summary
+	rc=0
+	grep -q '^done$' /tmp/docll-summary || rc=1
+	grep -E 'WARNING|BUG:|lockdep|possible .* deadlock|rust_lockless_client: .*(granted|is Some)' \
+		/tmp/docll-dmesg && rc=1
+	ncpu=$(grep -c ^processor /proc/cpuinfo)
+	[ "$(ls $D | grep -c '^docllp[0-9]')" = "$ncpu" ] || { ls $D; rc=1; }
+	[ "$(ls $D | grep -c '^docll[0-9]')" = 1 ] || { ls $D; rc=1; }
+	read_all $D docll || rc=1
+	read_all $D docllp || rc=1
+	cat $D/docll.stats $D/docllp.stats 2>&1
+	ll_client_check /tmp/docll-summary docll /tmp/docll[0-9]* || rc=1
+	ll_client_check /tmp/docll-summary docllp /tmp/docllp[0-9]* || rc=1
+	rmmod rust_lockless_client || rc=1
+	dmesg | grep -E 'WARNING|BUG:|lockdep|possible .* deadlock' && rc=1
+	[ ! -e $D/docll0 ] && [ ! -e $D/docllp0 ] || { echo "files left after close"; rc=1; }
+	return $rc
+}
+[ -x /bin/ll_client_check ] && [ -f /modules/rust_lockless_client.ko ] &&
+	check "Rust lockless doc client: global + per-CPU lockless channels, reserve/write from task, hrtimer and IPI, checksums, attempted = read + lost" rust_lockless_doc_client
+
 # The 7.3 C client written from the documentation alone
 # (tests/doc-client73/relay73_client.c): subbuf_start() with three arguments
 # and relay_rs_buf_prev_padding(), relay_stats() and rchan_buf.stats in

@@ -2,11 +2,11 @@
 /*
  * relay_rs NMI stress driver: lockless channels (RELAY_RS_LOCKLESS) written
  * on every CPU from every context at once, nesting: a bound kthread (task:
- * __relay_rs_write and relay_rs_reserve with only preemption off), a pinned
- * timer (softirq), a pinned hrtimer (hard IRQ) and NMIs, which each of the
- * other writers sends its own CPU through the local APIC (a self-IPI with
- * the NMI vector) in the middle of its writes, so that the NMI handler's
- * records land inside theirs. Three per-CPU channels (nmi_a, nmi_b, nmi_c:
+ * __relay_rs_write, relay_rs_reserve and relay_rs_lockless_reserve/commit
+ * with only preemption off), a pinned timer (softirq), a pinned hrtimer
+ * (hard IRQ) and NMIs, which each of the other writers sends its own CPU
+ * through the local APIC (a self-IPI with the NMI vector) in the middle of
+ * its writes, so that the NMI handler's records land inside theirs. Three per-CPU channels (nmi_a, nmi_b, nmi_c:
  * one per reader kind in the guest) and a global one, written from every
  * CPU without a lock (nmi_g).
  *
@@ -76,28 +76,50 @@ static void self_nmi(void)
 }
 
 /*
- * One record of source (@ch, @src, @ctx) from the current context, which
- * keeps its CPU (preemption off, or an interrupt). @reserve: through
- * relay_rs_reserve(), committed by this source's next record or the
- * final flush. @nmi: send this CPU an NMI between reserving and filling.
+ * How a record goes in: __relay_rs_write(); relay_rs_reserve(), committed
+ * by the source's next record or the final flush; or
+ * relay_rs_lockless_reserve(), committed by relay_rs_lockless_commit()
+ * once filled.
  */
-static void one(int ch, unsigned int src, int ctx, bool reserve, bool nmi)
+enum how { BY_WRITE, BY_RESERVE, BY_RESERVE_COMMIT };
+
+/*
+ * One record of source (@ch, @src, @ctx) from the current context, which
+ * keeps its CPU (preemption off, or an interrupt), written as @how says.
+ * @nmi: send this CPU an NMI between reserving and filling.
+ */
+static void one(int ch, unsigned int src, int ctx, enum how how, bool nmi)
 {
 	atomic64_t *w = &written[ch][src][ctx];
 	u8 *s = scratch[smp_processor_id()][ctx];
 	u64 seq = atomic64_read(w);
 	u32 len = rec_len(seq);
+	struct rchan_buf *buf;
+	unsigned long handle;
 	void *slot;
 
 	rrs_fill((struct rrs_record *)s, len, ch * 1000 + src * 4 + ctx, seq);
 	atomic64_inc(w);
-	if (reserve) {
+	switch (how) {
+	case BY_RESERVE:
 		slot = relay_rs_reserve(chans[ch], len);
 		if (nmi)
 			self_nmi();
 		if (slot)
 			memcpy(slot, s, len);
 		return;
+	case BY_RESERVE_COMMIT:
+		buf = this_cpu_read(*chans[ch]->buf);
+		slot = relay_rs_lockless_reserve(buf, len, &handle);
+		if (nmi)
+			self_nmi();
+		if (slot) {
+			memcpy(slot, s, len);
+			relay_rs_lockless_commit(buf, handle);
+		}
+		return;
+	case BY_WRITE:
+		break;
 	}
 	if (nmi)
 		self_nmi();
@@ -115,7 +137,8 @@ static int nmi_fn(unsigned int type, struct pt_regs *regs)
 	if (READ_ONCE(stopped) || !cpu_online(cpu))
 		return NMI_HANDLED;
 	for (ch = 0; ch < NCHAN; ch++)
-		one(ch, cpu, CTX_NMI, false, false);
+		one(ch, cpu, CTX_NMI,
+		    atomic64_read(&nmis) % 2 ? BY_RESERVE_COMMIT : BY_WRITE, false);
 	return NMI_HANDLED;
 }
 
@@ -127,7 +150,7 @@ static enum hrtimer_restart hrt_fn(struct hrtimer *t)
 	if (READ_ONCE(stopped))
 		return HRTIMER_NORESTART;
 	for (ch = 0; ch < NCHAN; ch++)
-		one(ch, pw->cpu, 2, false, ch == 1);
+		one(ch, pw->cpu, 2, ch == 3 ? BY_RESERVE_COMMIT : BY_WRITE, ch == 1);
 	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_MSEC));
 	return HRTIMER_RESTART;
 }
@@ -140,7 +163,7 @@ static void timer_fn(struct timer_list *t)
 	if (READ_ONCE(stopped))
 		return;
 	for (ch = 0; ch < NCHAN; ch++)
-		one(ch, pw->cpu, 1, ch == 2, ch == 0);
+		one(ch, pw->cpu, 1, ch == 2 ? BY_RESERVE : BY_WRITE, ch == 0);
 	mod_timer(&pw->timer, jiffies + 1);
 }
 
@@ -157,7 +180,9 @@ static int writer_fn(void *arg)
 			for (ch = 0; ch < NCHAN; ch++) {
 				/* Keep the CPU from the reservation to its fill. */
 				preempt_disable();
-				one(ch, pw->cpu, 0, n % 2, n % 3 == 0);
+				one(ch, pw->cpu, 0, n % 4 == 1 ? BY_RESERVE :
+					n % 4 == 3 ? BY_RESERVE_COMMIT : BY_WRITE,
+				    n % 3 == 0);
 				preempt_enable();
 			}
 			n++;
