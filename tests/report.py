@@ -91,7 +91,10 @@ def guest_results(lines):
             continue
         m = re.match(r'^RELAY_RS_CHECK (not ok|ok) (.+)$', line)
         if m:
-            results.append((m.group(1) == 'ok', f'guest {m.group(2)}'))
+            # The console may put a kernel message on the same line, after
+            # the name (the guest's write and printk share the UART).
+            name = re.sub(r'\[\s*\d+\.\d+\].*$', '', m.group(2)).rstrip()
+            results.append((m.group(1) == 'ok', f'guest {name}'))
     for s in EXPECTED_SUITES:
         if s not in suites_seen:
             results.append((False, f'kunit suite {s} did not run'))
