@@ -194,7 +194,7 @@ pub(super) extern "C" fn lockless_rust_api(_t: *mut bindings::kunit) {
         expect!(false);
         return;
     };
-    // No producer: its reservations would need a commit of their own.
+    // No producer: its reservations commit on their own (Channel::reserve).
     expect!(c.producer().is_none());
     for i in 0..8u8 {
         c.write(&record(i, 30));
