@@ -383,11 +383,11 @@ pub(crate) unsafe extern "C" fn relay_rs_lockless_reserve(
 ) -> *mut c_void {
     // SAFETY: a live buffer (caller contract).
     let buf = unsafe { Buffer::from_raw(buf) };
-    if !buf.channel().is_lockless() {
-        kernel::pr_warn!("lockless_reserve: the channel is not lockless\n");
-        return core::ptr::null_mut();
-    }
     let Some((s, addr)) = buf.reserve_lockless(length) else {
+        // Asked only once refused: the write path tests for lockless once.
+        if !buf.channel().is_lockless() {
+            kernel::pr_warn!("lockless_reserve: the channel is not lockless\n");
+        }
         return core::ptr::null_mut();
     };
     // SAFETY: writable (caller contract).
